@@ -1,0 +1,372 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/richardlehane/mscfb"
+)
+
+// Limits bound what one workbook may cost to read. The zero value of a field
+// means its default (see DefaultLimits).
+type Limits struct {
+	MaxFileBytes     int64 // size of the file on disk
+	MaxUnzippedBytes int64 // all parts together, uncompressed
+	MaxPartBytes     int64 // one part, uncompressed
+	MaxParts         int   // number of zip entries
+	MaxRatio         int64 // uncompressed/compressed for parts over 1 MiB
+	MaxSheets        int   // worksheets in the workbook
+}
+
+// DefaultLimits are generous for real investor-relations workbooks and
+// analysts' models, and small enough that a hostile file cannot exhaust a
+// 2-core, few-GiB worker.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxFileBytes:     256 << 20,
+		MaxUnzippedBytes: 2 << 30,
+		MaxPartBytes:     1 << 30,
+		MaxParts:         20000,
+		MaxRatio:         1000,
+		MaxSheets:        5000,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxFileBytes == 0 {
+		l.MaxFileBytes = d.MaxFileBytes
+	}
+	if l.MaxUnzippedBytes == 0 {
+		l.MaxUnzippedBytes = d.MaxUnzippedBytes
+	}
+	if l.MaxPartBytes == 0 {
+		l.MaxPartBytes = d.MaxPartBytes
+	}
+	if l.MaxParts == 0 {
+		l.MaxParts = d.MaxParts
+	}
+	if l.MaxRatio == 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.MaxSheets == 0 {
+		l.MaxSheets = d.MaxSheets
+	}
+	return l
+}
+
+// Merge is a merged cell range, 1-based and inclusive.
+type Merge struct {
+	Top, Left, Bottom, Right int
+}
+
+// SheetInfo describes one worksheet of a workbook.
+type SheetInfo struct {
+	Name   string
+	Hidden bool // state="hidden" or "veryHidden"
+	part   string
+	Merges []Merge
+}
+
+// pkg is what the integrity pass learns about a workbook package.
+type pkg struct {
+	sha256   string
+	size     int64
+	sheets   []SheetInfo
+	date1904 bool
+}
+
+var (
+	zipMagic = []byte("PK\x03\x04")
+	cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// inspect checks the whole file before excelize sees it: its format, every
+// zip entry decompressed and checked against its CRC within the limits, and
+// the workbook's sheet list, 1904 flag and merged ranges. excelize v2.11.1
+// returns partial rows with a nil error for a truncated or bit-flipped sheet,
+// so this pass is what makes such damage an error.
+func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
+	fail := func(cause error, format string, args ...any) error {
+		return &CellError{File: name, Err: fmt.Errorf("%w: %s", cause, fmt.Sprintf(format, args...))}
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &CellError{File: name, Err: err}
+	}
+	size := st.Size()
+	if size > lim.MaxFileBytes {
+		return nil, fail(ErrTooLarge, "file is %d bytes, limit %d", size, lim.MaxFileBytes)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
+		return nil, &CellError{File: name, Err: fmt.Errorf("read: %w", err)}
+	}
+	p := &pkg{sha256: hex.EncodeToString(h.Sum(nil)), size: size}
+
+	head := make([]byte, 8)
+	n, _ := f.ReadAt(head, 0)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, cfbMagic):
+		return nil, classifyCompound(name, f, size)
+	case bytes.HasPrefix(head, zipMagic):
+	case len(head) == 0:
+		return nil, fail(ErrFormat, "empty file")
+	default:
+		return nil, fail(ErrFormat, "not a zip package (starts with %q)", head)
+	}
+
+	zr, err := zip.NewReader(io.NewSectionReader(f, 0, size), size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fail(ErrCorrupt, "zip: %v", err)
+	}
+	if len(zr.File) > lim.MaxParts {
+		return nil, fail(ErrTooLarge, "%d zip entries, limit %d", len(zr.File), lim.MaxParts)
+	}
+
+	byName := make(map[string]*zip.File, len(zr.File))
+	for _, zf := range zr.File {
+		byName[strings.TrimPrefix(zf.Name, "/")] = zf
+	}
+	if _, ok := byName["xl/workbook.bin"]; ok {
+		return nil, fail(ErrFormat, "binary workbook (.xlsb)")
+	}
+	if mt, ok := byName["mimetype"]; ok {
+		if b, err := readPart(mt, 256, lim); err == nil && bytes.HasPrefix(b, []byte("application/vnd.oasis.opendocument")) {
+			return nil, fail(ErrFormat, "OpenDocument file (%s)", b)
+		}
+	}
+
+	// Locate the workbook part through the package relationships.
+	wbPath := "xl/workbook.xml"
+	if rels, ok := byName["_rels/.rels"]; ok {
+		b, err := readPart(rels, 16<<20, lim)
+		if err != nil {
+			return nil, fail(causeOf(err), "_rels/.rels: %v", err)
+		}
+		if t := officeDocument(b); t != "" {
+			wbPath = strings.TrimPrefix(t, "/")
+		}
+	}
+	wbFile, ok := byName[wbPath]
+	if !ok {
+		return nil, fail(ErrFormat, "no workbook part %s", wbPath)
+	}
+	wbXML, err := readPart(wbFile, 64<<20, lim)
+	if err != nil {
+		return nil, fail(causeOf(err), "%s: %v", wbPath, err)
+	}
+	relsPath := path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels")
+	var wbRels []byte
+	if rf, ok := byName[relsPath]; ok {
+		if wbRels, err = readPart(rf, 64<<20, lim); err != nil {
+			return nil, fail(causeOf(err), "%s: %v", relsPath, err)
+		}
+	}
+	sheets, date1904, err := parseWorkbook(wbXML, wbRels, path.Dir(wbPath))
+	if err != nil {
+		return nil, fail(ErrCorrupt, "%s: %v", wbPath, err)
+	}
+	if len(sheets) > lim.MaxSheets {
+		return nil, fail(ErrTooLarge, "%d sheets, limit %d", len(sheets), lim.MaxSheets)
+	}
+	partSheet := make(map[string]int, len(sheets))
+	for i, s := range sheets {
+		partSheet[s.part] = i
+	}
+
+	// Decompress every entry once, so that a damaged part anywhere fails the
+	// whole workbook instead of yielding silently truncated rows.
+	var total int64
+	for _, zf := range zr.File {
+		if zf.FileInfo().IsDir() {
+			continue
+		}
+		var sink io.Writer = io.Discard
+		var ms *mergeScanner
+		if _, ok := partSheet[strings.TrimPrefix(zf.Name, "/")]; ok {
+			ms = &mergeScanner{}
+			sink = ms
+		}
+		n, err := copyPart(sink, zf, lim, lim.MaxUnzippedBytes-total)
+		total += n
+		if err != nil {
+			return nil, fail(causeOf(err), "part %s: %v", zf.Name, err)
+		}
+		if ms != nil {
+			ms.flush()
+			if ms.err != nil {
+				return nil, fail(ErrCorrupt, "part %s: %v", zf.Name, ms.err)
+			}
+			sheets[partSheet[strings.TrimPrefix(zf.Name, "/")]].Merges = ms.merges
+		}
+	}
+	p.sheets, p.date1904 = sheets, date1904
+	return p, nil
+}
+
+// errLimit marks a size-limit failure inside copyPart/readPart.
+type errLimit struct{ msg string }
+
+func (e errLimit) Error() string { return e.msg }
+
+func causeOf(err error) error {
+	var l errLimit
+	if errors.As(err, &l) {
+		return ErrTooLarge
+	}
+	return ErrCorrupt
+}
+
+// copyPart decompresses one entry into w, enforcing the per-part, total and
+// ratio limits on the bytes actually produced (declared sizes can lie).
+// budget is what is left of the total limit.
+func copyPart(w io.Writer, zf *zip.File, lim Limits, budget int64) (int64, error) {
+	max := lim.MaxPartBytes
+	if budget < max {
+		max = budget
+	}
+	if zf.UncompressedSize64 > uint64(max) {
+		return 0, errLimit{fmt.Sprintf("declares %d bytes uncompressed, limit %d", zf.UncompressedSize64, max)}
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	n, err := io.Copy(w, io.LimitReader(rc, max+1))
+	if err != nil {
+		return n, err
+	}
+	if n > max {
+		return n, errLimit{fmt.Sprintf("expands past %d bytes", max)}
+	}
+	if n > 1<<20 && zf.CompressedSize64 > 0 && uint64(n)/zf.CompressedSize64 > uint64(lim.MaxRatio) {
+		return n, errLimit{fmt.Sprintf("compression ratio %d:1 over limit %d:1", uint64(n)/zf.CompressedSize64, lim.MaxRatio)}
+	}
+	return n, nil
+}
+
+func readPart(zf *zip.File, max int64, lim Limits) ([]byte, error) {
+	if lim.MaxPartBytes < max {
+		max = lim.MaxPartBytes
+	}
+	var buf bytes.Buffer
+	l := lim
+	l.MaxPartBytes = max
+	if _, err := copyPart(&buf, zf, l, max); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// classifyCompound tells an encrypted OOXML package (a compound file holding
+// EncryptionInfo and EncryptedPackage streams) from a legacy .xls or other
+// compound document.
+func classifyCompound(name string, f *os.File, size int64) error {
+	r, err := mscfb.New(io.NewSectionReader(f, 0, size))
+	if err != nil {
+		return &CellError{File: name, Err: fmt.Errorf("%w: damaged compound file: %v", ErrCorrupt, err)}
+	}
+	var streams []string
+	for e, err := r.Next(); err == nil; e, err = r.Next() {
+		switch e.Name {
+		case "EncryptionInfo", "EncryptedPackage":
+			return &CellError{File: name, Err: ErrEncrypted}
+		}
+		streams = append(streams, e.Name)
+		if len(streams) > 1000 {
+			break
+		}
+	}
+	kind := "compound file"
+	for _, s := range streams {
+		switch s {
+		case "Workbook", "Book":
+			kind = "legacy Excel 97-2003 workbook (.xls)"
+		case "WordDocument":
+			kind = "Word document"
+		}
+	}
+	return &CellError{File: name, Err: fmt.Errorf("%w: %s", ErrFormat, kind)}
+}
+
+type relationships struct {
+	Rels []struct {
+		ID     string `xml:"Id,attr"`
+		Type   string `xml:"Type,attr"`
+		Target string `xml:"Target,attr"`
+	} `xml:"Relationship"`
+}
+
+func officeDocument(b []byte) string {
+	var r relationships
+	if xml.Unmarshal(b, &r) != nil {
+		return ""
+	}
+	for _, rel := range r.Rels {
+		if strings.HasSuffix(rel.Type, "/officeDocument") {
+			return rel.Target
+		}
+	}
+	return ""
+}
+
+// parseWorkbook reads the sheet list (name, visibility, part path) and the
+// 1904 date flag from workbook.xml and its relationships.
+func parseWorkbook(wbXML, relsXML []byte, base string) ([]SheetInfo, bool, error) {
+	var wb struct {
+		Pr struct {
+			Date1904 string `xml:"date1904,attr"`
+		} `xml:"workbookPr"`
+		Sheets []struct {
+			Name  string `xml:"name,attr"`
+			State string `xml:"state,attr"`
+			RID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+			RIDs  string `xml:"http://purl.oclc.org/ooxml/officeDocument/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	if err := xml.Unmarshal(wbXML, &wb); err != nil {
+		return nil, false, err
+	}
+	var rels relationships
+	if len(relsXML) > 0 {
+		if err := xml.Unmarshal(relsXML, &rels); err != nil {
+			return nil, false, fmt.Errorf("relationships: %w", err)
+		}
+	}
+	target := make(map[string]string, len(rels.Rels))
+	for _, r := range rels.Rels {
+		t := r.Target
+		if strings.HasPrefix(t, "/") {
+			t = strings.TrimPrefix(t, "/")
+		} else {
+			t = path.Join(base, t)
+		}
+		target[r.ID] = t
+	}
+	out := make([]SheetInfo, 0, len(wb.Sheets))
+	for _, s := range wb.Sheets {
+		id := s.RID
+		if id == "" {
+			id = s.RIDs
+		}
+		out = append(out, SheetInfo{
+			Name:   s.Name,
+			Hidden: s.State == "hidden" || s.State == "veryHidden",
+			part:   target[id],
+		})
+	}
+	d := strings.ToLower(wb.Pr.Date1904)
+	return out, d == "1" || d == "true", nil
+}

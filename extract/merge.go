@@ -1,0 +1,161 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// maxMerges bounds the merged ranges kept for one sheet.
+const maxMerges = 100000
+
+var mergeTag = []byte("mergeCell")
+
+// mergeScanner finds <mergeCell ref="A1:C1"/> elements in a worksheet part
+// as it streams past, so merged ranges are known before excelize streams the
+// rows (the element sits after sheetData, and excelize's GetMergeCells would
+// load the whole sheet into memory).
+type mergeScanner struct {
+	carry  []byte
+	merges []Merge
+	err    error
+}
+
+func (m *mergeScanner) Write(p []byte) (int, error) {
+	if m.err != nil {
+		return len(p), nil
+	}
+	b := p
+	if len(m.carry) > 0 {
+		m.carry = append(m.carry, p...)
+		b = m.carry
+	}
+	// Tags cannot contain '<', so everything before the last '<' holds only
+	// complete tags.
+	k := bytes.LastIndexByte(b, '<')
+	if k < 0 {
+		m.carry = m.carry[:0]
+		return len(p), nil
+	}
+	m.scan(b[:k])
+	rest := b[k:]
+	if len(rest) > 4096 {
+		// No mergeCell tag is that long; do not let hostile input grow the carry.
+		rest = nil
+	}
+	m.carry = append(m.carry[:0:0], rest...)
+	return len(p), nil
+}
+
+func (m *mergeScanner) flush() {
+	if m.err == nil && len(m.carry) > 0 {
+		m.scan(m.carry)
+	}
+	m.carry = nil
+}
+
+func (m *mergeScanner) scan(b []byte) {
+	for m.err == nil {
+		i := bytes.Index(b, mergeTag)
+		if i < 0 {
+			return
+		}
+		end := i + len(mergeTag)
+		if !isTagStart(b, i) || end >= len(b) || !isTagNameEnd(b[end]) {
+			b = b[end:]
+			continue
+		}
+		gt := bytes.IndexByte(b[end:], '>')
+		if gt < 0 {
+			return
+		}
+		tag := b[end : end+gt]
+		b = b[end+gt:]
+		ref, ok := attr(tag, "ref")
+		if !ok {
+			continue
+		}
+		mg, ok := parseRange(ref)
+		if !ok {
+			m.err = fmt.Errorf("bad merged range %q", ref)
+			return
+		}
+		if mg.Top == mg.Bottom && mg.Left == mg.Right {
+			continue
+		}
+		if len(m.merges) >= maxMerges {
+			m.err = fmt.Errorf("more than %d merged ranges", maxMerges)
+			return
+		}
+		m.merges = append(m.merges, mg)
+	}
+}
+
+// isTagStart reports whether the name at b[i:] opens a tag: "<mergeCell" or
+// "<prefix:mergeCell".
+func isTagStart(b []byte, i int) bool {
+	if i == 0 {
+		return false
+	}
+	if b[i-1] == '<' {
+		return true
+	}
+	if b[i-1] != ':' {
+		return false
+	}
+	for j := i - 2; j >= 0; j-- {
+		c := b[j]
+		switch {
+		case c == '<':
+			return j < i-2
+		case c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func isTagNameEnd(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' || c == '>'
+}
+
+// attr finds name="value" (or single quotes) among a tag's attributes.
+func attr(tag []byte, name string) (string, bool) {
+	s := string(tag)
+	for {
+		i := strings.Index(s, name)
+		if i < 0 {
+			return "", false
+		}
+		before := i == 0 || isTagNameEnd(s[i-1])
+		r := strings.TrimLeft(s[i+len(name):], " \t\r\n")
+		if before && strings.HasPrefix(r, "=") {
+			r = strings.TrimLeft(r[1:], " \t\r\n")
+			if len(r) > 0 && (r[0] == '"' || r[0] == '\'') {
+				if j := strings.IndexByte(r[1:], r[0]); j >= 0 {
+					return r[1 : 1+j], true
+				}
+			}
+			return "", false
+		}
+		s = s[i+len(name):]
+	}
+}
+
+// parseRange parses "A1:C2" (or a single cell) into a normalised Merge.
+func parseRange(ref string) (Merge, bool) {
+	a, b, found := strings.Cut(ref, ":")
+	if !found {
+		b = a
+	}
+	c1, r1, err := ParseCellName(a)
+	if err != nil {
+		return Merge{}, false
+	}
+	c2, r2, err := ParseCellName(b)
+	if err != nil {
+		return Merge{}, false
+	}
+	return Merge{Top: min(r1, r2), Left: min(c1, c2), Bottom: max(r1, r2), Right: max(c1, c2)}, true
+}

@@ -1,0 +1,279 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Cell is one non-empty cell of a streamed row.
+type Cell struct {
+	Col    int    // 1-based
+	Raw    string // the stored value: numbers as written ("1234.5"), text as is
+	Date   bool   // a number displayed as a date or time: Raw is a serial day count
+	Merged bool   // copied from the top-left cell of a merged range
+}
+
+// Row is one worksheet row with its non-empty cells in column order.
+type Row struct {
+	Num    int // 1-based
+	Hidden bool
+	Cells  []Cell
+}
+
+// Options configure Open.
+type Options struct {
+	// Name is how the workbook is named in errors and lineage; the path when empty.
+	Name   string
+	Limits Limits
+	// DateRows is how many rows at the top of each sheet are also read with
+	// their number formats applied, to tell date cells (period headers) from
+	// plain numbers. Default 60.
+	DateRows int
+}
+
+// Workbook is an open, verified .xlsx file.
+type Workbook struct {
+	Name     string
+	SHA256   string
+	Size     int64
+	Date1904 bool
+	Sheets   []SheetInfo
+	// Modified is the document's last-modified time from docProps/core.xml,
+	// zero when the workbook does not record one.
+	Modified time.Time
+
+	f        *excelize.File
+	dateRows int
+}
+
+// Open verifies the file (format, encryption, every zip entry, size limits)
+// and opens it for streaming. Errors are *CellError.
+func Open(path string, opt Options) (*Workbook, error) {
+	name := opt.Name
+	if name == "" {
+		name = path
+	}
+	lim := opt.Limits.withDefaults()
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, &CellError{File: name, Err: err}
+	}
+	p, err := inspect(name, file, lim)
+	file.Close()
+	if err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{
+		UnzipSizeLimit:    lim.MaxUnzippedBytes,
+		UnzipXMLSizeLimit: min(16<<20, lim.MaxPartBytes),
+	})
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return nil, &CellError{File: name, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+	}
+	wb := &Workbook{
+		Name: name, SHA256: p.sha256, Size: p.size, Date1904: p.date1904, Sheets: p.sheets,
+		f: f, dateRows: opt.DateRows,
+	}
+	if wb.dateRows <= 0 {
+		wb.dateRows = 60
+	}
+	if props, err := f.GetDocProps(); err == nil && props.Modified != "" {
+		if t, err := time.Parse(time.RFC3339, props.Modified); err == nil {
+			wb.Modified = t.UTC()
+		}
+	}
+	return wb, nil
+}
+
+// Close releases the workbook's temporary files.
+func (w *Workbook) Close() error { return w.f.Close() }
+
+// Sheet returns the named sheet's description.
+func (w *Workbook) Sheet(name string) (SheetInfo, bool) {
+	for _, s := range w.Sheets {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return SheetInfo{}, false
+}
+
+// ReadSheet streams the sheet's rows in order to fn, one row at a time.
+// Cells of merged ranges carry the top-left value. fn's error stops the read
+// and is returned as is; read errors are *CellError.
+func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) error) error {
+	info, ok := w.Sheet(sheet)
+	if !ok {
+		return &CellError{File: w.Name, Sheet: sheet, Err: ErrNoSheet}
+	}
+	fail := func(row int, err error) error {
+		return &CellError{File: w.Name, Sheet: sheet, Row: row, Err: err}
+	}
+	rows, err := w.f.Rows(sheet)
+	if err != nil {
+		return fail(0, fmt.Errorf("%w: %v", ErrCorrupt, err))
+	}
+	defer rows.Close()
+	shown, err := w.f.Rows(sheet)
+	if err != nil {
+		return fail(0, fmt.Errorf("%w: %v", ErrCorrupt, err))
+	}
+	defer shown.Close()
+
+	fill := newMergeFill(info.Merges)
+	raw := excelize.Options{RawCellValue: true}
+	for num := 1; rows.Next(); num++ {
+		if num&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		vals, err := rows.Columns(raw)
+		if err != nil {
+			return fail(num, fmt.Errorf("%w: %v", ErrCorrupt, err))
+		}
+		var disp []string
+		if num <= w.dateRows && shown.Next() {
+			if disp, err = shown.Columns(excelize.Options{}); err != nil {
+				return fail(num, fmt.Errorf("%w: %v", ErrCorrupt, err))
+			}
+		}
+		cells := make([]Cell, 0, len(vals))
+		for i, v := range vals {
+			if v == "" {
+				continue
+			}
+			c := Cell{Col: i + 1, Raw: v}
+			if i < len(disp) {
+				c.Date = looksLikeDate(v, disp[i])
+			}
+			cells = append(cells, c)
+		}
+		cells = fill.apply(num, cells)
+		if len(cells) == 0 {
+			continue
+		}
+		if err := fn(Row{Num: num, Hidden: rows.GetRowOpts().Hidden, Cells: cells}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Error(); err != nil {
+		if errors.Is(err, excelize.ErrMaxRows) {
+			return fail(0, fmt.Errorf("%w: %v", ErrTooLarge, err))
+		}
+		return fail(0, fmt.Errorf("%w: %v", ErrCorrupt, err))
+	}
+	return nil
+}
+
+var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// looksLikeDate reports whether a numeric cell's displayed text is a date or
+// time rendering of it, which is how a date cell is told from a number when
+// reading raw values.
+func looksLikeDate(raw, shown string) bool {
+	if shown == raw || shown == "" {
+		return false
+	}
+	if _, err := strconv.ParseFloat(raw, 64); err != nil {
+		return false
+	}
+	s := strings.ToLower(shown)
+	if strings.ContainsAny(s, "/:") {
+		return true
+	}
+	for _, m := range monthNames {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	for i := 1; i+1 < len(s); i++ {
+		if s[i] == '-' && isDigit(s[i-1]) && isDigit(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// mergeFill copies each merged range's top-left cell into the rest of the
+// range as rows stream past.
+type mergeFill struct {
+	merges []Merge // sorted by Top
+	next   int     // first merge whose top row has not been reached
+	active []int   // merges whose top row has been seen and bottom not passed
+	value  map[int]Cell
+}
+
+func newMergeFill(ms []Merge) *mergeFill {
+	sorted := slices.Clone(ms)
+	slices.SortStableFunc(sorted, func(a, b Merge) int { return a.Top - b.Top })
+	return &mergeFill{merges: sorted, value: make(map[int]Cell)}
+}
+
+func (m *mergeFill) apply(num int, cells []Cell) []Cell {
+	for m.next < len(m.merges) && m.merges[m.next].Top <= num {
+		i := m.next
+		m.next++
+		mg := m.merges[i]
+		if mg.Top == num {
+			for _, c := range cells {
+				if c.Col == mg.Left {
+					m.value[i] = c
+				}
+			}
+		}
+		m.active = append(m.active, i)
+	}
+	if len(m.active) == 0 {
+		return cells
+	}
+	kept := m.active[:0]
+	for _, i := range m.active {
+		mg := m.merges[i]
+		if mg.Bottom < num {
+			delete(m.value, i)
+			continue
+		}
+		kept = append(kept, i)
+		v, ok := m.value[i]
+		if !ok {
+			continue
+		}
+		for col := mg.Left; col <= mg.Right; col++ {
+			if col == mg.Left && num == mg.Top {
+				continue
+			}
+			cells = setIfEmpty(cells, Cell{Col: col, Raw: v.Raw, Date: v.Date, Merged: true})
+		}
+	}
+	m.active = kept
+	return cells
+}
+
+// setIfEmpty inserts c in column order unless its column already has a cell.
+func setIfEmpty(cells []Cell, c Cell) []Cell {
+	i := 0
+	for i < len(cells) && cells[i].Col < c.Col {
+		i++
+	}
+	if i < len(cells) && cells[i].Col == c.Col {
+		return cells
+	}
+	cells = append(cells, Cell{})
+	copy(cells[i+1:], cells[i:])
+	cells[i] = c
+	return cells
+}

@@ -1,0 +1,176 @@
+package transform
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// NumKind classifies a cell's content as a number.
+type NumKind int
+
+const (
+	NotNumber NumKind = iota // text that is not a number
+	Missing                  // an explicit "no value": —, -, n/a, NM
+	Number
+	Percent // a number written with %; the value is already divided by 100
+)
+
+func (k NumKind) String() string {
+	return [...]string{"not a number", "missing", "number", "percent"}[k]
+}
+
+// missingWords are the spellings of "no value" used in financial tables.
+var missingWords = map[string]bool{
+	"": true, "-": true, "--": true, "—": true, "–": true, "―": true, "‒": true, "−": true,
+	"n/a": true, "na": true, "n.a.": true, "nm": true, "n.m.": true, "nmf": true,
+	"*": true, "**": true, "—%": true, "-%": true, "n/m": true, "none": true, "nil": true,
+}
+
+// ParseNumber reads a number the way financial tables write it:
+// "1,234", "(1,234)" and "−1,234" (negative), "$1,234.5", "12.5%",
+// "1,234 (1)" and "1,234¹" (footnote markers), " 1 234 " (spaces as
+// thousands separators), and the raw values Excel stores ("1234.5", "1.2E-3").
+// Dashes, n/a and NM are Missing.
+func ParseNumber(s string) (float64, NumKind) {
+	s = strings.TrimFunc(s, isSpace)
+	if missingWords[strings.ToLower(s)] {
+		return 0, Missing
+	}
+	if plainNumber(s) {
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			return v, Number
+		}
+	}
+	s = stripFootnote(s)
+	if missingWords[strings.ToLower(s)] {
+		return 0, Missing
+	}
+	neg := false
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		neg, s = true, strings.TrimFunc(s[1:len(s)-1], isSpace)
+	}
+	kind := Number
+	if strings.HasSuffix(s, "%") {
+		kind, s = Percent, strings.TrimFunc(strings.TrimSuffix(s, "%"), isSpace)
+		// (12.5)% as well as (12.5%)
+		if !neg && strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+			neg, s = true, strings.TrimFunc(s[1:len(s)-1], isSpace)
+		}
+	}
+	for _, sign := range []string{"-", "−", "–", "—"} {
+		if strings.HasPrefix(s, sign) {
+			if neg {
+				return 0, NotNumber
+			}
+			neg, s = true, strings.TrimFunc(s[len(sign):], isSpace)
+			break
+		}
+	}
+	s = trimCurrency(s)
+	if strings.HasPrefix(s, "-") && !neg {
+		neg, s = true, s[1:]
+	}
+	var b strings.Builder
+	digits, dots := 0, 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+			b.WriteRune(r)
+		case r == '.':
+			dots++
+			b.WriteRune(r)
+		case r == ',' || r == '\u00a0' || r == '\u202f' || r == '\u2009' || r == ' ' || r == '\'':
+			// thousands separators: only between digits
+			if i == 0 || i == len(s)-1 {
+				return 0, NotNumber
+			}
+		case (r == 'e' || r == 'E') && digits > 0:
+			rest := s[i+1:]
+			if _, err := strconv.Atoi(rest); err != nil {
+				return 0, NotNumber
+			}
+			b.WriteString("e" + rest)
+			goto done
+		default:
+			return 0, NotNumber
+		}
+	}
+done:
+	if digits == 0 || dots > 1 {
+		return 0, NotNumber
+	}
+	v, err := strconv.ParseFloat(b.String(), 64)
+	if err != nil {
+		return 0, NotNumber
+	}
+	if neg {
+		v = -v
+	}
+	if kind == Percent {
+		v /= 100
+	}
+	return v, kind
+}
+
+// plainNumber reports whether s is written as Excel stores numbers: digits,
+// a sign, a point and an exponent only (no hex, Inf or NaN).
+func plainNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u00a0' || r == '\u200b' }
+
+// stripFootnote removes trailing footnote markers: " (1)", " (a)", "*",
+// "†", and superscript digits.
+func stripFootnote(s string) string {
+	for {
+		t := strings.TrimRightFunc(s, func(r rune) bool {
+			return strings.ContainsRune("*†‡¹²³⁴⁵⁶⁷⁸⁹⁰⁽⁾", r)
+		})
+		t = strings.TrimFunc(t, isSpace)
+		if i := strings.LastIndex(t, " ("); i > 0 && strings.HasSuffix(t, ")") {
+			inner := t[i+2 : len(t)-1]
+			if len(inner) >= 1 && len(inner) <= 2 && isAlnumASCII(inner) {
+				t = strings.TrimFunc(t[:i], isSpace)
+			}
+		}
+		if t == s {
+			return s
+		}
+		s = t
+	}
+}
+
+func isAlnumASCII(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+var currencyPrefixes = []string{"US$", "USD", "EUR", "GBP", "CHF", "JPY", "$", "€", "£", "¥", "₹"}
+
+func trimCurrency(s string) string {
+	for _, c := range currencyPrefixes {
+		if strings.HasPrefix(s, c) {
+			return strings.TrimFunc(s[len(c):], isSpace)
+		}
+		if strings.HasSuffix(s, c) && len(s) > len(c) {
+			return strings.TrimFunc(s[:len(s)-len(c)], isSpace)
+		}
+	}
+	return s
+}

@@ -1,0 +1,214 @@
+package transform
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Spec tells marginmix how to read one company's workbooks. See
+// docs/specs.md for the format.
+type Spec struct {
+	Company       string            `yaml:"company"`
+	FiscalYearEnd string            `yaml:"fiscal_year_end"` // month name or number; default December
+	Files         []string          `yaml:"files"`           // globs matched against the path below the inbox
+	Sheets        []string          `yaml:"sheets"`          // names or globs; default every visible sheet
+	IncludeHidden bool              `yaml:"include_hidden"`
+	Layout        string            `yaml:"layout"`         // auto (default), wide or long
+	QuarterLabels string            `yaml:"quarter_labels"` // fiscal (default) or calendar
+	Currency      string            `yaml:"currency"`       // ISO code of money values; default USD
+	Scale         string            `yaml:"scale"`          // override: units, thousands, millions, billions
+	SourceKind    string            `yaml:"source_kind"`    // reported (default) or estimate
+	AsOf          string            `yaml:"as_of"`          // YYYY-MM-DD vintage; default the workbook's modified date
+	Metrics       map[string]string `yaml:"metrics"`        // row label -> canonical metric
+	Segments      map[string]string `yaml:"segments"`       // row label -> canonical segment
+
+	// Name is where the spec came from (file name), for messages.
+	Name string `yaml:"-"`
+
+	fye   time.Month
+	asOf  time.Time
+	scale float64
+	dict  Dict
+}
+
+// SpecError names the spec and field at fault.
+type SpecError struct {
+	Spec  string
+	Field string
+	Err   error
+}
+
+func (e *SpecError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("spec %s: %v", e.Spec, e.Err)
+	}
+	return fmt.Sprintf("spec %s: %s: %v", e.Spec, e.Field, e.Err)
+}
+
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// ParseSpec reads one YAML spec; unknown fields are errors, so typos surface.
+func ParseSpec(name string, r io.Reader) (*Spec, error) {
+	var s Spec
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &SpecError{Spec: name, Err: errors.New("empty spec")}
+		}
+		return nil, &SpecError{Spec: name, Err: err}
+	}
+	s.Name = name
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// ParseSpecBytes is ParseSpec over a byte slice.
+func ParseSpecBytes(name string, b []byte) (*Spec, error) {
+	return ParseSpec(name, bytes.NewReader(b))
+}
+
+var scales = map[string]float64{"": 0, "units": 1, "ones": 1, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
+
+// Validate checks every field and fills in defaults. Errors are *SpecError.
+func (s *Spec) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &SpecError{Spec: s.Name, Field: field, Err: fmt.Errorf(format, args...)}
+	}
+	s.Company = strings.TrimSpace(s.Company)
+	if s.Company == "" {
+		return bad("company", "required (a ticker such as AMZN)")
+	}
+	if len(s.Files) == 0 {
+		return bad("files", "required: at least one file glob")
+	}
+	for _, g := range append(append([]string{}, s.Files...), s.Sheets...) {
+		if _, err := path.Match(g, ""); err != nil {
+			return bad("files", "bad glob %q", g)
+		}
+	}
+	m, err := parseMonth(s.FiscalYearEnd)
+	if err != nil {
+		return bad("fiscal_year_end", "%v", err)
+	}
+	s.fye = m
+	switch s.Layout {
+	case "":
+		s.Layout = "auto"
+	case "auto", "wide", "long":
+	default:
+		return bad("layout", "%q is not auto, wide or long", s.Layout)
+	}
+	switch s.QuarterLabels {
+	case "":
+		s.QuarterLabels = "fiscal"
+	case "fiscal", "calendar":
+	default:
+		return bad("quarter_labels", "%q is not fiscal or calendar", s.QuarterLabels)
+	}
+	if s.Currency == "" {
+		s.Currency = "USD"
+	}
+	if len(s.Currency) != 3 || strings.ToUpper(s.Currency) != s.Currency {
+		return bad("currency", "%q is not an ISO 4217 code such as USD", s.Currency)
+	}
+	sc, ok := scales[strings.ToLower(s.Scale)]
+	if !ok {
+		return bad("scale", "%q is not units, thousands, millions or billions", s.Scale)
+	}
+	s.scale = sc
+	switch s.SourceKind {
+	case "":
+		s.SourceKind = "reported"
+	case "reported", "estimate":
+	default:
+		return bad("source_kind", "%q is not reported or estimate", s.SourceKind)
+	}
+	if s.AsOf != "" {
+		t, err := time.Parse("2006-01-02", s.AsOf)
+		if err != nil {
+			return bad("as_of", "%q is not a date YYYY-MM-DD", s.AsOf)
+		}
+		s.asOf = t
+	}
+	s.dict = Dict{Metrics: map[string]string{}, Segments: map[string]string{}}
+	for label, metric := range s.Metrics {
+		if !IsMetric(metric) {
+			return bad("metrics", "%q maps to %q, which is not a canonical metric", label, metric)
+		}
+		s.dict.Metrics[NormKey(label)] = metric
+	}
+	for label, seg := range s.Segments {
+		if strings.TrimSpace(seg) == "" {
+			return bad("segments", "%q maps to an empty segment", label)
+		}
+		s.dict.Segments[NormKey(label)] = seg
+	}
+	return nil
+}
+
+func parseMonth(s string) (time.Month, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return time.December, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > 12 {
+			return 0, fmt.Errorf("month %d out of range 1..12", n)
+		}
+		return time.Month(n), nil
+	}
+	if len(s) >= 3 {
+		if m, ok := monthNum[s[:3]]; ok && strings.HasPrefix(strings.ToLower(time.Month(m).String()), s) {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a month", s)
+}
+
+// Calendar returns the company's fiscal calendar.
+func (s *Spec) Calendar() Calendar {
+	return Calendar{FYEndMonth: s.fye, CalendarLabels: s.QuarterLabels == "calendar"}
+}
+
+// Matches reports whether the spec covers a workbook, given its path
+// relative to the inbox (slash-separated).
+func (s *Spec) Matches(rel string) bool {
+	for _, g := range s.Files {
+		if ok, _ := path.Match(g, rel); ok {
+			return true
+		}
+		if !strings.Contains(g, "/") {
+			if ok, _ := path.Match(g, path.Base(rel)); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wantsSheet reports whether a sheet is to be read.
+func (s *Spec) wantsSheet(name string, hidden bool) bool {
+	if hidden && !s.IncludeHidden {
+		return false
+	}
+	if len(s.Sheets) == 0 {
+		return true
+	}
+	for _, g := range s.Sheets {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,663 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/marginmix/marginmix/extract"
+)
+
+// Sentinel causes for transform errors, carried inside *extract.CellError.
+var (
+	ErrBadNumber = errors.New("not a number")
+	ErrBadDate   = errors.New("not a date")
+	ErrNoFacts   = errors.New("no facts found: no sheet has a period header with mapped rows")
+)
+
+// Finding is a non-fatal note about what was read or skipped, with its place.
+type Finding struct {
+	Sheet   string
+	Cell    string // A1 reference, or "" for a whole sheet
+	Message string
+}
+
+func (f Finding) String() string {
+	if f.Cell == "" {
+		return fmt.Sprintf("%s: %s", f.Sheet, f.Message)
+	}
+	return fmt.Sprintf("%s!%s: %s", f.Sheet, f.Cell, f.Message)
+}
+
+// Options configure Workbook.
+type Options struct {
+	// SourceFile is the lineage name of the workbook (its path below the inbox).
+	SourceFile string
+	// OnRowError decides what a bad cell in a mapped row does: return nil to
+	// skip the cell and go on, or an error to stop. A nil OnRowError stops at
+	// the first bad cell.
+	OnRowError func(error) error
+	// Calendar returns another company's fiscal calendar, for workbooks
+	// (analysts' models) whose rows name several companies. Rows of a company
+	// it does not know use the spec's calendar.
+	Calendar func(company string) (Calendar, bool)
+}
+
+// Result is what one workbook yields.
+type Result struct {
+	Facts    []Fact
+	Findings []Finding
+}
+
+// Workbook reads every wanted sheet of an open workbook with its spec and
+// returns the canonical facts in sheet and row order.
+func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options) (*Result, error) {
+	if opt.SourceFile == "" {
+		opt.SourceFile = wb.Name
+	}
+	res := &Result{}
+	for _, sh := range wb.Sheets {
+		if !spec.wantsSheet(sh.Name, sh.Hidden) {
+			continue
+		}
+		st := newSheetState(wb, spec, &opt, sh.Name, res)
+		if err := wb.ReadSheet(ctx, sh.Name, st.row); err != nil {
+			return nil, err
+		}
+	}
+	if len(res.Facts) == 0 {
+		return nil, &extract.CellError{File: wb.Name, Err: ErrNoFacts}
+	}
+	asOf := spec.asOf
+	if asOf.IsZero() && !wb.Modified.IsZero() {
+		y, m, d := wb.Modified.Date()
+		asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	if asOf.IsZero() {
+		// No vintage anywhere: the latest period in the workbook, so that the
+		// same file always gets the same as_of.
+		for _, f := range res.Facts {
+			if f.PeriodEnd.After(asOf) {
+				asOf = f.PeriodEnd
+			}
+		}
+	}
+	for i := range res.Facts {
+		res.Facts[i].AsOf = asOf
+		res.Facts[i].SourceSHA256 = wb.SHA256
+		res.Facts[i].SourceFile = opt.SourceFile
+		res.Facts[i].SourceKind = spec.SourceKind
+		if res.Facts[i].Company == "" {
+			res.Facts[i].Company = spec.Company
+		}
+	}
+	return res, nil
+}
+
+// ExcelDate converts a date serial to a date (time of day dropped).
+func ExcelDate(serial float64, date1904 bool) (time.Time, bool) {
+	if math.IsNaN(serial) || serial < 1 || serial > 2958465 {
+		return time.Time{}, false
+	}
+	days := int(math.Floor(serial))
+	var base time.Time
+	switch {
+	case date1904:
+		base = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
+	case days < 60:
+		// Serials before Excel's phantom 29 February 1900.
+		base = time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC)
+	case days == 60:
+		return time.Time{}, false
+	default:
+		base = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	}
+	return base.AddDate(0, 0, days), true
+}
+
+var (
+	reScale    = regexp.MustCompile(`\b(thousands|millions|billions)\b|\$\s?(000s?|mm?|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b`)
+	reNotLevel = regexp.MustCompile(`%|\bgrowth\b|\bmargin\b|\bchange\b|\by/y\b|\byoy\b|\bq/q\b|\bqoq\b|\bmix\b|\bper\b|\bratio\b`)
+)
+
+// captionScale finds a scale statement such as "(in millions)", "$ in
+// billions", "USD m" or "$000s" in a text cell.
+func captionScale(s string) (float64, bool) {
+	s = strings.ToLower(s)
+	m := reScale.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	word := m[1] + m[2] + m[4]
+	switch word {
+	case "thousands", "000", "000s", "k":
+		return 1e3, true
+	case "millions", "m", "mm", "mn":
+		return 1e6, true
+	case "billions", "bn", "b":
+		return 1e9, true
+	}
+	return 0, false
+}
+
+func captionCurrency(s string) string {
+	l := strings.ToLower(s)
+	switch {
+	case strings.Contains(s, "€") || strings.Contains(l, "eur"):
+		return "EUR"
+	case strings.Contains(s, "£") || strings.Contains(l, "gbp"):
+		return "GBP"
+	case strings.Contains(l, "chf"):
+		return "CHF"
+	case strings.Contains(s, "¥") || strings.Contains(l, "jpy"):
+		return "JPY"
+	}
+	return ""
+}
+
+type colPeriod struct {
+	p  Period
+	ok bool // a quarter column whose values become facts
+}
+
+// longCols maps the roles of a long (tidy) table to columns.
+type longCols struct {
+	company, segment, metric, period, periodEnd, value, unit int
+}
+
+type sheetState struct {
+	wb    *extract.Workbook
+	spec  *Spec
+	opt   *Options
+	sheet string
+	res   *Result
+	cal   Calendar
+
+	scale    float64
+	currency string
+
+	// wide layout
+	cols      map[int]colPeriod
+	firstCol  int // first period column; labels sit left of it
+	ctx       map[int]string
+	ctxRows   int
+	section   string
+	segCtx    string
+	unmapped  bool // inside a block whose heading is not a known metric or segment
+	long      *longCols
+	sawHeader bool
+}
+
+func newSheetState(wb *extract.Workbook, spec *Spec, opt *Options, sheet string, res *Result) *sheetState {
+	st := &sheetState{
+		wb: wb, spec: spec, opt: opt, sheet: sheet, res: res, cal: spec.Calendar(),
+		scale: spec.scale, currency: spec.Currency, ctx: map[int]string{},
+	}
+	if st.scale == 0 {
+		st.scale = 1
+	}
+	return st
+}
+
+func (st *sheetState) note(cell, format string, args ...any) {
+	st.res.Findings = append(st.res.Findings, Finding{Sheet: st.sheet, Cell: cell, Message: fmt.Sprintf(format, args...)})
+}
+
+func (st *sheetState) cellErr(row, col int, err error) error {
+	return &extract.CellError{File: st.wb.Name, Sheet: st.sheet, Cell: extract.CellName(col, row), Row: row, Col: col, Err: err}
+}
+
+// text is how a cell reads as a header: date cells as ISO dates.
+func (st *sheetState) text(c extract.Cell) string {
+	if c.Date {
+		if v, err := strconv.ParseFloat(c.Raw, 64); err == nil {
+			if t, ok := ExcelDate(v, st.wb.Date1904); ok {
+				return t.Format("2006-01-02")
+			}
+		}
+	}
+	return c.Raw
+}
+
+func (st *sheetState) row(r extract.Row) error {
+	if r.Hidden && !st.spec.IncludeHidden {
+		return nil
+	}
+	numeric := false
+	for _, c := range r.Cells {
+		if c.Date {
+			continue
+		}
+		if _, k := ParseNumber(c.Raw); k == NotNumber {
+			if st.spec.scale == 0 {
+				if sc, ok := captionScale(c.Raw); ok {
+					st.scale = sc
+					if cur := captionCurrency(c.Raw); cur != "" {
+						st.currency = cur
+					}
+				}
+			}
+		} else if k != Missing {
+			numeric = true
+		}
+	}
+	if st.long != nil {
+		return st.longRow(r)
+	}
+	if st.spec.Layout != "wide" {
+		if lc, ok := detectLong(r); ok {
+			st.long, st.sawHeader = lc, true
+			return nil
+		}
+	}
+	if st.spec.Layout != "long" && st.tryHeader(r) {
+		return nil
+	}
+	if st.cols == nil {
+		if !numeric {
+			st.addContext(r)
+		}
+		return nil
+	}
+	return st.wideRow(r, numeric)
+}
+
+// addContext remembers the text of header-like rows, per column, so that a
+// two-row header ("Three Months Ended" over "March 31, 2026") reads as one.
+func (st *sheetState) addContext(r extract.Row) {
+	if st.ctxRows >= 2 {
+		st.ctx, st.ctxRows = map[int]string{}, 0
+	}
+	for _, c := range r.Cells {
+		if prev := st.ctx[c.Col]; prev != "" {
+			st.ctx[c.Col] = prev + " " + st.text(c)
+		} else {
+			st.ctx[c.Col] = st.text(c)
+		}
+	}
+	st.ctxRows++
+}
+
+// tryHeader recognises a period header row: at least two cells that read as
+// periods, alone or under the context rows above them.
+func (st *sheetState) tryHeader(r extract.Row) bool {
+	cols := map[int]colPeriod{}
+	first := 0
+	for _, c := range r.Cells {
+		t := st.text(c)
+		_, k := ParseNumber(t)
+		if k != NotNumber && !c.Date {
+			// A bare year as a number counts only under a context row
+			// ("Three Months Ended March 31," over 2026).
+			v, _ := strconv.Atoi(t)
+			if st.ctx[c.Col] == "" || v < 1900 || v > 2200 {
+				continue
+			}
+		}
+		var l Label
+		ok := false
+		if ctx := st.ctx[c.Col]; ctx != "" {
+			l, ok = ParseLabel(ctx + " " + t)
+		}
+		if !ok {
+			l, ok = ParseLabel(t)
+		}
+		if !ok {
+			continue
+		}
+		p, ok := st.cal.Resolve(l)
+		if !ok {
+			continue
+		}
+		cols[c.Col] = colPeriod{p: p, ok: p.Kind == KindQuarter}
+		if first == 0 || c.Col < first {
+			first = c.Col
+		}
+	}
+	if len(cols) < 2 {
+		return false
+	}
+	st.cols, st.firstCol, st.sawHeader = cols, first, true
+	st.section, st.segCtx, st.unmapped = "", "", false
+	st.ctx, st.ctxRows = map[int]string{}, 0
+	return true
+}
+
+func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
+	label := ""
+	labelCol := 0
+	for _, c := range r.Cells {
+		if c.Col >= st.firstCol {
+			break
+		}
+		if _, k := ParseNumber(c.Raw); k == NotNumber && strings.TrimSpace(c.Raw) != "" {
+			label, labelCol = c.Raw, c.Col
+			break
+		}
+	}
+	hasValue := false
+	for _, c := range r.Cells {
+		if _, ok := st.cols[c.Col]; ok {
+			if _, k := ParseNumber(c.Raw); k == Number || k == Percent {
+				hasValue = true
+				break
+			}
+		}
+	}
+	if !hasValue {
+		if !numeric {
+			st.addContext(r)
+		}
+		if label == "" {
+			return nil
+		}
+		st.ctxRows = 0
+		if m, ok := st.spec.dict.Metric(label); ok {
+			st.section, st.segCtx, st.unmapped = m, "", false
+		} else if s, ok := st.spec.dict.Segment(label); ok {
+			st.section, st.segCtx, st.unmapped = "", s, false
+		} else {
+			st.section, st.segCtx, st.unmapped = "", "", true
+		}
+		return nil
+	}
+	st.ctx, st.ctxRows = map[int]string{}, 0
+	if label == "" {
+		return nil
+	}
+	ref := extract.CellName(labelCol, r.Num)
+	metric, segment, ok := st.classify(label)
+	if !ok {
+		st.note(ref, "row %q not mapped to a metric and segment; skipped", cleanLabel(label))
+		return nil
+	}
+	unit := MetricUnit(metric)
+	for _, c := range r.Cells {
+		cp, isCol := st.cols[c.Col]
+		if !isCol || !cp.ok {
+			continue
+		}
+		v, k := ParseNumber(c.Raw)
+		switch k {
+		case Missing:
+			continue
+		case NotNumber:
+			if err := st.rowError(st.cellErr(r.Num, c.Col, fmt.Errorf("%w: %q in row %q", ErrBadNumber, c.Raw, cleanLabel(label)))); err != nil {
+				return err
+			}
+			continue
+		case Percent:
+			if unit != Ratio {
+				st.note(extract.CellName(c.Col, r.Num), "percentage %q in a %s row; skipped", c.Raw, metric)
+				continue
+			}
+		}
+		st.emit(metric, segment, cp.p, v, "", r.Num, c.Col)
+	}
+	return nil
+}
+
+func (st *sheetState) rowError(err error) error {
+	if st.opt.OnRowError == nil {
+		return err
+	}
+	return st.opt.OnRowError(err)
+}
+
+// classify maps a data row's label to a metric and segment using the block
+// it sits in (metric-major "Net sales:" over segment rows, or segment-major
+// "AWS" over metric rows).
+func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
+	d := st.spec.dict
+	switch {
+	case st.section != "":
+		if s, ok := d.Segment(label); ok {
+			return st.section, s, true
+		}
+		if m, ok := d.TotalOf(label); ok && m == st.section {
+			return st.section, TotalSegment, true
+		}
+		if m, ok := d.Metric(label); ok {
+			if m == st.section {
+				return m, TotalSegment, true
+			}
+			return m, TotalSegment, true
+		}
+		if reNotLevel.MatchString(strings.ToLower(label)) {
+			return "", "", false
+		}
+		return st.section, cleanLabel(label), true
+	case st.segCtx != "":
+		if m, ok := d.Metric(label); ok {
+			return m, st.segCtx, true
+		}
+		if m, ok := d.TotalOf(label); ok {
+			return m, st.segCtx, true
+		}
+		return "", "", false
+	case st.unmapped:
+		return "", "", false
+	default:
+		if m, ok := d.Metric(label); ok {
+			return m, TotalSegment, true
+		}
+		if m, ok := d.TotalOf(label); ok {
+			return m, TotalSegment, true
+		}
+		return "", "", false
+	}
+}
+
+func (st *sheetState) emit(metric, segment string, p Period, v float64, unitSpec string, row, col int) {
+	unit := ""
+	switch MetricUnit(metric) {
+	case Money:
+		unit = st.currency
+		if unitSpec == "" {
+			v *= st.scale
+		}
+	case MW:
+		unit = "MW"
+	case Years:
+		unit = "years"
+	case Ratio:
+		unit = "ratio"
+	case Tokens:
+		unit = "tokens"
+	}
+	st.res.Facts = append(st.res.Facts, Fact{
+		Segment:         segment,
+		Metric:          metric,
+		CalendarQuarter: p.CalendarQuarter(),
+		FiscalYear:      p.FiscalYear,
+		FiscalQuarter:   p.FiscalQuarter,
+		PeriodEnd:       p.End,
+		Value:           v,
+		Unit:            unit,
+		SourceSheet:     st.sheet,
+		SourceCell:      st.sheet + "!" + extract.CellName(col, row),
+	})
+}
+
+var longRoles = map[string]string{
+	"company": "company", "ticker": "company", "issuer": "company",
+	"segment": "segment", "business line": "segment", "line": "segment", "business": "segment",
+	"metric": "metric", "line item": "metric", "item": "metric", "measure": "metric", "kpi": "metric", "series": "metric",
+	"period": "period", "quarter": "period", "fiscal period": "period", "period label": "period", "fiscal quarter": "period",
+	"period end": "period_end", "quarter end": "period_end", "date": "period_end", "period end date": "period_end", "period ending": "period_end",
+	"value": "value", "amount": "value",
+	"unit": "unit", "units": "unit",
+}
+
+// detectLong recognises the header of a long (tidy) table: a metric column,
+// a value column and a period or period-end column.
+func detectLong(r extract.Row) (*longCols, bool) {
+	lc := &longCols{}
+	seen := map[string]bool{}
+	for _, c := range r.Cells {
+		role, ok := longRoles[NormKey(c.Raw)]
+		if !ok || seen[role] {
+			continue
+		}
+		seen[role] = true
+		switch role {
+		case "company":
+			lc.company = c.Col
+		case "segment":
+			lc.segment = c.Col
+		case "metric":
+			lc.metric = c.Col
+		case "period":
+			lc.period = c.Col
+		case "period_end":
+			lc.periodEnd = c.Col
+		case "value":
+			lc.value = c.Col
+		case "unit":
+			lc.unit = c.Col
+		}
+	}
+	if lc.metric == 0 || lc.value == 0 || (lc.period == 0 && lc.periodEnd == 0) {
+		return nil, false
+	}
+	return lc, true
+}
+
+func cellAt(r extract.Row, col int) (extract.Cell, bool) {
+	if col == 0 {
+		return extract.Cell{}, false
+	}
+	for _, c := range r.Cells {
+		if c.Col == col {
+			return c, true
+		}
+		if c.Col > col {
+			break
+		}
+	}
+	return extract.Cell{}, false
+}
+
+// longUnit reads a unit column: "$m", "USD millions", "MW", "years", "%".
+// scale is 0 when the unit does not fix one.
+func longUnit(s string) (kind UnitKind, scale float64, currency string, known bool) {
+	k := strings.ToLower(strings.TrimSpace(s))
+	switch k {
+	case "":
+		return Money, 0, "", false
+	case "mw":
+		return MW, 1, "", true
+	case "years", "yrs", "year", "yr":
+		return Years, 1, "", true
+	case "%", "pct", "percent":
+		return Ratio, 0.01, "", true
+	case "ratio", "x":
+		return Ratio, 1, "", true
+	case "tokens":
+		return Tokens, 1, "", true
+	}
+	cur := captionCurrency(s)
+	if cur == "" && (strings.Contains(k, "$") || strings.Contains(k, "usd")) {
+		cur = "USD"
+	}
+	if sc, ok := captionScale(k); ok {
+		return Money, sc, cur, true
+	}
+	if cur != "" {
+		return Money, 1, cur, true
+	}
+	return Money, 0, "", false
+}
+
+func (st *sheetState) longRow(r extract.Row) error {
+	lc := st.long
+	mc, ok := cellAt(r, lc.metric)
+	if !ok {
+		return nil
+	}
+	metric, ok := st.spec.dict.Metric(mc.Raw)
+	if !ok {
+		st.note(extract.CellName(lc.metric, r.Num), "metric %q not in the dictionary; row skipped", mc.Raw)
+		return nil
+	}
+	vc, ok := cellAt(r, lc.value)
+	if !ok {
+		return nil
+	}
+	v, k := ParseNumber(vc.Raw)
+	switch k {
+	case Missing:
+		return nil
+	case NotNumber:
+		return st.rowError(st.cellErr(r.Num, lc.value, fmt.Errorf("%w: %q", ErrBadNumber, vc.Raw)))
+	}
+	company := ""
+	cal := st.cal
+	if cc, ok := cellAt(r, lc.company); ok && strings.TrimSpace(cc.Raw) != "" {
+		company = strings.ToUpper(strings.TrimSpace(cc.Raw))
+		if st.opt.Calendar != nil && company != st.spec.Company {
+			if c, ok := st.opt.Calendar(company); ok {
+				cal = c
+			}
+		}
+	}
+	var p Period
+	placed := false
+	if pc, ok := cellAt(r, lc.periodEnd); ok {
+		if f, k := ParseNumber(pc.Raw); k == Number {
+			if t, ok := ExcelDate(f, st.wb.Date1904); ok {
+				p, placed = cal.Resolve(Label{Kind: KindQuarter, End: t})
+			}
+		} else if l, ok := ParseLabel(pc.Raw); ok {
+			p, placed = cal.Resolve(l)
+		}
+		if !placed {
+			return st.rowError(st.cellErr(r.Num, lc.periodEnd, fmt.Errorf("%w: %q", ErrBadDate, pc.Raw)))
+		}
+	} else if pc, ok := cellAt(r, lc.period); ok {
+		if l, ok := ParseLabel(pc.Raw); ok {
+			p, placed = cal.Resolve(l)
+		}
+		if !placed {
+			return st.rowError(st.cellErr(r.Num, lc.period, fmt.Errorf("%w: %q is not a period", ErrBadDate, pc.Raw)))
+		}
+	} else {
+		return nil
+	}
+	if p.Kind != KindQuarter {
+		return nil
+	}
+	segment := TotalSegment
+	if sc, ok := cellAt(r, lc.segment); ok && strings.TrimSpace(sc.Raw) != "" {
+		if s, ok := st.spec.dict.Segment(sc.Raw); ok {
+			segment = s
+		} else {
+			segment = cleanLabel(sc.Raw)
+		}
+	}
+	unitSpec := ""
+	if uc, ok := cellAt(r, lc.unit); ok {
+		kind, scale, cur, known := longUnit(uc.Raw)
+		if known {
+			unitSpec = uc.Raw
+			if kind != MetricUnit(metric) {
+				return st.rowError(st.cellErr(r.Num, lc.unit, fmt.Errorf("unit %q does not fit metric %s", uc.Raw, metric)))
+			}
+			if k != Percent || kind != Ratio {
+				v *= scale
+			}
+			if cur != "" {
+				defer func(prev string) { st.currency = prev }(st.currency)
+				st.currency = cur
+			}
+		}
+	}
+	st.emit(metric, segment, p, v, unitSpec, r.Num, lc.value)
+	st.res.Facts[len(st.res.Facts)-1].Company = company
+	return nil
+}
