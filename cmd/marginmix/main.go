@@ -1,0 +1,112 @@
+// Command marginmix turns earnings-season workbooks into Parquet datasets of
+// canonical segment facts and margin and revenue-mix analyses.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/marginmix/marginmix/pipeline"
+)
+
+// Exit statuses (design.md, "Command line").
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitQuarantined = 3
+	exitInterrupted = 130
+)
+
+const exitHelp = `Exit status:
+  0    published
+  1    failed; nothing new was published
+  2    usage or configuration error
+  3    published, but some workbooks were quarantined (see _manifest.json)
+  130  interrupted`
+
+// usageError marks errors of the command line itself (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// quarantinedError is returned when a run published with quarantines.
+type quarantinedError struct{ n int }
+
+func (e quarantinedError) Error() string {
+	return fmt.Sprintf("%d workbook(s) quarantined; see _manifest.json and _quarantine/", e.n)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line and returns the exit status.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var q quarantinedError
+	if errors.As(err, &q) {
+		fmt.Fprintln(stderr, "marginmix:", err)
+		return exitQuarantined
+	}
+	fmt.Fprintln(stderr, "marginmix:", err)
+	var ue usageError
+	var ce *pipeline.ConfigError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	}
+	return exitFailed
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "marginmix",
+		Short: "Segment margins and revenue mix from earnings workbooks",
+		Long: `marginmix reads investor-relations segment tables, financial supplements and
+analysts' model workbooks (.xlsx), normalises them into canonical facts with
+cell-level lineage, runs margin and revenue-mix analyses in embedded DuckDB,
+and publishes Parquet datasets atomically under an output folder.
+
+` + exitHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       pipeline.Version,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newRunCmd(stderr))
+	return root
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,119 @@
+//go:build duckdb_arrow
+
+package load
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Analysis is one dataset defined by SQL over the facts.
+type Analysis struct {
+	Name   string // dataset name: out/<Name>.parquet
+	Source string // where the SQL came from, for errors (e.g. sql/ai_mix.sql)
+	SQL    string
+}
+
+// factOrder fixes the row order of the fact datasets, so that the same
+// inputs give byte-identical files.
+const factOrder = "company, segment, metric, calendar_quarter, source_kind, as_of, source_file, source_sheet, source_cell"
+
+// factKey identifies one fact across workbooks and vintages.
+const factKey = "company, segment, metric, calendar_quarter, source_kind"
+
+// parquetOptions: zstd, and nothing that varies between runs.
+const parquetOptions = "FORMAT parquet, COMPRESSION zstd"
+
+// BuildTables derives the fact tables from facts_all (every fact read):
+// facts_vintages holds each distinct value with its vintage, facts the latest
+// vintage of each fact. Within one vintage, the first cell in lineage order
+// wins, so the choice is stable.
+func BuildTables(ctx context.Context, d *DB) error {
+	stmts := []string{
+		`CREATE OR REPLACE TABLE facts_vintages AS
+		 SELECT * FROM facts_all ORDER BY ` + factOrder,
+		`CREATE OR REPLACE TABLE facts AS
+		 SELECT * FROM facts_vintages
+		 QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
+		                            ORDER BY as_of DESC, source_file, source_sheet, source_cell) = 1
+		 ORDER BY ` + factOrder,
+	}
+	for _, s := range stmts {
+		if err := d.Exec(ctx, s); err != nil {
+			return fmt.Errorf("build fact tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// RunAnalyses creates one table per analysis from its SQL.
+func RunAnalyses(ctx context.Context, d *DB, analyses []Analysis) error {
+	for _, a := range analyses {
+		if !ValidName(a.Name) {
+			return fmt.Errorf("%s: dataset name %q must be lower case letters, digits and _", a.Source, a.Name)
+		}
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", Ident(a.Name), strings.TrimRight(strings.TrimSpace(a.SQL), ";"))
+		if err := d.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", a.Source, err)
+		}
+	}
+	return nil
+}
+
+// WriteParquet writes the fact datasets (hive-partitioned by company) and
+// one file per analysis into dir, which must not exist yet.
+func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, t := range []string{"facts", "facts_vintages"} {
+		q := fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN 'part-{i}')",
+			t, factOrder, Literal(filepath.Join(dir, t)), parquetOptions)
+		if err := d.Exec(ctx, q); err != nil {
+			return fmt.Errorf("write %s: %w", t, err)
+		}
+	}
+	for _, a := range analyses {
+		q := fmt.Sprintf("COPY %s TO %s (%s)", Ident(a.Name), Literal(filepath.Join(dir, a.Name+".parquet")), parquetOptions)
+		if err := d.Exec(ctx, q); err != nil {
+			return fmt.Errorf("write %s: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// Outputs lists every Parquet file under dir with its row count and hash,
+// in path order.
+func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
+	var out []Output
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && strings.HasPrefix(e.Name(), "_") && p != dir {
+			return filepath.SkipDir
+		}
+		if e.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		var rows int64
+		q := "SELECT count(*) FROM read_parquet(" + Literal(p) + ")"
+		if err := d.conn.QueryRowContext(ctx, q).Scan(&rows); err != nil {
+			return fmt.Errorf("count %s: %w", rel, err)
+		}
+		sum, size, err := fileSHA256(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, Output{Path: filepath.ToSlash(rel), Rows: rows, Bytes: size, SHA256: sum})
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, err
+}

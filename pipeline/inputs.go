@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/marginmix/marginmix/fixtures"
+	"github.com/marginmix/marginmix/transform"
+)
+
+// ErrNoSpec: no spec's file globs match a workbook.
+var ErrNoSpec = errors.New("no spec matches this file (add one to the specs folder)")
+
+// loadSpecs reads every *.yaml / *.yml file of a specs folder, in name order.
+func loadSpecs(fsys fs.FS) ([]*transform.Spec, error) {
+	var specs []*transform.Spec
+	err := fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			return nil
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		s, err := transform.ParseSpecBytes(p, b)
+		if err != nil {
+			return err
+		}
+		specs = append(specs, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(specs) == 0 {
+		return nil, errors.New("no *.yaml specs found")
+	}
+	return specs, nil
+}
+
+func specsFS(dir string) fs.FS {
+	if dir == "" {
+		return fixtures.Specs()
+	}
+	return os.DirFS(dir)
+}
+
+// matchSpec returns the first spec, in file name order, whose globs match.
+func matchSpec(specs []*transform.Spec, rel string) *transform.Spec {
+	for _, s := range specs {
+		if s.Matches(rel) {
+			return s
+		}
+	}
+	return nil
+}
+
+// calendars gives each company's fiscal calendar from its (first) spec.
+func calendars(specs []*transform.Spec) func(string) (transform.Calendar, bool) {
+	m := map[string]transform.Calendar{}
+	for _, s := range specs {
+		if _, ok := m[s.Company]; !ok {
+			m[s.Company] = s.Calendar()
+		}
+	}
+	return func(c string) (transform.Calendar, bool) {
+		cal, ok := m[c]
+		return cal, ok
+	}
+}
+
+// ignored reports whether an inbox entry is not a workbook to read: hidden
+// files, Excel's lock files (~$Book.xlsx), editors' temporary files, and
+// folders starting with _ or . (such as an output folder inside the inbox).
+func ignored(name string, dir bool) bool {
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+		return true
+	}
+	if dir {
+		return strings.HasPrefix(name, "_")
+	}
+	for _, suf := range []string{"~", ".tmp", ".part", ".crdownload", ".swp"} {
+		if strings.HasSuffix(name, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// listInbox returns the inbox's files as slash-separated paths relative to
+// it, sorted.
+func listInbox(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		if ignored(e.Name(), e.IsDir()) {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// materialise copies an embedded folder of workbooks to a temporary folder,
+// since excelize reads files.
+func materialise(fsys fs.FS) (string, error) {
+	dir, err := os.MkdirTemp("", "marginmix-samples-")
+	if err != nil {
+		return "", err
+	}
+	err = fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		src, err := fsys.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, src); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("bundled samples: %w", err)
+	}
+	return dir, nil
+}
+
+// copyFile copies src to dst, creating dst's folder.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,287 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/load"
+	queries "github.com/marginmix/marginmix/sql"
+	"github.com/marginmix/marginmix/transform"
+)
+
+// Version is marginmix's version, set at build time.
+var Version = "dev"
+
+// Log keys.
+const (
+	keyRun      = "run"
+	keyFile     = "file"
+	keyStatus   = "status"
+	keyReason   = "reason"
+	keyFacts    = "facts"
+	keyFindings = "findings"
+	keyOut      = "out"
+	keyElapsed  = "elapsed"
+)
+
+// Summary is what a run did.
+type Summary struct {
+	RunID       string
+	Inputs      []load.Input
+	Facts       int
+	Datasets    int
+	Quarantined int
+	Published   bool
+	Elapsed     time.Duration
+}
+
+// workbookResult is what reading one workbook gave.
+type workbookResult struct {
+	input    load.Input
+	facts    []transform.Fact
+	findings []transform.Finding
+	err      error
+	abs      string
+}
+
+// Run reads every workbook of the inbox, runs the analyses and publishes the
+// output folder. A workbook that cannot be read is quarantined and the run
+// goes on; an error return means nothing new was published.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Summary, error) {
+	start := time.Now()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	specs, err := loadSpecs(specsFS(cfg.Specs))
+	if err != nil {
+		return nil, &ConfigError{Field: "specs", Err: err}
+	}
+	inbox := cfg.Inbox
+	if inbox == "" {
+		if inbox, err = materialise(samplesFS()); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(inbox)
+	}
+	files, err := listInbox(inbox)
+	if err != nil {
+		return nil, &ConfigError{Field: "inbox", Err: err}
+	}
+
+	lock, err := load.Acquire(cfg.Out, "run")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	if err := load.SweepStale(cfg.Out); err != nil {
+		return nil, fmt.Errorf("remove stale staging folders: %w", err)
+	}
+
+	runID := newRunID(start)
+	log = log.With(keyRun, runID)
+	results := readAll(ctx, cfg, inbox, files, specs, log)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	sum := &Summary{RunID: runID}
+	var recs []arrow.RecordBatch
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for _, r := range results {
+		sum.Inputs = append(sum.Inputs, r.input)
+		if r.err != nil {
+			sum.Quarantined++
+			continue
+		}
+		sum.Facts += len(r.facts)
+		recs = append(recs, transform.Record(memory.DefaultAllocator, r.facts))
+	}
+
+	analyses, err := builtinAnalyses()
+	if err != nil {
+		return nil, err
+	}
+	pub, err := load.NewPublication(cfg.Out, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer pub.Abort()
+	outputs, err := build(ctx, cfg, recs, analyses, pub.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		if r.err == nil {
+			continue
+		}
+		if err := quarantine(pub.Dir, r); err != nil {
+			return nil, err
+		}
+	}
+	m := &load.Manifest{
+		RunID: runID, Version: Version, StartedAt: start.UTC().Truncate(time.Millisecond),
+		FinishedAt: time.Now().UTC().Truncate(time.Millisecond), Inputs: sum.Inputs, Outputs: outputs,
+	}
+	if err := load.WriteManifest(filepath.Join(pub.Dir, load.ManifestName), m); err != nil {
+		return nil, err
+	}
+	if err := pub.Commit(); err != nil {
+		return nil, err
+	}
+	sum.Published = true
+	sum.Datasets = len(analyses) + 2
+	sum.Elapsed = time.Since(start)
+	log.Info("published", keyOut, cfg.Out, keyFacts, sum.Facts, "workbooks", len(results),
+		"quarantined", sum.Quarantined, keyElapsed, sum.Elapsed.Round(time.Millisecond))
+	return sum, nil
+}
+
+func newRunID(t time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// readAll extracts and transforms the workbooks on cfg.Workers workers and
+// returns their results in input order.
+func readAll(ctx context.Context, cfg Config, inbox string, files []string, specs []*transform.Spec, log *slog.Logger) []workbookResult {
+	results := make([]workbookResult, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	cals := calendars(specs)
+	for w := 0; w < min(cfg.Workers, max(len(files), 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = readOne(ctx, inbox, files[i], specs, cals)
+				r := &results[i]
+				if r.err != nil {
+					log.Warn("quarantined", keyFile, r.input.Path, keyReason, r.input.Reason)
+				} else {
+					log.Info("read", keyFile, r.input.Path, keyFacts, len(r.facts), keyFindings, len(r.findings))
+					for _, f := range r.findings {
+						log.Debug("finding", keyFile, r.input.Path, "at", f.Sheet+"!"+f.Cell, "note", f.Message)
+					}
+				}
+			}
+		}()
+	}
+	for i := range files {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return results
+}
+
+func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool)) workbookResult {
+	abs := filepath.Join(inbox, filepath.FromSlash(rel))
+	r := workbookResult{abs: abs, input: load.Input{Path: rel, Status: load.StatusOK}}
+	fail := func(err error) workbookResult {
+		r.err = err
+		r.input.Status = load.StatusQuarantined
+		r.input.Reason = err.Error()
+		if r.input.SHA256 == "" {
+			if sum, n, herr := hashFile(abs); herr == nil {
+				r.input.SHA256, r.input.Bytes = sum, n
+			}
+		}
+		return r
+	}
+	spec := matchSpec(specs, rel)
+	if spec == nil {
+		return fail(&extract.CellError{File: rel, Err: ErrNoSpec})
+	}
+	r.input.Company = spec.Company
+	wb, err := extract.Open(abs, extract.Options{Name: rel})
+	if err != nil {
+		return fail(err)
+	}
+	defer wb.Close()
+	r.input.SHA256, r.input.Bytes = wb.SHA256, wb.Size
+	res, err := transform.Workbook(ctx, wb, spec, transform.Options{SourceFile: rel, Calendar: cals})
+	if err != nil {
+		return fail(err)
+	}
+	r.facts, r.findings = res.Facts, res.Findings
+	r.input.Facts = len(res.Facts)
+	return r
+}
+
+// quarantine keeps a copy of a rejected workbook and its reason under
+// _quarantine/ in the publication.
+func quarantine(dir string, r workbookResult) error {
+	dst := filepath.Join(dir, "_quarantine", filepath.FromSlash(r.input.Path))
+	if err := copyFile(r.abs, dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("quarantine %s: %w", r.input.Path, err)
+	}
+	return os.WriteFile(dst+".reason.txt", []byte(r.input.Reason+"\n"), 0o644)
+}
+
+func builtinAnalyses() ([]load.Analysis, error) {
+	var out []load.Analysis
+	for _, name := range queries.Names() {
+		q, err := queries.Query(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, load.Analysis{Name: name, Source: "sql/" + name + ".sql", SQL: q})
+	}
+	return out, nil
+}
+
+// build loads the facts into DuckDB, runs the analyses and writes the
+// Parquet files into dir.
+func build(ctx context.Context, cfg Config, recs []arrow.RecordBatch, analyses []load.Analysis, dir string) ([]load.Output, error) {
+	db, err := load.Open(ctx, cfg.Threads)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rdr, err := array.NewRecordReader(transform.Schema, recs)
+	if err != nil {
+		return nil, err
+	}
+	defer rdr.Release()
+	if err := db.CreateTableFromArrow(ctx, "facts_all", rdr); err != nil {
+		return nil, err
+	}
+	if err := load.BuildTables(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := load.RunAnalyses(ctx, db, analyses); err != nil {
+		return nil, err
+	}
+	if err := load.WriteParquet(ctx, db, dir, analyses); err != nil {
+		return nil, err
+	}
+	return load.Outputs(ctx, db, dir)
+}
+

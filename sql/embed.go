@@ -1,0 +1,42 @@
+// Package sql holds the analyses as .sql files, embedded in the binary; each
+// file is one published dataset named after it. Analysts can read them as the
+// definition of every figure. Import it under another name (queries) where
+// database/sql is also imported.
+package sql
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+//go:embed *.sql
+var files embed.FS
+
+// FS is the folder of built-in analyses.
+func FS() fs.FS { return files }
+
+// Names lists the built-in analyses in a fixed order.
+func Names() []string {
+	entries, _ := fs.ReadDir(files, ".")
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			out = append(out, strings.TrimSuffix(e.Name(), ".sql"))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Query returns the SQL of a named analysis.
+func Query(name string) (string, error) {
+	b, err := fs.ReadFile(files, path.Clean(name)+".sql")
+	if err != nil {
+		return "", fmt.Errorf("analysis %q: %w", name, err)
+	}
+	return string(b), nil
+}
