@@ -284,4 +284,3 @@ func build(ctx context.Context, cfg Config, recs []arrow.RecordBatch, analyses [
 	}
 	return load.Outputs(ctx, db, dir)
 }
-
