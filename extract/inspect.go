@@ -128,7 +128,7 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 
 	zr, err := zip.NewReader(io.NewSectionReader(f, 0, size), size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, fail(ErrCorrupt, "zip: %v", err)
+		return nil, fail(ErrCorrupt, "%v", err)
 	}
 	if len(zr.File) > lim.MaxParts {
 		return nil, fail(ErrTooLarge, "%d zip entries, limit %d", len(zr.File), lim.MaxParts)

@@ -110,7 +110,7 @@ var segmentAliases = map[string]string{
 	"intelligent cloud":                   "Intelligent Cloud", "more personal computing": "More Personal Computing",
 	"google services": "Google Services", "google cloud": "Google Cloud", "other bets": "Other Bets",
 	"alphabet level activities": "Alphabet-level activities",
-	"oci":                       "OCI", "oracle cloud infrastructure": "OCI",
+	"oci":                       "OCI", "oracle cloud infrastructure": "OCI", "oracle cloud infrastructure oci": "OCI",
 	"cloud and license": "Cloud and License", "hardware": "Hardware", "services": "Services",
 	"corporate": "Corporate", "corporate and other": "Corporate", "unallocated": "Corporate",
 }

@@ -164,10 +164,18 @@ func parseCore(s string) (Label, bool) {
 		return q(m[2], "", m[1])
 	}
 	if m := reHalf.FindStringSubmatch(s); m != nil {
-		return Label{Kind: KindYTD, Year: year(m[4]), Fiscal: m[3] == "fy"}, true
+		q := 2
+		if m[1] == "2" || m[2] == "2" {
+			q = 4
+		}
+		return Label{Kind: KindYTD, Year: year(m[4]), Quarter: q, Fiscal: m[3] == "fy", Cal: m[3] == "cy"}, true
 	}
 	if m := reMonths.FindStringSubmatch(s); m != nil {
-		return Label{Kind: KindYTD, Year: year(m[3]), Fiscal: m[2] == "fy"}, true
+		q := 2
+		if m[1] == "9" {
+			q = 3
+		}
+		return Label{Kind: KindYTD, Year: year(m[3]), Quarter: q, Fiscal: m[2] == "fy", Cal: m[2] == "cy"}, true
 	}
 	dateLabel := func(t time.Time, ok bool) (Label, bool) {
 		if !ok {

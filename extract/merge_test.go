@@ -1,0 +1,74 @@
+package extract
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestMergeScanner(t *testing.T) {
+	xml := `<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>` +
+		`<mergeCells count="3"><mergeCell ref="B4:J4"/><x:mergeCell  ref='A7:A9' /><mergeCell ref="C3"/></mergeCells>` +
+		`<mergeCellsExtra ref="A1:B2"/></worksheet>`
+	want := []Merge{{Top: 4, Left: 2, Bottom: 4, Right: 10}, {Top: 7, Left: 1, Bottom: 9, Right: 1}}
+	// Every split point: tags cut across writes must still be found.
+	for split := 0; split <= len(xml); split++ {
+		m := &mergeScanner{}
+		m.Write([]byte(xml[:split]))
+		m.Write([]byte(xml[split:]))
+		m.flush()
+		if m.err != nil || !reflect.DeepEqual(m.merges, want) {
+			t.Fatalf("split at %d: merges %v, err %v; want %v", split, m.merges, m.err, want)
+		}
+	}
+}
+
+func TestMergeScannerBadRange(t *testing.T) {
+	m := &mergeScanner{}
+	m.Write([]byte(`<mergeCell ref="B4:ZZZZ4"/>`))
+	m.flush()
+	if m.err == nil || m.err.Error() != `bad merged range "B4:ZZZZ4"` {
+		t.Fatalf("err = %v", m.err)
+	}
+}
+
+func TestMergeFill(t *testing.T) {
+	f := newMergeFill([]Merge{{Top: 1, Left: 2, Bottom: 1, Right: 4}, {Top: 2, Left: 1, Bottom: 3, Right: 1}})
+	got1 := f.apply(1, []Cell{{Col: 2, Raw: "Three Months Ended"}, {Col: 5, Raw: "x"}})
+	want1 := []Cell{{Col: 2, Raw: "Three Months Ended"}, {Col: 3, Raw: "Three Months Ended", Merged: true},
+		{Col: 4, Raw: "Three Months Ended", Merged: true}, {Col: 5, Raw: "x"}}
+	if !reflect.DeepEqual(got1, want1) {
+		t.Fatalf("row 1 = %v, want %v", got1, want1)
+	}
+	if got := f.apply(2, []Cell{{Col: 1, Raw: "AWS"}}); !reflect.DeepEqual(got, []Cell{{Col: 1, Raw: "AWS"}}) {
+		t.Fatalf("row 2 = %v", got)
+	}
+	if got := f.apply(3, nil); !reflect.DeepEqual(got, []Cell{{Col: 1, Raw: "AWS", Merged: true}}) {
+		t.Fatalf("row 3 = %v", got)
+	}
+	if got := f.apply(4, nil); len(got) != 0 {
+		t.Fatalf("row 4 = %v, want nothing", got)
+	}
+}
+
+func TestLooksLikeDate(t *testing.T) {
+	for _, tc := range []struct {
+		raw, shown string
+		want       bool
+	}{
+		{"46112", "March 31, 2026", true},
+		{"46112", "03-31-26", true},
+		{"46112", "3/31/2026", true},
+		{"46112", "2026-03-31", true},
+		{"46112", "Mar-26", true},
+		{"46112", "46,112", false},
+		{"46112", "46112", false},
+		{"-1234", "(1,234)", false},
+		{"0.125", "12.5%", false},
+		{"1234.5", "$1,234.50", false},
+		{"Q1 2026", "Q1 2026", false},
+	} {
+		if got := looksLikeDate(tc.raw, tc.shown); got != tc.want {
+			t.Errorf("looksLikeDate(%q, %q) = %v, want %v", tc.raw, tc.shown, got, tc.want)
+		}
+	}
+}

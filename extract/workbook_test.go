@@ -1,0 +1,229 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// writeBook saves a small workbook: a merged two-row header with date cells,
+// a hidden row, and a second, hidden sheet.
+func writeBook(t *testing.T, dir string, date1904 bool) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if date1904 {
+		must(f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: boolPtr(true)}))
+	}
+	must(f.SetSheetName("Sheet1", "Segments"))
+	must(f.SetCellValue("Segments", "A1", "(in millions)"))
+	must(f.SetCellValue("Segments", "B2", "Three Months Ended"))
+	must(f.MergeCell("Segments", "B2", "C2"))
+	must(f.SetCellValue("Segments", "B3", time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)))
+	must(f.SetCellValue("Segments", "C3", time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)))
+	fmtCode := "mmmm d, yyyy"
+	st, err := f.NewStyle(&excelize.Style{CustomNumFmt: &fmtCode})
+	must(err)
+	must(f.SetCellStyle("Segments", "B3", "C3", st))
+	must(f.SetSheetRow("Segments", "A4", &[]any{"AWS", 37800, 35579.5}))
+	must(f.SetSheetRow("Segments", "A5", &[]any{"Memo", 1, 2}))
+	must(f.SetRowVisible("Segments", 5, false))
+	_, err = f.NewSheet("Notes")
+	must(err)
+	must(f.SetCellValue("Notes", "A1", "hidden"))
+	must(f.SetSheetVisible("Notes", false))
+	p := filepath.Join(dir, "book.xlsx")
+	must(f.SaveAs(p))
+	return p
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+func readAll(t *testing.T, wb *Workbook, sheet string) []Row {
+	t.Helper()
+	var rows []Row
+	if err := wb.ReadSheet(context.Background(), sheet, func(r Row) error {
+		rows = append(rows, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestReadSheet(t *testing.T) {
+	for _, date1904 := range []bool{false, true} {
+		p := writeBook(t, t.TempDir(), date1904)
+		wb, err := Open(p, Options{Name: "book.xlsx"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wb.Date1904 != date1904 {
+			t.Errorf("Date1904 = %v, want %v", wb.Date1904, date1904)
+		}
+		wantSheets := []SheetInfo{
+			{Name: "Segments", part: "xl/worksheets/sheet1.xml", Merges: []Merge{{Top: 2, Left: 2, Bottom: 2, Right: 3}}},
+			{Name: "Notes", Hidden: true, part: "xl/worksheets/sheet2.xml"},
+		}
+		if !reflect.DeepEqual(wb.Sheets, wantSheets) {
+			t.Errorf("Sheets = %+v, want %+v", wb.Sheets, wantSheets)
+		}
+		// Serial day numbers of 2026-03-31 and 2025-12-31 in each date system.
+		mar, dec := "46112", "46022"
+		if date1904 {
+			mar, dec = "44650", "44560"
+		}
+		want := []Row{
+			{Num: 1, Cells: []Cell{{Col: 1, Raw: "(in millions)"}}},
+			{Num: 2, Cells: []Cell{{Col: 2, Raw: "Three Months Ended"}, {Col: 3, Raw: "Three Months Ended", Merged: true}}},
+			{Num: 3, Cells: []Cell{{Col: 2, Raw: mar, Date: true}, {Col: 3, Raw: dec, Date: true}}},
+			{Num: 4, Cells: []Cell{{Col: 1, Raw: "AWS"}, {Col: 2, Raw: "37800"}, {Col: 3, Raw: "35579.5"}}},
+			{Num: 5, Hidden: true, Cells: []Cell{{Col: 1, Raw: "Memo"}, {Col: 2, Raw: "1"}, {Col: 3, Raw: "2"}}},
+		}
+		if got := readAll(t, wb, "Segments"); !reflect.DeepEqual(got, want) {
+			t.Errorf("date1904=%v rows:\n got %+v\nwant %+v", date1904, got, want)
+		}
+		err = wb.ReadSheet(context.Background(), "Missing", func(Row) error { return nil })
+		wantErr := &CellError{File: "book.xlsx", Sheet: "Missing", Err: ErrNoSheet}
+		if !reflect.DeepEqual(err, wantErr) {
+			t.Errorf("missing sheet: %v, want %v", err, wantErr)
+		}
+		wb.Close()
+	}
+}
+
+// rezip rewrites a zip file, letting edit change each entry's content.
+func rezip(t *testing.T, src, dst string, edit func(name string, b []byte) []byte) {
+	t.Helper()
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(edit(f.Name, b.Bytes()))
+	}
+	zw.Close()
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	dir := t.TempDir()
+	good := writeBook(t, dir, false)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	// A bit flipped inside the compressed sheet: excelize alone would return
+	// partial rows and no error.
+	flipped := append([]byte(nil), data...)
+	zr, _ := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	for _, f := range zr.File {
+		if f.Name == "xl/worksheets/sheet1.xml" {
+			off, _ := f.DataOffset()
+			flipped[off+int64(f.CompressedSize64/2)] ^= 0x10
+		}
+	}
+
+	bomb := filepath.Join(dir, "bomb.xlsx")
+	rezip(t, good, bomb, func(name string, b []byte) []byte {
+		if name == "xl/worksheets/sheet2.xml" {
+			return bytes.Repeat([]byte(" "), 3<<20)
+		}
+		return b
+	})
+	xlsb := filepath.Join(dir, "book.xlsb")
+	rezip(t, good, xlsb, func(name string, b []byte) []byte { return b })
+	{
+		// add xl/workbook.bin
+		zr, _ := zip.OpenReader(xlsb)
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, f := range zr.File {
+			w, _ := zw.Create(f.Name)
+			rc, _ := f.Open()
+			var b bytes.Buffer
+			b.ReadFrom(rc)
+			w.Write(b.Bytes())
+		}
+		w, _ := zw.Create("xl/workbook.bin")
+		w.Write([]byte{0})
+		zw.Close()
+		zr.Close()
+		os.WriteFile(xlsb, buf.Bytes(), 0o644)
+	}
+	cfb := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...)
+
+	for _, tc := range []struct {
+		name    string
+		path    string
+		limits  Limits
+		cause   error
+		wantMsg string
+	}{
+		{name: "truncated", path: write("trunc.xlsx", data[:len(data)/2]), cause: ErrCorrupt,
+			wantMsg: "trunc.xlsx: corrupt workbook: zip: not a valid zip file"},
+		{name: "bit flip", path: write("flip.xlsx", flipped), cause: ErrCorrupt},
+		{name: "csv", path: write("data.xlsx", []byte("a,b\n1,2\n")), cause: ErrFormat,
+			wantMsg: `data.xlsx: not an .xlsx workbook: not a zip package (starts with "a,b\n1,2\n")`},
+		{name: "empty", path: write("empty.xlsx", nil), cause: ErrFormat,
+			wantMsg: "empty.xlsx: not an .xlsx workbook: empty file"},
+		{name: "damaged compound file", path: write("old.xls", cfb), cause: ErrCorrupt},
+		{name: "xlsb", path: xlsb, cause: ErrFormat, wantMsg: "book.xlsb: not an .xlsx workbook: binary workbook (.xlsb)"},
+		{name: "part too large", path: bomb, limits: Limits{MaxPartBytes: 1 << 20}, cause: ErrTooLarge,
+			wantMsg: "bomb.xlsx: size limit exceeded: part xl/worksheets/sheet2.xml: declares 3145728 bytes uncompressed, limit 1048576"},
+		{name: "ratio", path: bomb, limits: Limits{MaxRatio: 100}, cause: ErrTooLarge},
+		{name: "file too large", path: good, limits: Limits{MaxFileBytes: 100}, cause: ErrTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Open(tc.path, Options{Name: filepath.Base(tc.path), Limits: tc.limits})
+			if !errors.Is(err, tc.cause) {
+				t.Fatalf("err = %v, want cause %v", err, tc.cause)
+			}
+			var ce *CellError
+			if !errors.As(err, &ce) || ce.File != filepath.Base(tc.path) {
+				t.Fatalf("err = %#v, want *CellError naming the file", err)
+			}
+			if tc.wantMsg != "" && err.Error() != tc.wantMsg {
+				t.Fatalf("err = %q\nwant  %q", err, tc.wantMsg)
+			}
+		})
+	}
+}

@@ -1,0 +1,251 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fixtures"
+)
+
+// sampleSpecs reads the bundled specs.
+func sampleSpecs(t *testing.T) map[string]*Spec {
+	t.Helper()
+	out := map[string]*Spec{}
+	entries, err := fs.ReadDir(fixtures.Specs(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(fixtures.Specs(), e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ParseSpecBytes(e.Name(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = s
+	}
+	return out
+}
+
+// readSample transforms one bundled workbook with one bundled spec.
+func readSample(t *testing.T, file, spec string, opt Options) *Result {
+	t.Helper()
+	b, err := fs.ReadFile(fixtures.Samples(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), file)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := extract.Open(p, extract.Options{Name: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	opt.SourceFile = file
+	res, err := Workbook(context.Background(), wb, sampleSpecs(t)[spec], opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func find(t *testing.T, res *Result, company, segment, metric, quarter string) Fact {
+	t.Helper()
+	var hits []Fact
+	for _, f := range res.Facts {
+		if f.Company == company && f.Segment == segment && f.Metric == metric && f.CalendarQuarter == quarter {
+			hits = append(hits, f)
+		}
+	}
+	if len(hits) != 1 {
+		t.Fatalf("%s %s %s %s: %d facts, want 1", company, segment, metric, quarter, len(hits))
+	}
+	return hits[0]
+}
+
+func count(res *Result) map[string]int {
+	n := map[string]int{}
+	for _, f := range res.Facts {
+		n[f.Company+"/"+f.Segment+"/"+f.Metric]++
+	}
+	return n
+}
+
+// The expected values below were read off the sample sheets by hand.
+func TestSampleAMZN(t *testing.T) {
+	res := readSample(t, "amzn_1q26_segments.xlsx", "amzn.yaml", Options{})
+	want := Fact{
+		Company: "AMZN", Segment: "AWS", Metric: Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
+		PeriodEnd: d(2026, 3, 31), Value: 37800e6, Unit: "USD", SourceKind: "reported",
+		SourceFile: "amzn_1q26_segments.xlsx", SourceSheet: "Segment Information", SourceCell: "Segment Information!J10",
+		SourceSHA256: "", AsOf: d(2026, 4, 30),
+	}
+	got := find(t, res, "AMZN", "AWS", Revenue, "2026Q1")
+	want.SourceSHA256 = got.SourceSHA256
+	if len(got.SourceSHA256) != 64 || !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if f := find(t, res, "AMZN", "AWS", OperatingIncome, "2025Q4"); f.Value != 12453e6 || f.SourceCell != "Segment Information!I16" {
+		t.Errorf("AWS OI 2025Q4 = %v at %s", f.Value, f.SourceCell)
+	}
+	if f := find(t, res, "AMZN", TotalSegment, Revenue, "2024Q1"); f.Value != 143313e6 || f.SourceCell != "Segment Information!B11" {
+		t.Errorf("consolidated revenue 2024Q1 = %v at %s", f.Value, f.SourceCell)
+	}
+	wantCounts := map[string]int{}
+	for _, s := range []string{"North America", "International", "AWS", TotalSegment} {
+		wantCounts["AMZN/"+s+"/revenue"] = 9
+		wantCounts["AMZN/"+s+"/operating_income"] = 9
+	}
+	if got := count(res); !reflect.DeepEqual(got, wantCounts) {
+		t.Errorf("counts = %v", got)
+	}
+	// The growth block is in percent under a heading that is not a metric.
+	wantFindings := []Finding{
+		{Sheet: "Segment Information", Cell: "A20", Message: `row "North America" not mapped to a metric and segment; skipped`},
+		{Sheet: "Segment Information", Cell: "A21", Message: `row "International" not mapped to a metric and segment; skipped`},
+		{Sheet: "Segment Information", Cell: "A22", Message: `row "AWS" not mapped to a metric and segment; skipped`},
+	}
+	if !reflect.DeepEqual(res.Findings, wantFindings) {
+		t.Errorf("findings = %v", res.Findings)
+	}
+}
+
+func TestSampleMSFT(t *testing.T) {
+	res := readSample(t, "msft_fy26q3_segments.xlsx", "msft.yaml", Options{})
+	f := find(t, res, "MSFT", "Intelligent Cloud", OperatingIncome, "2026Q1")
+	// Q3 FY26 is column L: 9 quarters and 2 annual columns after column A.
+	if f.Value != 14088e6 || f.SourceCell != "Segment Results!L13" || f.FiscalYear != 2026 || f.FiscalQuarter != 3 || !f.PeriodEnd.Equal(d(2026, 3, 31)) {
+		t.Errorf("IC OI Q3 FY26 = %+v", f)
+	}
+	f = find(t, res, "MSFT", "Intelligent Cloud", Revenue, "2024Q3")
+	if f.Value != 24092e6 || f.SourceCell != "Segment Results!E12" || f.FiscalYear != 2025 || f.FiscalQuarter != 1 {
+		t.Errorf("IC revenue Q1 FY25 = %+v (the annual FY2024 column D must be skipped)", f)
+	}
+	for k, n := range count(res) {
+		if n != 9 {
+			t.Errorf("%s: %d facts, want 9 (annual columns read as quarters?)", k, n)
+		}
+	}
+	if len(count(res)) != 8 {
+		t.Errorf("series = %v", count(res))
+	}
+}
+
+func TestSampleORCLParenthesisedText(t *testing.T) {
+	res := readSample(t, "orcl_fy26q3_segments.xlsx", "orcl.yaml", Options{})
+	f := find(t, res, "ORCL", "Corporate", OperatingIncome, "2024Q1")
+	if f.Value != -3560e6 || f.SourceCell != "Segments!B16" || !f.PeriodEnd.Equal(d(2024, 2, 29)) || f.FiscalYear != 2024 || f.FiscalQuarter != 3 {
+		t.Errorf("corporate OI FY24 Q3 = %+v", f)
+	}
+	if f := find(t, res, "ORCL", "Services", OperatingIncome, "2025Q1"); f.Value != -21e6 {
+		t.Errorf("services OI FY25 Q3 = %v, want -21e6", f.Value)
+	}
+	if f := find(t, res, "ORCL", "Cloud and License", Revenue, "2026Q1"); f.Value != 13100e6 || f.FiscalQuarter != 3 {
+		t.Errorf("cloud and license revenue FY26 Q3 = %+v", f)
+	}
+}
+
+func TestSampleGOOGLAndCRWV(t *testing.T) {
+	res := readSample(t, "googl_1q26_segments.xlsx", "googl.yaml", Options{})
+	// "Hedging gains (losses)" is mapped by the spec.
+	if f := find(t, res, "GOOGL", "Alphabet-level activities", Revenue, "2025Q2"); f.Value != -19e6 || f.SourceCell != "Segment Results!G10" {
+		t.Errorf("hedging gains 2025Q2 = %+v", f)
+	}
+	if f := find(t, res, "GOOGL", TotalSegment, OperatingIncome, "2026Q1"); f.SourceCell != "Segment Results!J18" {
+		t.Errorf("total OI at %s", f.SourceCell)
+	}
+	res = readSample(t, "crwv_1q26_financials.xlsx", "crwv.yaml", Options{})
+	if f := find(t, res, "CRWV", TotalSegment, OperatingIncome, "2026Q1"); f.Value != -17e6 || f.SourceCell != "Financial Summary!J7" {
+		t.Errorf("CRWV OI 1Q26 = %+v", f)
+	}
+	if len(res.Facts) != 18 || len(res.Findings) != 2 {
+		t.Errorf("%d facts, findings %v", len(res.Facts), res.Findings)
+	}
+}
+
+func TestSampleModelLongLayout(t *testing.T) {
+	msft := Calendar{FYEndMonth: time.June}
+	res := readSample(t, "model_cloud_ai_1q26.xlsx", "model.yaml", Options{
+		Calendar: func(c string) (Calendar, bool) { return msft, c == "MSFT" },
+	})
+	f := find(t, res, "AMZN", "AWS", AIRevenueTaaS, "2026Q1")
+	if f.Value != 1375e6 || f.Unit != "USD" || f.SourceKind != "estimate" || f.SourceCell != "Model!E22" || !f.AsOf.Equal(d(2026, 5, 15)) {
+		t.Errorf("TaaS 2026Q1 = %+v", f)
+	}
+	if f := find(t, res, "AMZN", "AWS", ServerUsefulLife, "2025Q3"); f.Value != 5 || f.Unit != "years" {
+		t.Errorf("AWS server life = %+v", f)
+	}
+	if f := find(t, res, "CRWV", TotalSegment, CapacityMW, "2024Q1"); f.Value != 300 || f.Unit != "MW" {
+		t.Errorf("CRWV capacity = %+v", f)
+	}
+	// MSFT rows take MSFT's June fiscal year from the calendar lookup.
+	if f := find(t, res, "MSFT", "Intelligent Cloud", DepreciationAmortization, "2026Q1"); f.FiscalYear != 2026 || f.FiscalQuarter != 3 {
+		t.Errorf("MSFT D&A fiscal labels = FY%d Q%d", f.FiscalYear, f.FiscalQuarter)
+	}
+	if len(res.Facts) != 18*9 {
+		t.Errorf("%d facts, want %d", len(res.Facts), 18*9)
+	}
+}
+
+func TestBadCellStopsOrSkips(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.xlsx")
+	writeWide(t, p, [][]any{
+		{"", "Q1 2026", "Q2 2026"},
+		{"Revenue", 100, "12O"},
+		{"Operating income", 10, 12},
+	})
+	spec := &Spec{Company: "ACME", Files: []string{"*.xlsx"}, Name: "acme.yaml"}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := extract.Open(p, extract.Options{Name: "bad.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	_, err = Workbook(context.Background(), wb, spec, Options{})
+	want := &extract.CellError{File: "bad.xlsx", Sheet: "Sheet1", Cell: "C2", Row: 2, Col: 3, Err: err}
+	var ce *extract.CellError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrBadNumber) {
+		t.Fatalf("err = %v", err)
+	}
+	want.Err = ce.Err
+	if !reflect.DeepEqual(ce, want) || err.Error() != `bad.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"` {
+		t.Fatalf("err = %q", err)
+	}
+	var skipped []error
+	res, err := Workbook(context.Background(), wb, spec, Options{OnRowError: func(e error) error { skipped = append(skipped, e); return nil }})
+	if err != nil || len(res.Facts) != 3 || len(skipped) != 1 {
+		t.Fatalf("skip mode: %v facts, %v skipped, err %v", len(res.Facts), skipped, err)
+	}
+}
+
+func TestNoFacts(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "empty.xlsx")
+	writeWide(t, p, [][]any{{"Nothing here"}, {"Revenue", 1, 2}})
+	spec := &Spec{Company: "ACME", Files: []string{"*.xlsx"}}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := extract.Open(p, extract.Options{Name: "empty.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	_, err = Workbook(context.Background(), wb, spec, Options{})
+	if !errors.Is(err, ErrNoFacts) || err.Error() != "empty.xlsx: no facts found: no sheet has a period header with mapped rows" {
+		t.Fatalf("err = %v", err)
+	}
+}
