@@ -57,6 +57,9 @@ func main() {
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
+	if _, _, err := root.Find(args); err != nil {
+		return exitCode(usageError{err}, stderr)
+	}
 	err := root.ExecuteContext(ctx)
 	return exitCode(err, stderr)
 }
@@ -101,6 +104,14 @@ and publishes Parquet datasets atomically under an output folder.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRunCmd(stderr))
 	return root
+}
+
+// noArgs rejects positional arguments as a usage error (exit status 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)}
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

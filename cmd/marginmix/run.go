@@ -31,7 +31,7 @@ spec, a bad cell) is quarantined with its file, sheet and cell, and the run
 goes on.
 
 ` + exitHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(stderr, logLevel)
 			if err != nil {

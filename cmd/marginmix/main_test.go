@@ -1,0 +1,78 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := execute(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+
+	code, _, stderr := run(t, "run", "--out", out)
+	if code != exitOK || !strings.Contains(stderr, "published "+out+": 6 workbooks (6 ok, 0 quarantined), 495 facts, 4 datasets in ") {
+		t.Fatalf("run: %d\n%s", code, stderr)
+	}
+
+	inbox := filepath.Join(dir, "inbox")
+	os.MkdirAll(inbox, 0o755)
+	os.WriteFile(filepath.Join(inbox, "amzn_bad.xlsx"), []byte("not a workbook"), 0o644)
+	code, _, stderr = run(t, "run", "--inbox", inbox, "--out", out)
+	if code != exitQuarantined || !strings.Contains(stderr, "marginmix: 1 workbook(s) quarantined; see _manifest.json and _quarantine/") {
+		t.Fatalf("quarantine: %d\n%s", code, stderr)
+	}
+
+	for _, args := range [][]string{
+		{"run", "--workers", "0"},
+		{"run", "--bogus"},
+		{"run", "extra-arg"},
+		{"run", "--inbox", filepath.Join(dir, "missing")},
+		{"run", "--log-level", "loud"},
+	} {
+		if code, _, stderr := run(t, append(args, "--out", out)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
+		}
+	}
+}
+
+func TestUnknownCommandIsUsage(t *testing.T) {
+	code, _, stderr := run(t, "bogus")
+	if code != exitUsage || stderr != "marginmix: unknown command \"bogus\" for \"marginmix\"\n" {
+		t.Fatalf("exit %d: %q", code, stderr)
+	}
+}
+
+func TestHelpListsFlagsAndExitCodes(t *testing.T) {
+	code, stdout, _ := run(t, "run", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--inbox", "--specs", "--out", "--workers", "--full", "Exit status:", "3    published, but some workbooks were quarantined"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestInterruptedExit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := execute(ctx, []string{"run", "--out", filepath.Join(t.TempDir(), "out")}, &out, &errb)
+	if code != exitInterrupted {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
