@@ -107,7 +107,7 @@ func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
 		if err := d.conn.QueryRowContext(ctx, q).Scan(&rows); err != nil {
 			return fmt.Errorf("count %s: %w", rel, err)
 		}
-		sum, size, err := fileSHA256(p)
+		sum, size, err := FileSHA256(p)
 		if err != nil {
 			return err
 		}

@@ -87,7 +87,8 @@ func writeFileSync(path string, b []byte) error {
 	return f.Close()
 }
 
-func fileSHA256(path string) (string, int64, error) {
+// FileSHA256 returns the hex SHA-256 and size of a file.
+func FileSHA256(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err

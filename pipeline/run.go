@@ -209,7 +209,7 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 		r.input.Status = load.StatusQuarantined
 		r.input.Reason = err.Error()
 		if r.input.SHA256 == "" {
-			if sum, n, herr := hashFile(abs); herr == nil {
+			if sum, n, herr := load.FileSHA256(abs); herr == nil {
 				r.input.SHA256, r.input.Bytes = sum, n
 			}
 		}

@@ -1,0 +1,9 @@
+package pipeline
+
+import (
+	"io/fs"
+
+	"github.com/marginmix/marginmix/fixtures"
+)
+
+func samplesFS() fs.FS { return fixtures.Samples() }
