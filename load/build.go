@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -57,12 +59,42 @@ func RunAnalyses(ctx context.Context, d *DB, analyses []Analysis) error {
 		if !ValidName(a.Name) {
 			return fmt.Errorf("%s: dataset name %q must be lower case letters, digits and _", a.Source, a.Name)
 		}
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", Ident(a.Name), strings.TrimRight(strings.TrimSpace(a.SQL), ";"))
+		// The prefix shares the first line, so DuckDB's LINE numbers are the file's.
+		body := strings.TrimRightFunc(a.SQL, func(r rune) bool { return r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", Ident(a.Name), body)
 		if err := d.Exec(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", a.Source, err)
+			return &AnalysisError{Source: a.Source, Line: errorLine(err), Err: err}
 		}
 	}
 	return nil
+}
+
+// AnalysisError names the .sql file (and line, where DuckDB gives one) of a
+// failing analysis.
+type AnalysisError struct {
+	Source string
+	Line   int
+	Err    error
+}
+
+func (e *AnalysisError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Source, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Source, e.Err)
+}
+
+func (e *AnalysisError) Unwrap() error { return e.Err }
+
+var reLine = regexp.MustCompile(`LINE (\d+):`)
+
+func errorLine(err error) int {
+	m := reLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // WriteParquet writes the fact datasets (hive-partitioned by company) and

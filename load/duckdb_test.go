@@ -4,7 +4,9 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -185,8 +187,9 @@ func TestLatestVintageWins(t *testing.T) {
 func TestAnalysisErrorNamesFile(t *testing.T) {
 	db := openDB(t)
 	loadFacts(t, db, testFacts(3), 1)
-	err := RunAnalyses(context.Background(), db, []Analysis{{Name: "broken", Source: "sql/broken.sql", SQL: "SELECT nope FROM facts_all"}})
-	if err == nil || err.Error()[:len("sql/broken.sql: ")] != "sql/broken.sql: " {
+	err := RunAnalyses(context.Background(), db, []Analysis{{Name: "broken", Source: "mine/broken.sql", SQL: "-- a comment\nSELECT company,\n       nope\nFROM facts_all;\n"}})
+	var ae *AnalysisError
+	if !errors.As(err, &ae) || ae.Source != "mine/broken.sql" || ae.Line != 3 || !strings.HasPrefix(err.Error(), "mine/broken.sql:3: ") {
 		t.Fatalf("err = %v", err)
 	}
 	err = RunAnalyses(context.Background(), db, []Analysis{{Name: "Bad-Name", Source: "x.sql", SQL: "SELECT 1"}})

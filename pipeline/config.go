@@ -16,11 +16,45 @@ type Config struct {
 	Workers int    // workbooks read in parallel
 	Full    bool   // re-extract every workbook even if unchanged
 	Threads int    // DuckDB threads; 0 = DuckDB's default
+	SQL     string // folder of the analyst's own .sql analyses, added to the built-in ones
+	Params  Params
+}
+
+// Params are the analyses' settings, visible to every .sql file as DuckDB
+// variables: getvariable('trend_window') and so on.
+type Params struct {
+	TrendWindow           int     // trend_window: quarters in the margin trend slope
+	TrendThresholdBps     float64 // trend_threshold_bps: slope beyond which a trend is rising or declining
+	CommonServerLifeYears float64 // common_server_life_years: server life margins are restated to
+	ReconToleranceUnits   float64 // reconciliation_tolerance_units: allowed rounding, in units of the reported scale per summed value
+	LargeMoveBps          float64 // large_move_bps: a Q/Q margin move flagged as large
+}
+
+// DefaultParams are the documented defaults (docs/analyses.md).
+func DefaultParams() Params {
+	return Params{TrendWindow: 4, TrendThresholdBps: 25, CommonServerLifeYears: 6, ReconToleranceUnits: 0.5, LargeMoveBps: 1000}
+}
+
+// vars lists the parameters as DuckDB variables, in a fixed order.
+func (p Params) vars() []struct {
+	Name  string
+	Value any
+} {
+	return []struct {
+		Name  string
+		Value any
+	}{
+		{"trend_window", p.TrendWindow},
+		{"trend_threshold_bps", p.TrendThresholdBps},
+		{"common_server_life_years", p.CommonServerLifeYears},
+		{"reconciliation_tolerance_units", p.ReconToleranceUnits},
+		{"large_move_bps", p.LargeMoveBps},
+	}
 }
 
 // Default returns the defaults of `marginmix run`.
 func Default() Config {
-	return Config{Out: "out", Workers: runtime.NumCPU()}
+	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams()}
 }
 
 // ConfigError names the setting at fault; the command line maps it to exit
@@ -44,7 +78,20 @@ func (c *Config) Validate() error {
 	if c.Threads < 0 {
 		return &ConfigError{Field: "threads", Err: fmt.Errorf("%d: must not be negative", c.Threads)}
 	}
-	for _, f := range []struct{ name, dir string }{{"inbox", c.Inbox}, {"specs", c.Specs}} {
+	p := c.Params
+	switch {
+	case p.TrendWindow < 2:
+		return &ConfigError{Field: "trend-window", Err: fmt.Errorf("%d: must be at least 2 quarters", p.TrendWindow)}
+	case p.TrendThresholdBps < 0:
+		return &ConfigError{Field: "trend-threshold-bps", Err: fmt.Errorf("%v: must not be negative", p.TrendThresholdBps)}
+	case p.CommonServerLifeYears <= 0:
+		return &ConfigError{Field: "common-server-life", Err: fmt.Errorf("%v: must be positive", p.CommonServerLifeYears)}
+	case p.ReconToleranceUnits < 0:
+		return &ConfigError{Field: "recon-tolerance", Err: fmt.Errorf("%v: must not be negative", p.ReconToleranceUnits)}
+	case p.LargeMoveBps <= 0:
+		return &ConfigError{Field: "large-move-bps", Err: fmt.Errorf("%v: must be positive", p.LargeMoveBps)}
+	}
+	for _, f := range []struct{ name, dir string }{{"inbox", c.Inbox}, {"specs", c.Specs}, {"sql", c.SQL}} {
 		if f.dir == "" {
 			continue
 		}

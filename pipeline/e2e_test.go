@@ -188,8 +188,8 @@ func TestEndToEndSamples(t *testing.T) {
 	}
 }
 
-// Every fact's source_cell holds the value it came from (all money in the
-// samples is in millions).
+// Every fact's source_cell holds the value it came from: the number written
+// there times source_scale.
 func TestLineageCellsHoldValues(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	runSamples(t, out)
@@ -227,10 +227,10 @@ func TestLineageCellsHoldValues(t *testing.T) {
 				if kind != transform.Number {
 					t.Fatalf("%s %s: cell holds %q", file, r["source_cell"], raw)
 				}
-				if r["unit"] == "USD" {
-					v *= 1e6
+				if wantScale := map[bool]float64{true: 1e6, false: 1}[r["unit"] == "USD"]; r["source_scale"] != wantScale {
+					t.Errorf("%s %s: source_scale %v, want %v", file, r["source_cell"], r["source_scale"], wantScale)
 				}
-				if v != r["value"].(float64) {
+				if v*r["source_scale"].(float64) != r["value"].(float64) {
 					t.Errorf("%s %s: cell %q, fact %v", file, r["source_cell"], raw, r["value"])
 				}
 				n++
@@ -360,13 +360,21 @@ func TestSecondWriterFailsAndLeavesOutput(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	with := func(f func(*Config)) Config {
+		c := Default()
+		f(&c)
+		return c
+	}
 	for _, tc := range []struct {
 		cfg  Config
 		want string
 	}{
-		{Config{Out: "", Workers: 1}, "out: must not be empty"},
-		{Config{Out: "o", Workers: 0}, "workers: 0: must be at least 1"},
-		{Config{Out: "o", Workers: 1, Inbox: "/does/not/exist"}, "inbox: stat /does/not/exist: no such file or directory"},
+		{with(func(c *Config) { c.Out = "" }), "out: must not be empty"},
+		{with(func(c *Config) { c.Workers = 0 }), "workers: 0: must be at least 1"},
+		{with(func(c *Config) { c.Inbox = "/does/not/exist" }), "inbox: stat /does/not/exist: no such file or directory"},
+		{with(func(c *Config) { c.SQL = "/does/not/exist" }), "sql: stat /does/not/exist: no such file or directory"},
+		{with(func(c *Config) { c.Params.TrendWindow = 1 }), "trend-window: 1: must be at least 2 quarters"},
+		{with(func(c *Config) { c.Params.CommonServerLifeYears = 0 }), "common-server-life: 0: must be positive"},
 	} {
 		_, err := Run(context.Background(), tc.cfg, nil)
 		var ce *ConfigError
@@ -382,5 +390,40 @@ func TestConfigErrors(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || err.Error() != "specs: spec bad.yaml: files: required: at least one file glob" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestOwnSQLBecomesADataset(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "mysql")
+	os.MkdirAll(own, 0o755)
+	os.WriteFile(filepath.Join(own, "aws_margin_gap.sql"), []byte(`-- AWS margin minus the average of the other cloud segments
+SELECT calendar_quarter,
+       operating_margin - getvariable('common_server_life_years') / 100 AS x
+FROM segment_margins
+WHERE company = 'AMZN' AND segment = 'AWS'
+ORDER BY calendar_quarter;
+`), 0o644)
+	cfg := Default()
+	cfg.SQL, cfg.Out = own, filepath.Join(dir, "out")
+	if _, err := Run(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := rows(t, readParquet(t, filepath.Join(cfg.Out, "aws_margin_gap.parquet")))
+	if len(got) != 9 || got[8]["calendar_quarter"] != "2026Q1" || math.Abs(got[8]["x"].(float64)-(14035.0/37800-0.06)) > 1e-12 {
+		t.Fatalf("rows = %v", got)
+	}
+
+	os.WriteFile(filepath.Join(own, "zz_broken.sql"), []byte("SELECT 1,\n  missing_column\nFROM facts\n"), 0o644)
+	_, err := Run(context.Background(), cfg, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), own+"/zz_broken.sql:2: ") {
+		t.Fatalf("err = %v", err)
+	}
+	os.Remove(filepath.Join(own, "zz_broken.sql"))
+	os.WriteFile(filepath.Join(own, "ai_mix.sql"), []byte("SELECT 1"), 0o644)
+	_, err = Run(context.Background(), cfg, nil)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || err.Error() != "sql: "+own+`/ai_mix.sql: dataset "ai_mix" already exists; rename the file` {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,7 +120,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Summary, error) {
 		recs = append(recs, transform.Record(memory.DefaultAllocator, r.facts))
 	}
 
-	analyses, err := builtinAnalyses()
+	analyses, err := loadAnalyses(cfg.SQL)
 	if err != nil {
 		return nil, err
 	}
@@ -245,14 +248,52 @@ func quarantine(dir string, r workbookResult) error {
 	return os.WriteFile(dst+".reason.txt", []byte(r.input.Reason+"\n"), 0o644)
 }
 
-func builtinAnalyses() ([]load.Analysis, error) {
+// loadAnalyses returns the built-in analyses (the embedded sql/ folder),
+// then the analyst's own from dir, each folder in file name order. A later
+// analysis can read the tables of earlier ones.
+func loadAnalyses(dir string) ([]load.Analysis, error) {
+	out, err := analysesIn(queries.FS(), "sql")
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return out, nil
+	}
+	own, err := analysesIn(os.DirFS(dir), dir)
+	if err != nil {
+		return nil, &ConfigError{Field: "sql", Err: err}
+	}
+	seen := map[string]bool{"facts": true, "facts_vintages": true, "facts_all": true}
+	for _, a := range out {
+		seen[a.Name] = true
+	}
+	for _, a := range own {
+		if seen[a.Name] {
+			return nil, &ConfigError{Field: "sql", Err: fmt.Errorf("%s: dataset %q already exists; rename the file", a.Source, a.Name)}
+		}
+		seen[a.Name] = true
+	}
+	return append(out, own...), nil
+}
+
+func analysesIn(fsys fs.FS, label string) ([]load.Analysis, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
 	var out []load.Analysis
-	for _, name := range queries.Names() {
-		q, err := queries.Query(name)
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, load.Analysis{Name: name, Source: "sql/" + name + ".sql", SQL: q})
+		src := filepath.ToSlash(filepath.Join(label, n))
+		name := strings.TrimSuffix(n, ".sql")
+		if !load.ValidName(name) {
+			return nil, fmt.Errorf("%s: dataset name %q must start with a lower case letter and hold only a-z, 0-9 and _", src, name)
+		}
+		out = append(out, load.Analysis{Name: name, Source: src, SQL: string(b)})
 	}
 	return out, nil
 }
@@ -275,6 +316,11 @@ func build(ctx context.Context, cfg Config, recs []arrow.RecordBatch, analyses [
 	}
 	if err := load.BuildTables(ctx, db); err != nil {
 		return nil, err
+	}
+	for _, v := range cfg.Params.vars() {
+		if err := db.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
+			return nil, fmt.Errorf("set %s: %w", v.Name, err)
+		}
 	}
 	if err := load.RunAnalyses(ctx, db, analyses); err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ type Fact struct {
 	SourceCell      string // Sheet!F12
 	SourceSHA256    string
 	AsOf            time.Time
+	// SourceScale is the multiplier from the value as written in the cell to
+	// Value: 1e6 for a sheet "in millions", 1 for MW, years and ratios.
+	SourceScale float64
 }
 
 // Schema is the Arrow schema of the canonical facts. Columns may be added,
@@ -45,6 +48,7 @@ var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: "source_cell", Type: arrow.BinaryTypes.String},
 	{Name: "source_sha256", Type: arrow.BinaryTypes.String},
 	{Name: "as_of", Type: arrow.FixedWidthTypes.Date32},
+	{Name: "source_scale", Type: arrow.PrimitiveTypes.Float64},
 }, nil)
 
 // Record builds an Arrow record of facts with Schema. The caller releases it.
@@ -73,6 +77,7 @@ func Record(mem memory.Allocator, facts []Fact) arrow.RecordBatch {
 		str(12).Append(f.SourceCell)
 		str(13).Append(f.SourceSHA256)
 		day(14).Append(arrow.Date32FromTime(f.AsOf))
+		b.Field(15).(*array.Float64Builder).Append(f.SourceScale)
 	}
 	return b.NewRecordBatch()
 }

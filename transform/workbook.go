@@ -397,7 +397,7 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 				continue
 			}
 		}
-		st.emit(metric, segment, cp.p, v, "", r.Num, c.Col)
+		st.emit(metric, segment, cp.p, v, 0, r.Num, c.Col)
 	}
 	return nil
 }
@@ -453,14 +453,22 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 	}
 }
 
-func (st *sheetState) emit(metric, segment string, p Period, v float64, unitSpec string, row, col int) {
+// emit records a fact from the number written in a cell. scale is the
+// multiplier a long table's Unit column fixes; 0 means the sheet's scale for
+// money and 1 otherwise.
+func (st *sheetState) emit(metric, segment string, p Period, v, scale float64, row, col int) {
 	unit := ""
-	switch MetricUnit(metric) {
+	kind := MetricUnit(metric)
+	if scale == 0 {
+		scale = 1
+		if kind == Money {
+			scale = st.scale
+		}
+	}
+	v *= scale
+	switch kind {
 	case Money:
 		unit = st.currency
-		if unitSpec == "" {
-			v *= st.scale
-		}
 	case MW:
 		unit = "MW"
 	case Years:
@@ -481,6 +489,7 @@ func (st *sheetState) emit(metric, segment string, p Period, v float64, unitSpec
 		Unit:            unit,
 		SourceSheet:     st.sheet,
 		SourceCell:      st.sheet + "!" + extract.CellName(col, row),
+		SourceScale:     scale,
 	})
 }
 
@@ -640,16 +649,16 @@ func (st *sheetState) longRow(r extract.Row) error {
 			segment = cleanLabel(sc.Raw)
 		}
 	}
-	unitSpec := ""
+	scale := 0.0
 	if uc, ok := cellAt(r, lc.unit); ok {
-		kind, scale, cur, known := longUnit(uc.Raw)
+		kind, sc, cur, known := longUnit(uc.Raw)
 		if known {
-			unitSpec = uc.Raw
 			if kind != MetricUnit(metric) {
 				return st.rowError(st.cellErr(r.Num, lc.unit, fmt.Errorf("unit %q does not fit metric %s", uc.Raw, metric)))
 			}
-			if k != Percent || kind != Ratio {
-				v *= scale
+			scale = sc
+			if k == Percent && kind == Ratio {
+				scale = 1 // "37%" in a % row: already a fraction
 			}
 			if cur != "" {
 				defer func(prev string) { st.currency = prev }(st.currency)
@@ -657,7 +666,7 @@ func (st *sheetState) longRow(r extract.Row) error {
 			}
 		}
 	}
-	st.emit(metric, segment, p, v, unitSpec, r.Num, lc.value)
+	st.emit(metric, segment, p, v, scale, r.Num, lc.value)
 	st.res.Facts[len(st.res.Facts)-1].Company = company
 	return nil
 }

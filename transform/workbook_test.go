@@ -89,7 +89,7 @@ func TestSampleAMZN(t *testing.T) {
 		Company: "AMZN", Segment: "AWS", Metric: Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
 		PeriodEnd: d(2026, 3, 31), Value: 37800e6, Unit: "USD", SourceKind: "reported",
 		SourceFile: "amzn_1q26_segments.xlsx", SourceSheet: "Segment Information", SourceCell: "Segment Information!J10",
-		SourceSHA256: "", AsOf: d(2026, 4, 30),
+		SourceSHA256: "", AsOf: d(2026, 4, 30), SourceScale: 1e6,
 	}
 	got := find(t, res, "AMZN", "AWS", Revenue, "2026Q1")
 	want.SourceSHA256 = got.SourceSHA256
@@ -183,7 +183,7 @@ func TestSampleModelLongLayout(t *testing.T) {
 	if f.Value != 1375e6 || f.Unit != "USD" || f.SourceKind != "estimate" || f.SourceCell != "Model!E22" || !f.AsOf.Equal(d(2026, 5, 15)) {
 		t.Errorf("TaaS 2026Q1 = %+v", f)
 	}
-	if f := find(t, res, "AMZN", "AWS", ServerUsefulLife, "2025Q3"); f.Value != 5 || f.Unit != "years" {
+	if f := find(t, res, "AMZN", "AWS", ServerUsefulLife, "2025Q3"); f.Value != 5 || f.Unit != "years" || f.SourceScale != 1 {
 		t.Errorf("AWS server life = %+v", f)
 	}
 	if f := find(t, res, "CRWV", TotalSegment, CapacityMW, "2024Q1"); f.Value != 300 || f.Unit != "MW" {

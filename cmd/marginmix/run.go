@@ -56,6 +56,12 @@ goes on.
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel (default: number of CPUs)")
 	f.BoolVar(&cfg.Full, "full", false, "re-extract every workbook, changed or not")
+	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
+	f.IntVar(&cfg.Params.TrendWindow, "trend-window", cfg.Params.TrendWindow, "quarters in the peer_trends margin slope")
+	f.Float64Var(&cfg.Params.TrendThresholdBps, "trend-threshold-bps", cfg.Params.TrendThresholdBps, "slope (bp/quarter) beyond which a trend is rising or declining")
+	f.Float64Var(&cfg.Params.CommonServerLifeYears, "common-server-life", cfg.Params.CommonServerLifeYears, "server life (years) that depreciation_adjusted restates margins to")
+	f.Float64Var(&cfg.Params.ReconToleranceUnits, "recon-tolerance", cfg.Params.ReconToleranceUnits, "rounding allowed when segments are summed, in units of the reported scale per value")
+	f.Float64Var(&cfg.Params.LargeMoveBps, "large-move-bps", cfg.Params.LargeMoveBps, "Q/Q margin move (bp) that data_quality flags")
 	f.StringVar(&logLevel, "log-level", logLevel, "debug, info, warn or error")
 	return cmd
 }
