@@ -6,9 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
