@@ -118,6 +118,9 @@ var segmentAliases = map[string]string{
 var (
 	reParen   = regexp.MustCompile(`\((loss|losses|in [a-z ]+|unaudited|[a-z]{1,2}|\d{1,2})\)`)
 	reNonWord = regexp.MustCompile(`[^a-z0-9%]+`)
+	// A footnote number printed against the word it annotates: "Group2",
+	// "Vodacom4,5", "Capital additions2".
+	reGluedNote = regexp.MustCompile(`([A-Za-z])\d{1,2}(,\d{1,2})*$`)
 )
 
 // NormKey folds a row label to the form the dictionaries use: lower case,
@@ -127,6 +130,7 @@ func NormKey(s string) string {
 	s = strings.ToLower(reDashes.Replace(s))
 	s = strings.ReplaceAll(s, "&", " and ")
 	s = strings.TrimRight(s, "*†‡¹²³⁴⁵⁶⁷⁸⁹⁰ ")
+	s = reGluedNote.ReplaceAllString(s, "$1")
 	s = reParen.ReplaceAllString(s, " ")
 	s = reNonWord.ReplaceAllString(s, " ")
 	return strings.TrimSpace(s)
@@ -137,7 +141,8 @@ func NormKey(s string) string {
 func cleanLabel(s string) string {
 	s = strings.TrimSpace(reSpaces.ReplaceAllString(reDashes.Replace(s), " "))
 	s = strings.TrimRight(s, ":*†‡¹²³⁴⁵⁶⁷⁸⁹⁰ ")
-	return strings.TrimSpace(reFoot.ReplaceAllString(s, ""))
+	s = strings.TrimSpace(reFoot.ReplaceAllString(s, ""))
+	return strings.TrimRight(reGluedNote.ReplaceAllString(s, "$1"), ": ")
 }
 
 // Dict resolves labels to canonical metrics and segments: a spec's own

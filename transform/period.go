@@ -39,6 +39,9 @@ var (
 	reSpaces = regexp.MustCompile(`\s+`)
 	reFoot   = regexp.MustCompile(`\s*(\(\d{1,2}\)|\([a-z]\)|[*†‡¹²³⁴⁵⁶⁷⁸⁹⁰]+)$`)
 
+	reQSplit   = regexp.MustCompile(`\b(?:q([1-4])|([1-4])q)\s*(?:fy)?\s*'?(\d{4}|\d{2})\s*/\s*(\d{4}|\d{2})\b`)
+	reHSplit   = regexp.MustCompile(`\b(?:h([12])|([12])h)\s*(?:fy)?\s*'?(\d{4}|\d{2})\s*/\s*(\d{4}|\d{2})\b`)
+	reMonRange = regexp.MustCompile(`\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:-|to|through)\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s*'?(\d{4}|\d{2})\b`)
 	reQYear    = regexp.MustCompile(`\bq([1-4])\s*['-]?\s*(fy|cy)?\s*['-]?\s*(\d{4}|\d{2})\b`)
 	reNQYear   = regexp.MustCompile(`\b([1-4])q\s*['-]?\s*(fy|cy)?\s*'?(\d{4}|\d{2})\b`)
 	reFYQ      = regexp.MustCompile(`\b(fy|cy)\s*'?(\d{4}|\d{2})\s*[-/ ]?\s*q([1-4])\b`)
@@ -49,7 +52,7 @@ var (
 	reUS       = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
 	reMonDY    = regexp.MustCompile(`\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? (\d{1,2}),? (\d{4})\b`)
 	reDMonY    = regexp.MustCompile(`\b(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,? (\d{4})\b`)
-	reMonY     = regexp.MustCompile(`\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*[-' /]\s*'?(\d{4}|\d{2})\b`)
+	reMonY     = regexp.MustCompile(`\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?:\s*[-'/]\s*'?(\d{4}|\d{2})|\s+'(\d{2})|\s+(\d{4}))\b`)
 	reFYOnly   = regexp.MustCompile(`\b(fy|cy)\s*'?(\d{4}|\d{2})[ae]?\b`)
 	reFiscalY  = regexp.MustCompile(`\b(fiscal|calendar)(?: year)? (\d{4})\b`)
 	reYearOnly = regexp.MustCompile(`^(\d{4})[ae]?$`)
@@ -145,6 +148,17 @@ func parseCore(s string) (Label, bool) {
 		n, _ := strconv.Atoi(qs)
 		return Label{Kind: KindQuarter, Year: year(ys), Quarter: n, Fiscal: fy == "fy" || fy == "fiscal", Cal: fy == "cy" || fy == "calendar"}, true
 	}
+	// Split fiscal years: "Q1 21/22" is the first quarter of the year ending in 2022.
+	if m := reQSplit.FindStringSubmatch(s); m != nil {
+		return q(m[1]+m[2], "fy", m[4])
+	}
+	if m := reHSplit.FindStringSubmatch(s); m != nil {
+		qn := 2
+		if m[1] == "2" || m[2] == "2" {
+			qn = 4
+		}
+		return Label{Kind: KindYTD, Year: year(m[4]), Quarter: qn, Fiscal: true}, true
+	}
 	if m := reQFiscal.FindStringSubmatch(s); m != nil {
 		return q(m[1], m[2], m[3])
 	}
@@ -201,8 +215,25 @@ func parseCore(s string) (Label, bool) {
 		d, _ := strconv.Atoi(m[1])
 		return dateLabel(date(year(m[3]), monthNum[m[2]], d))
 	}
+	// A span of months ("January–June 2023"): a quarter only if it is three months.
+	if m := reMonRange.FindStringSubmatch(s); m != nil {
+		y := year(m[3])
+		from, to := monthNum[m[1]], monthNum[m[2]]
+		span := (int(to)-int(from)+12)%12 + 1
+		if y < 1900 || y > 2200 {
+			return Label{}, false
+		}
+		kind := KindYTD
+		switch span {
+		case 3:
+			kind = KindQuarter
+		case 12:
+			kind = KindAnnual
+		}
+		return Label{Kind: kind, End: monthEnd(y, to)}, true
+	}
 	if m := reMonY.FindStringSubmatch(s); m != nil {
-		y := year(m[2])
+		y := year(m[2] + m[3] + m[4])
 		if y < 1900 || y > 2200 {
 			return Label{}, false
 		}

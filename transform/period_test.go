@@ -47,6 +47,8 @@ func TestParseLabelAndResolve(t *testing.T) {
 		{"Mar-26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"Mar 2026", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"Sept 2025", dec, KindQuarter, d(2025, 9, 30), 2025, 3},
+		{"Mar '26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
+		{"Mar/26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"March 31, 2026", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"Mar. 31, 2026", jun, KindQuarter, d(2026, 3, 31), 2026, 3},
 		{"31 March 2026", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
@@ -71,6 +73,12 @@ func TestParseLabelAndResolve(t *testing.T) {
 		{"FY2025", dec, KindAnnual, d(2025, 12, 31), 2025, 4},
 		{"2025", dec, KindAnnual, d(2025, 12, 31), 2025, 4},
 		{"2026E", dec, KindAnnual, d(2026, 12, 31), 2026, 4},
+		{"Q1 21/22", Calendar{FYEndMonth: time.March}, KindQuarter, d(2021, 6, 30), 2022, 1},
+		{"Q4 22/23", Calendar{FYEndMonth: time.March}, KindQuarter, d(2023, 3, 31), 2023, 4},
+		{"H1 22/23", Calendar{FYEndMonth: time.March}, KindYTD, d(2022, 9, 30), 2023, 2},
+		{"January–June\n2023", dec, KindYTD, d(2023, 6, 30), 2023, 2},
+		{"April-June 2025", dec, KindQuarter, d(2025, 6, 30), 2025, 2},
+		{"Jan - Dec 2025", dec, KindAnnual, d(2025, 12, 31), 2025, 4},
 	} {
 		l, ok := ParseLabel(tc.label)
 		if !ok {
@@ -88,7 +96,7 @@ func TestParseLabelAndResolve(t *testing.T) {
 func TestParseLabelRejects(t *testing.T) {
 	for _, s := range []string{
 		"", "Net sales", "Three Months Ended", "AWS", "1234", "Q5 2026", "Q0 2026", "13/45/2026",
-		"February 30, 2026", "2026-02-30", "Segment 2", "(in millions)", "12.5%", "Nine months 2025",
+		"February 30, 2026", "2026-02-30", "Three Months Ended June 30,", "Mar 26", "Segment 2", "(in millions)", "12.5%", "Nine months 2025",
 	} {
 		if l, ok := ParseLabel(s); ok {
 			t.Errorf("ParseLabel(%q) = %+v, want no period", s, l)

@@ -29,6 +29,7 @@ type Spec struct {
 	AsOf          string            `yaml:"as_of"`          // YYYY-MM-DD vintage; default the workbook's modified date
 	Metrics       map[string]string `yaml:"metrics"`        // row label -> canonical metric
 	Segments      map[string]string `yaml:"segments"`       // row label -> canonical segment
+	Strict        bool              `yaml:"strict"`         // a row in a table that maps to nothing is an error
 
 	// Name is where the spec came from (file name), for messages.
 	Name string `yaml:"-"`

@@ -18,6 +18,8 @@ var (
 	ErrBadNumber = errors.New("not a number")
 	ErrBadDate   = errors.New("not a date")
 	ErrNoFacts   = errors.New("no facts found: no sheet has a period header with mapped rows")
+	// ErrUnmappedRow: a strict spec met a row it does not map.
+	ErrUnmappedRow = errors.New("row not mapped by the strict spec")
 )
 
 // Finding is a non-fatal note about what was read or skipped, with its place.
@@ -121,14 +123,19 @@ func ExcelDate(serial float64, date1904 bool) (time.Time, bool) {
 }
 
 var (
-	reScale    = regexp.MustCompile(`\b(thousands|millions|billions)\b|\$\s?(000s?|mm?|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b`)
-	reNotLevel = regexp.MustCompile(`%|\bgrowth\b|\bmargin\b|\bchange\b|\by/y\b|\byoy\b|\bq/q\b|\bqoq\b|\bmix\b|\bper\b|\bratio\b`)
+	reScale      = regexp.MustCompile(`\b(thousands|millions|billions)\b|[$€£¥]\s?(000s?|mm?|mn|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b`)
+	reShareScale = regexp.MustCompile(`shares?\s+in\s+(thousands|millions|billions)`)
+	// XBRL renderings put axis and line-item captions between blocks.
+	reXBRL     = regexp.MustCompile(`(?i)\[(line items?|axis|member|abstract|domain|table)\]?|\[line item`)
+	reNotLevel = regexp.MustCompile(`%|growth|\bmargin\b|\bchange\b|\by/y\b|\byoy\b|\bq/q\b|\bqoq\b|\bmix\b|\bper\b|\bratio\b`)
 )
 
 // captionScale finds a scale statement such as "(in millions)", "$ in
 // billions", "USD m" or "$000s" in a text cell.
 func captionScale(s string) (float64, bool) {
-	s = strings.ToLower(s)
+	// EDGAR: "USD ($) shares in Thousands, $ in Millions": the share count's
+	// scale is not the money's.
+	s = reShareScale.ReplaceAllString(strings.ToLower(s), "")
 	m := reScale.FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
@@ -188,7 +195,9 @@ type sheetState struct {
 	ctxRows   int
 	section   string
 	segCtx    string
-	unmapped  bool // inside a block whose heading is not a known metric or segment
+	unmapped  bool   // inside a block whose heading is not a known metric or segment
+	segCand   string // that heading, as a segment for metric rows right below it (EDGAR's segment blocks)
+	units     bool   // the row after a header may be a units row ("€m", "%")
 	long      *longCols
 	sawHeader bool
 }
@@ -314,7 +323,10 @@ func (st *sheetState) tryHeader(r extract.Row) bool {
 		if !ok {
 			continue
 		}
-		cols[c.Col] = colPeriod{p: p, ok: p.Kind == KindQuarter}
+		// Growth or percentage columns repeat the periods ("Organic growth"
+		// over "Q1 22/23"); they hold no levels.
+		level := p.Kind == KindQuarter && !reNotLevel.MatchString(strings.ToLower(st.ctx[c.Col]))
+		cols[c.Col] = colPeriod{p: p, ok: level}
 		if first == 0 || c.Col < first {
 			first = c.Col
 		}
@@ -322,9 +334,33 @@ func (st *sheetState) tryHeader(r extract.Row) bool {
 	if len(cols) < 2 {
 		return false
 	}
-	st.cols, st.firstCol, st.sawHeader = cols, first, true
-	st.section, st.segCtx, st.unmapped = "", "", false
+	// The first column of a period wins; a repeat is noted and skipped.
+	seen := map[time.Time]int{}
+	for _, c := range r.Cells {
+		cp, ok := cols[c.Col]
+		if !ok || !cp.ok {
+			continue
+		}
+		if prev, dup := seen[cp.p.End]; dup {
+			cp.ok = false
+			cols[c.Col] = cp
+			st.note(extract.CellName(c.Col, r.Num), "period %s already in column %s; column skipped", cp.p.CalendarQuarter(), extract.ColumnName(prev))
+			continue
+		}
+		seen[cp.p.End] = c.Col
+	}
+	st.cols, st.firstCol, st.sawHeader, st.units = cols, first, true, true
+	st.section, st.segCtx, st.unmapped, st.segCand = "", "", false, ""
 	st.ctx, st.ctxRows = map[int]string{}, 0
+	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
+	for _, c := range r.Cells {
+		if c.Col >= first {
+			break
+		}
+		if m, ok := st.spec.dict.Metric(c.Raw); ok {
+			st.section = m
+		}
+	}
 	return true
 }
 
@@ -350,31 +386,44 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 		}
 	}
 	if !hasValue {
+		if st.units && label == "" {
+			st.unitsRow(r)
+		}
 		if !numeric {
 			st.addContext(r)
 		}
-		if label == "" {
+		if label == "" || reXBRL.MatchString(label) {
 			return nil
 		}
-		st.ctxRows = 0
+		st.ctxRows, st.units = 0, false
 		if m, ok := st.spec.dict.Metric(label); ok {
-			st.section, st.segCtx, st.unmapped = m, "", false
+			st.section, st.segCtx, st.unmapped, st.segCand = m, "", false, ""
 		} else if s, ok := st.spec.dict.Segment(label); ok {
-			st.section, st.segCtx, st.unmapped = "", s, false
+			st.section, st.segCtx, st.unmapped, st.segCand = "", s, false, ""
 		} else {
-			st.section, st.segCtx, st.unmapped = "", "", true
+			st.section, st.segCtx, st.unmapped, st.segCand = "", "", true, ""
+			if l := cleanLabel(label); !strings.HasSuffix(strings.TrimSpace(label), ":") && l != "" {
+				st.segCand = l
+			}
 		}
 		return nil
 	}
-	st.ctx, st.ctxRows = map[int]string{}, 0
+	st.ctx, st.ctxRows, st.units = map[int]string{}, 0, false
 	if label == "" {
 		return nil
 	}
 	ref := extract.CellName(labelCol, r.Num)
 	metric, segment, ok := st.classify(label)
 	if !ok {
+		st.segCand = ""
+		if st.spec.Strict {
+			return st.rowError(st.cellErr(r.Num, labelCol, fmt.Errorf("%w: %q", ErrUnmappedRow, cleanLabel(label))))
+		}
 		st.note(ref, "row %q not mapped to a metric and segment; skipped", cleanLabel(label))
 		return nil
+	}
+	if segment == TotalSegment && st.section != "" {
+		defer func() { st.section = "" }() // a total row closes its block
 	}
 	unit := MetricUnit(metric)
 	for _, c := range r.Cells {
@@ -402,6 +451,18 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 	return nil
 }
 
+// unitsRow reads the row under a period header that gives each column's
+// unit: a "%" column holds no levels.
+func (st *sheetState) unitsRow(r extract.Row) {
+	for _, c := range r.Cells {
+		cp, ok := st.cols[c.Col]
+		if ok && cp.ok && strings.Contains(c.Raw, "%") {
+			cp.ok = false
+			st.cols[c.Col] = cp
+		}
+	}
+}
+
 func (st *sheetState) rowError(err error) error {
 	if st.opt.OnRowError == nil {
 		return err
@@ -423,9 +484,8 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 			return st.section, TotalSegment, true
 		}
 		if m, ok := d.Metric(label); ok {
-			if m == st.section {
-				return m, TotalSegment, true
-			}
+			// The block's metric repeated ("Revenue" under "Group"), or
+			// another company-level metric.
 			return m, TotalSegment, true
 		}
 		if reNotLevel.MatchString(strings.ToLower(label)) {
@@ -441,6 +501,15 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 		}
 		return "", "", false
 	case st.unmapped:
+		// Under an unknown heading: a metric row right below it belongs to
+		// the heading as a segment (EDGAR's "Americas" over "Net sales");
+		// once other rows intervene, metric rows are company-level again.
+		if m, ok := d.Metric(label); ok {
+			if st.segCand != "" {
+				return m, st.segCand, true
+			}
+			return m, TotalSegment, true
+		}
 		return "", "", false
 	default:
 		if m, ok := d.Metric(label); ok {
@@ -591,6 +660,9 @@ func (st *sheetState) longRow(r extract.Row) error {
 	}
 	metric, ok := st.spec.dict.Metric(mc.Raw)
 	if !ok {
+		if st.spec.Strict {
+			return st.rowError(st.cellErr(r.Num, lc.metric, fmt.Errorf("%w: metric %q", ErrUnmappedRow, mc.Raw)))
+		}
 		st.note(extract.CellName(lc.metric, r.Num), "metric %q not in the dictionary; row skipped", mc.Raw)
 		return nil
 	}
