@@ -123,7 +123,7 @@ func slopeBps(ms []float64) float64 {
 func TestEndToEndSamples(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	sum := runSamples(t, out)
-	if len(sum.Inputs) != 6 || sum.Quarantined != 0 || sum.Facts != 495 || !sum.Published {
+	if len(sum.Inputs) != 7 || sum.Quarantined != 0 || sum.Facts != 657 || !sum.Published {
 		t.Fatalf("summary = %+v", sum)
 	}
 	m, err := load.ReadManifest(filepath.Join(out, load.ManifestName))
@@ -237,8 +237,8 @@ func TestLineageCellsHoldValues(t *testing.T) {
 			}
 		}
 	}
-	if n != 2*495 {
-		t.Errorf("checked %d facts, want %d", n, 2*495)
+	if n != 585+657 {
+		t.Errorf("checked %d facts, want %d", n, 585+657)
 	}
 }
 
@@ -309,7 +309,7 @@ func TestQuarantineAndGoOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Inputs) != 8 || sum.Quarantined != 2 || sum.Facts != 495 {
+	if len(sum.Inputs) != 9 || sum.Quarantined != 2 || sum.Facts != 657 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	m, _ := load.ReadManifest(filepath.Join(out, load.ManifestName))

@@ -193,8 +193,8 @@ func TestSampleModelLongLayout(t *testing.T) {
 	if f := find(t, res, "MSFT", "Intelligent Cloud", DepreciationAmortization, "2026Q1"); f.FiscalYear != 2026 || f.FiscalQuarter != 3 {
 		t.Errorf("MSFT D&A fiscal labels = FY%d Q%d", f.FiscalYear, f.FiscalQuarter)
 	}
-	if len(res.Facts) != 18*9 {
-		t.Errorf("%d facts, want %d", len(res.Facts), 18*9)
+	if len(res.Facts) != 28*9 {
+		t.Errorf("%d facts, want %d", len(res.Facts), 28*9)
 	}
 }
 
