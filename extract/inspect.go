@@ -14,6 +14,9 @@ import (
 	"strings"
 
 	"github.com/richardlehane/mscfb"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // Limits bound what one workbook may cost to read. The zero value of a field
@@ -86,8 +89,9 @@ type pkg struct {
 }
 
 var (
-	zipMagic = []byte("PK\x03\x04")
-	cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+	zipMagic      = []byte("PK\x03\x04")
+	zipEmptyMagic = []byte("PK\x05\x06") // an archive with no entries
+	cfbMagic      = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
 
 // inspect checks the whole file before excelize sees it: its format, every
@@ -119,9 +123,9 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 	switch {
 	case bytes.HasPrefix(head, cfbMagic):
 		return nil, classifyCompound(name, f, size)
-	case bytes.HasPrefix(head, zipMagic):
+	case bytes.HasPrefix(head, zipMagic), bytes.HasPrefix(head, zipEmptyMagic):
 	case len(head) == 0:
-		return nil, fail(ErrFormat, "empty file")
+		return nil, fail(ErrCorrupt, "empty file")
 	default:
 		return nil, fail(ErrFormat, "not a zip package (starts with %q)", head)
 	}
@@ -134,9 +138,11 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 		return nil, fail(ErrTooLarge, "%d zip entries, limit %d", len(zr.File), lim.MaxParts)
 	}
 
+	// Part names are matched as OPC does: case-insensitively; some writers
+	// also use backslashes.
 	byName := make(map[string]*zip.File, len(zr.File))
 	for _, zf := range zr.File {
-		byName[strings.TrimPrefix(zf.Name, "/")] = zf
+		byName[partName(zf.Name)] = zf
 	}
 	if _, ok := byName["xl/workbook.bin"]; ok {
 		return nil, fail(ErrFormat, "binary workbook (.xlsb)")
@@ -155,20 +161,29 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 			return nil, fail(causeOf(err), "_rels/.rels: %v", err)
 		}
 		if t := officeDocument(b); t != "" {
-			wbPath = strings.TrimPrefix(t, "/")
+			wbPath = partName(t)
 		}
 	}
-	wbFile, ok := byName[wbPath]
+	wbFile, ok := byName[partName(wbPath)]
 	if !ok {
-		return nil, fail(ErrFormat, "no workbook part %s", wbPath)
+		for _, other := range []struct{ part, kind string }{{"word/document.xml", "Word document"}, {"ppt/presentation.xml", "PowerPoint presentation"}} {
+			if _, ok := byName[other.part]; ok {
+				return nil, fail(ErrFormat, "%s", other.kind)
+			}
+		}
+		return nil, fail(ErrCorrupt, "no workbook part %s", wbPath)
 	}
 	wbXML, err := readPart(wbFile, 64<<20, lim)
 	if err != nil {
 		return nil, fail(causeOf(err), "%s: %v", wbPath, err)
 	}
+	if bytes.HasPrefix(wbXML, []byte{0xFF, 0xFE}) || bytes.HasPrefix(wbXML, []byte{0xFE, 0xFF}) {
+		// Valid OOXML, but excelize reads parts as UTF-8 only.
+		return nil, fail(ErrFormat, "%s is encoded in UTF-16, which the reader does not support", wbPath)
+	}
 	relsPath := path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels")
 	var wbRels []byte
-	if rf, ok := byName[relsPath]; ok {
+	if rf, ok := byName[partName(relsPath)]; ok {
 		if wbRels, err = readPart(rf, 64<<20, lim); err != nil {
 			return nil, fail(causeOf(err), "%s: %v", relsPath, err)
 		}
@@ -177,12 +192,15 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 	if err != nil {
 		return nil, fail(ErrCorrupt, "%s: %v", wbPath, err)
 	}
+	if len(sheets) == 0 {
+		return nil, fail(ErrCorrupt, "%s lists no sheets", wbPath)
+	}
 	if len(sheets) > lim.MaxSheets {
 		return nil, fail(ErrTooLarge, "%d sheets, limit %d", len(sheets), lim.MaxSheets)
 	}
 	partSheet := make(map[string]int, len(sheets))
 	for i, s := range sheets {
-		partSheet[s.part] = i
+		partSheet[partName(s.part)] = i
 	}
 
 	// Decompress every entry once, so that a damaged part anywhere fails the
@@ -192,23 +210,39 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 		if zf.FileInfo().IsDir() {
 			continue
 		}
-		var sink io.Writer = io.Discard
+		name := partName(zf.Name)
+		prolog := &prologScanner{}
+		sinks := []io.Writer{prolog}
 		var ms *mergeScanner
-		if _, ok := partSheet[strings.TrimPrefix(zf.Name, "/")]; ok {
+		if _, ok := partSheet[name]; ok {
 			ms = &mergeScanner{}
-			sink = ms
+			sinks = append(sinks, ms)
 		}
-		n, err := copyPart(sink, zf, lim, lim.MaxUnzippedBytes-total)
+		var ss *stringScanner
+		if strings.HasSuffix(name, "sharedstrings.xml") {
+			ss = &stringScanner{}
+			sinks = append(sinks, ss)
+		}
+		n, err := copyPart(io.MultiWriter(sinks...), zf, lim, lim.MaxUnzippedBytes-total)
 		total += n
 		if err != nil {
 			return nil, fail(causeOf(err), "part %s: %v", zf.Name, err)
+		}
+		if prolog.hasDTD() {
+			return nil, fail(ErrTooLarge, "part %s declares a DTD (entity expansion is refused)", zf.Name)
+		}
+		if ss != nil {
+			ss.flush()
+			if ss.longest > maxSharedString {
+				return nil, fail(ErrTooLarge, "part %s: a shared string of %d bytes, over the %d-byte limit (string amplification)", zf.Name, ss.longest, maxSharedString)
+			}
 		}
 		if ms != nil {
 			ms.flush()
 			if ms.err != nil {
 				return nil, fail(ErrCorrupt, "part %s: %v", zf.Name, ms.err)
 			}
-			sheets[partSheet[strings.TrimPrefix(zf.Name, "/")]].Merges = ms.merges
+			sheets[partSheet[name]].Merges = ms.merges
 		}
 	}
 	p.sheets, p.date1904 = sheets, date1904
@@ -301,6 +335,29 @@ func classifyCompound(name string, f *os.File, size int64) error {
 	return &CellError{File: name, Err: fmt.Errorf("%w: %s", ErrFormat, kind)}
 }
 
+// partName normalises a zip entry or relationship target to an OPC part
+// name: no leading slash, forward slashes, lower case.
+func partName(s string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(s, "\\", "/"), "/"))
+}
+
+// decodeXML unmarshals a small XML part written in UTF-8, UTF-16 (with a
+// byte order mark) or a legacy charset named in its declaration.
+func decodeXML(b []byte, v any) error {
+	var r io.Reader = bytes.NewReader(b)
+	if bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) {
+		r = transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder())
+	}
+	dec := xml.NewDecoder(r)
+	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		if strings.HasPrefix(strings.ToLower(label), "utf-16") {
+			return in, nil // already transcoded above
+		}
+		return charset.NewReaderLabel(label, in)
+	}
+	return dec.Decode(v)
+}
+
 type relationships struct {
 	Rels []struct {
 		ID     string `xml:"Id,attr"`
@@ -311,7 +368,7 @@ type relationships struct {
 
 func officeDocument(b []byte) string {
 	var r relationships
-	if xml.Unmarshal(b, &r) != nil {
+	if decodeXML(b, &r) != nil {
 		return ""
 	}
 	for _, rel := range r.Rels {
@@ -336,24 +393,25 @@ func parseWorkbook(wbXML, relsXML []byte, base string) ([]SheetInfo, bool, error
 			RIDs  string `xml:"http://purl.oclc.org/ooxml/officeDocument/relationships id,attr"`
 		} `xml:"sheets>sheet"`
 	}
-	if err := xml.Unmarshal(wbXML, &wb); err != nil {
+	if err := decodeXML(wbXML, &wb); err != nil {
 		return nil, false, err
 	}
 	var rels relationships
 	if len(relsXML) > 0 {
-		if err := xml.Unmarshal(relsXML, &rels); err != nil {
+		if err := decodeXML(relsXML, &rels); err != nil {
 			return nil, false, fmt.Errorf("relationships: %w", err)
 		}
 	}
 	target := make(map[string]string, len(rels.Rels))
 	for _, r := range rels.Rels {
 		t := r.Target
+		t = strings.ReplaceAll(t, "\\", "/")
 		if strings.HasPrefix(t, "/") {
 			t = strings.TrimPrefix(t, "/")
 		} else {
 			t = path.Join(base, t)
 		}
-		target[r.ID] = t
+		target[r.ID] = partName(t)
 	}
 	out := make([]SheetInfo, 0, len(wb.Sheets))
 	for _, s := range wb.Sheets {

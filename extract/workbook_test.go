@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,13 @@ func TestReadSheet(t *testing.T) {
 	}
 }
 
+func emptyZip() []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	zw.Close()
+	return buf.Bytes()
+}
+
 // rezip rewrites a zip file, letting edit change each entry's content.
 func rezip(t *testing.T, src, dst string, edit func(name string, b []byte) []byte) {
 	t.Helper()
@@ -189,6 +197,28 @@ func TestOpenRejects(t *testing.T) {
 		zr.Close()
 		os.WriteFile(xlsb, buf.Bytes(), 0o644)
 	}
+	dtd := filepath.Join(dir, "dtd.xlsx")
+	rezip(t, good, dtd, func(name string, b []byte) []byte {
+		if name == "xl/worksheets/sheet1.xml" {
+			return bytes.Replace(b, []byte("?>"), []byte(`?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>`), 1)
+		}
+		return b
+	})
+	longSST := filepath.Join(dir, "sst.xlsx")
+	rezip(t, good, longSST, func(name string, b []byte) []byte {
+		if name == "xl/sharedStrings.xml" {
+			return bytes.Replace(b, []byte("<si><t>"), []byte("<si><t>"+strings.Repeat("x", 300000-len("<t></t>"))+"</t></si><si><t>"), 1)
+		}
+		return b
+	})
+	noSheets := filepath.Join(dir, "nosheets.xlsx")
+	rezip(t, good, noSheets, func(name string, b []byte) []byte {
+		if name == "xl/workbook.xml" {
+			i, j := bytes.Index(b, []byte("<sheets>")), bytes.Index(b, []byte("</sheets>"))
+			return append(append(append([]byte(nil), b[:i]...), "<sheets>"...), b[j:]...)
+		}
+		return b
+	})
 	cfb := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...)
 
 	for _, tc := range []struct {
@@ -203,8 +233,16 @@ func TestOpenRejects(t *testing.T) {
 		{name: "bit flip", path: write("flip.xlsx", flipped), cause: ErrCorrupt},
 		{name: "csv", path: write("data.xlsx", []byte("a,b\n1,2\n")), cause: ErrFormat,
 			wantMsg: `data.xlsx: not an .xlsx workbook: not a zip package (starts with "a,b\n1,2\n")`},
-		{name: "empty", path: write("empty.xlsx", nil), cause: ErrFormat,
-			wantMsg: "empty.xlsx: not an .xlsx workbook: empty file"},
+		{name: "empty", path: write("empty.xlsx", nil), cause: ErrCorrupt,
+			wantMsg: "empty.xlsx: corrupt workbook: empty file"},
+		{name: "empty zip", path: write("emptyzip.xlsx", emptyZip()), cause: ErrCorrupt,
+			wantMsg: "emptyzip.xlsx: corrupt workbook: no workbook part xl/workbook.xml"},
+		{name: "dtd", path: dtd, cause: ErrTooLarge,
+			wantMsg: "dtd.xlsx: size limit exceeded: part xl/worksheets/sheet1.xml declares a DTD (entity expansion is refused)"},
+		{name: "long shared string", path: longSST, cause: ErrTooLarge,
+			wantMsg: "sst.xlsx: size limit exceeded: part xl/sharedStrings.xml: a shared string of 300000 bytes, over the 262144-byte limit (string amplification)"},
+		{name: "no sheets", path: noSheets, cause: ErrCorrupt,
+			wantMsg: "nosheets.xlsx: corrupt workbook: xl/workbook.xml lists no sheets"},
 		{name: "damaged compound file", path: write("old.xls", cfb), cause: ErrCorrupt},
 		{name: "xlsb", path: xlsb, cause: ErrFormat, wantMsg: "book.xlsb: not an .xlsx workbook: binary workbook (.xlsb)"},
 		{name: "part too large", path: bomb, limits: Limits{MaxPartBytes: 1 << 20}, cause: ErrTooLarge,
@@ -225,5 +263,56 @@ func TestOpenRejects(t *testing.T) {
 				t.Fatalf("err = %q\nwant  %q", err, tc.wantMsg)
 			}
 		})
+	}
+}
+
+// Part names are case-insensitive and some writers use backslashes.
+func TestOpenBackslashAndCaseNames(t *testing.T) {
+	dir := t.TempDir()
+	good := writeBook(t, dir, false)
+	odd := filepath.Join(dir, "odd.xlsx")
+	rezip(t, good, odd, func(name string, b []byte) []byte { return b })
+	// rename entries: xl/worksheets/sheet1.xml -> xl\worksheets\Sheet1.xml etc.
+	zr, err := zip.OpenReader(odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		name := f.Name
+		if strings.HasPrefix(name, "xl/worksheets/") {
+			name = strings.ReplaceAll(strings.Replace(name, "sheet1", "SHEET1", 1), "/", "\\")
+		}
+		w, _ := zw.Create(name)
+		w.Write(b.Bytes())
+	}
+	zw.Close()
+	zr.Close()
+	os.WriteFile(odd, buf.Bytes(), 0o644)
+	wb, err := Open(odd, Options{Name: "odd.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if s, _ := wb.Sheet("Segments"); !reflect.DeepEqual(s.Merges, []Merge{{Top: 2, Left: 2, Bottom: 2, Right: 3}}) {
+		t.Fatalf("merges of a renamed part: %+v", s)
+	}
+}
+
+func TestStringScannerSplits(t *testing.T) {
+	doc := "<sst><si><t>ab</t></si><si><t>" + strings.Repeat("z", 1000) + "</t></si><si><t>c</t></si></sst>"
+	want := int64(len("<t></t>") + 1000)
+	for split := 0; split <= len(doc); split += 7 {
+		s := &stringScanner{}
+		s.Write([]byte(doc[:split]))
+		s.Write([]byte(doc[split:]))
+		s.flush()
+		if s.longest != want {
+			t.Fatalf("split %d: longest %d, want %d", split, s.longest, want)
+		}
 	}
 }

@@ -135,7 +135,11 @@ var (
 func captionScale(s string) (float64, bool) {
 	// EDGAR: "USD ($) shares in Thousands, $ in Millions": the share count's
 	// scale is not the money's.
-	s = reShareScale.ReplaceAllString(strings.ToLower(s), "")
+	s = strings.ToLower(s)
+	if !strings.ContainsAny(s, "$€£¥") && !containsAny(s, "illion", "housand", "usd", "eur", "gbp", "chf", "jpy") {
+		return 0, false
+	}
+	s = reShareScale.ReplaceAllString(s, "")
 	m := reScale.FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
@@ -152,6 +156,15 @@ func captionScale(s string) (float64, bool) {
 	return 0, false
 }
 
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 func captionCurrency(s string) string {
 	l := strings.ToLower(s)
 	switch {
@@ -166,6 +179,13 @@ func captionCurrency(s string) string {
 	}
 	return ""
 }
+
+// Cells longer than these are never a period header, a column name or a
+// scale caption; skipping them keeps sheets full of long text fast.
+const (
+	maxLabel   = 80
+	maxCaption = 160
+)
 
 type colPeriod struct {
 	p  Period
@@ -243,7 +263,7 @@ func (st *sheetState) row(r extract.Row) error {
 			continue
 		}
 		if _, k := ParseNumber(c.Raw); k == NotNumber {
-			if st.spec.scale == 0 {
+			if st.spec.scale == 0 && len(c.Raw) <= maxCaption {
 				if sc, ok := captionScale(c.Raw); ok {
 					st.scale = sc
 					if cur := captionCurrency(c.Raw); cur != "" {
@@ -258,7 +278,7 @@ func (st *sheetState) row(r extract.Row) error {
 	if st.long != nil {
 		return st.longRow(r)
 	}
-	if st.spec.Layout != "wide" {
+	if st.spec.Layout != "wide" && st.cols == nil && !numeric {
 		if lc, ok := detectLong(r); ok {
 			st.long, st.sawHeader = lc, true
 			return nil
@@ -283,6 +303,9 @@ func (st *sheetState) addContext(r extract.Row) {
 		st.ctx, st.ctxRows = map[int]string{}, 0
 	}
 	for _, c := range r.Cells {
+		if len(c.Raw) > maxLabel {
+			continue
+		}
 		if prev := st.ctx[c.Col]; prev != "" {
 			st.ctx[c.Col] = prev + " " + st.text(c)
 		} else {
@@ -296,8 +319,17 @@ func (st *sheetState) addContext(r extract.Row) {
 // periods, alone or under the context rows above them.
 func (st *sheetState) tryHeader(r extract.Row) bool {
 	cols := map[int]colPeriod{}
-	first := 0
+	first, misses := 0, 0
 	for _, c := range r.Cells {
+		if len(c.Raw) > maxLabel {
+			continue
+		}
+		// A header's periods come in a run; a row whose first candidates
+		// are not periods is data or text, and parsing the rest would make
+		// large text sheets slow.
+		if misses >= 3 && len(cols) == 0 {
+			return false
+		}
 		t := st.text(c)
 		_, k := ParseNumber(t)
 		if k != NotNumber && !c.Date {
@@ -317,10 +349,14 @@ func (st *sheetState) tryHeader(r extract.Row) bool {
 			l, ok = ParseLabel(t)
 		}
 		if !ok {
+			if strings.ContainsAny(t, "0123456789") {
+				misses++
+			}
 			continue
 		}
 		p, ok := st.cal.Resolve(l)
 		if !ok {
+			misses++
 			continue
 		}
 		// Growth or percentage columns repeat the periods ("Organic growth"
@@ -578,6 +614,9 @@ func detectLong(r extract.Row) (*longCols, bool) {
 	lc := &longCols{}
 	seen := map[string]bool{}
 	for _, c := range r.Cells {
+		if len(c.Raw) > maxLabel || strings.ContainsAny(c.Raw, "0123456789") {
+			continue
+		}
 		role, ok := longRoles[NormKey(c.Raw)]
 		if !ok || seen[role] {
 			continue
