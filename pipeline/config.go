@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"time"
 )
 
 // Config is what a run needs to know. The zero value of Inbox and Specs means
@@ -17,7 +18,10 @@ type Config struct {
 	Full    bool   // re-extract every workbook even if unchanged
 	Threads int    // DuckDB threads; 0 = DuckDB's default
 	SQL     string // folder of the analyst's own .sql analyses, added to the built-in ones
-	Params  Params
+	// WorkbookTimeout bounds the time one workbook may take to read; past it
+	// the workbook is quarantined. 0 means no bound.
+	WorkbookTimeout time.Duration
+	Params          Params
 }
 
 // Params are the analyses' settings, visible to every .sql file as DuckDB
@@ -54,7 +58,7 @@ func (p Params) vars() []struct {
 
 // Default returns the defaults of `marginmix run`.
 func Default() Config {
-	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams()}
+	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute}
 }
 
 // ConfigError names the setting at fault; the command line maps it to exit

@@ -58,6 +58,7 @@ type workbookResult struct {
 	findings []transform.Finding
 	err      error
 	abs      string
+	elapsed  time.Duration
 }
 
 // Run reads every workbook of the inbox, runs the analyses and publishes the
@@ -177,12 +178,12 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = readOne(ctx, inbox, files[i], specs, cals)
+				results[i] = readOne(ctx, inbox, files[i], specs, cals, cfg.WorkbookTimeout)
 				r := &results[i]
 				if r.err != nil {
-					log.Warn("quarantined", keyFile, r.input.Path, keyReason, r.input.Reason)
+					log.Warn("quarantined", keyFile, r.input.Path, keyReason, r.input.Reason, keyElapsed, r.elapsed.Round(time.Millisecond))
 				} else {
-					log.Info("read", keyFile, r.input.Path, keyFacts, len(r.facts), keyFindings, len(r.findings))
+					log.Info("read", keyFile, r.input.Path, keyFacts, len(r.facts), keyFindings, len(r.findings), keyElapsed, r.elapsed.Round(time.Millisecond))
 					for _, f := range r.findings {
 						log.Debug("finding", keyFile, r.input.Path, "at", f.Sheet+"!"+f.Cell, "note", f.Message)
 					}
@@ -204,19 +205,30 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 	return results
 }
 
-func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool)) workbookResult {
+// readOne extracts and transforms one workbook. Whatever goes wrong, a
+// damaged file, a bad cell, a reader that panics or runs past timeout, comes
+// back as the result's error, for quarantine.
+func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration) (out workbookResult) {
+	start := time.Now()
 	abs := filepath.Join(inbox, filepath.FromSlash(rel))
 	r := workbookResult{abs: abs, input: load.Input{Path: rel, Status: load.StatusOK}}
-	fail := func(err error) workbookResult {
-		r.err = err
-		r.input.Status = load.StatusQuarantined
-		r.input.Reason = err.Error()
-		if r.input.SHA256 == "" {
-			if sum, n, herr := load.FileSHA256(abs); herr == nil {
-				r.input.SHA256, r.input.Bytes = sum, n
-			}
+	defer func() {
+		if p := recover(); p != nil {
+			r.facts, r.findings = nil, nil
+			out = failed(r, &extract.CellError{File: rel, Err: fmt.Errorf("%w: the reader failed: %v", extract.ErrCorrupt, p)})
 		}
-		return r
+		out.elapsed = time.Since(start)
+	}()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	fail := func(err error) workbookResult {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = &extract.CellError{File: rel, Err: fmt.Errorf("%w: reading took longer than %s", extract.ErrTooLarge, timeout)}
+		}
+		return failed(r, err)
 	}
 	spec := matchSpec(specs, rel)
 	if spec == nil {
@@ -235,6 +247,19 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 	}
 	r.facts, r.findings = res.Facts, res.Findings
 	r.input.Facts = len(res.Facts)
+	return r
+}
+
+// failed marks a result quarantined with err as its reason.
+func failed(r workbookResult, err error) workbookResult {
+	r.err = err
+	r.input.Status = load.StatusQuarantined
+	r.input.Reason = err.Error()
+	if r.input.SHA256 == "" {
+		if sum, n, herr := load.FileSHA256(r.abs); herr == nil {
+			r.input.SHA256, r.input.Bytes = sum, n
+		}
+	}
 	return r
 }
 
