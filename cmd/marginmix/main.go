@@ -39,10 +39,17 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// quarantinedError is returned when a run published with quarantines.
-type quarantinedError struct{ n int }
+// quarantinedError is returned when a run published with quarantines, or
+// validate found workbooks a run would quarantine (exit status 3).
+type quarantinedError struct {
+	n        int
+	validate bool
+}
 
 func (e quarantinedError) Error() string {
+	if e.validate {
+		return fmt.Sprintf("%d workbook(s) would be quarantined", e.n)
+	}
 	return fmt.Sprintf("%d workbook(s) quarantined; see _manifest.json and _quarantine/", e.n)
 }
 
@@ -102,7 +109,7 @@ and publishes Parquet datasets atomically under an output folder.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(stderr))
+	root.AddCommand(newRunCmd(stderr), newValidateCmd(stdout))
 	return root
 }
 

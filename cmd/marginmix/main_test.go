@@ -76,3 +76,38 @@ func TestInterruptedExit(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+func TestValidate(t *testing.T) {
+	code, stdout, stderr := run(t, "validate", "../../fixtures/samples/crwv_1q26_financials.xlsx")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"== ../../fixtures/samples/crwv_1q26_financials.xlsx (CRWV)\n",
+		"Financial Summary!J7  operating_income  Total    2026Q1   -17         USD   -17000000\n",
+		`note Financial Summary!A8: row "Operating margin" not mapped to a metric and segment; skipped`,
+		"18 facts, 2 notes\n",
+		"1 workbook(s): 1 read, 0 would be quarantined\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "amzn_broken.xlsx")
+	os.WriteFile(bad, []byte("PK\x03\x04junk"), 0o644)
+	code, stdout, stderr = run(t, "validate", bad)
+	if code != exitQuarantined || !strings.Contains(stdout, "QUARANTINE amzn_broken.xlsx: corrupt workbook: zip: not a valid zip file\n") ||
+		stderr != "marginmix: 1 workbook(s) would be quarantined\n" {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Fatal("validate wrote an output folder")
+	}
+	// With no files: the bundled samples, all readable.
+	code, stdout, _ = run(t, "validate")
+	if code != exitOK || !strings.Contains(stdout, "workbook(s): ") {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+}

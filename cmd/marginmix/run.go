@@ -45,7 +45,7 @@ goes on.
 				cfg.Out, len(sum.Inputs), len(sum.Inputs)-sum.Quarantined, sum.Quarantined, sum.Facts, sum.Datasets,
 				sum.Elapsed.Round(time.Millisecond))
 			if sum.Quarantined > 0 {
-				return quarantinedError{sum.Quarantined}
+				return quarantinedError{n: sum.Quarantined}
 			}
 			return nil
 		},
@@ -56,6 +56,7 @@ goes on.
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel (default: number of CPUs)")
 	f.BoolVar(&cfg.Full, "full", false, "re-extract every workbook, changed or not")
+	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
 	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
 	f.IntVar(&cfg.Params.TrendWindow, "trend-window", cfg.Params.TrendWindow, "quarters in the peer_trends margin slope")
 	f.Float64Var(&cfg.Params.TrendThresholdBps, "trend-threshold-bps", cfg.Params.TrendThresholdBps, "slope (bp/quarter) beyond which a trend is rising or declining")

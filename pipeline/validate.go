@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/marginmix/marginmix/transform"
+)
+
+// Checked is what validating one workbook found.
+type Checked struct {
+	Path     string // as named on the command line, or relative to the inbox
+	Company  string
+	Facts    []transform.Fact
+	Findings []transform.Finding
+	Err      error // why the workbook would be quarantined; nil when it reads
+}
+
+// Validate reads workbooks as a run would and returns what each yields,
+// publishing nothing. With no files it checks the whole inbox.
+func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	specs, err := loadSpecs(specsFS(cfg.Specs))
+	if err != nil {
+		return nil, &ConfigError{Field: "specs", Err: err}
+	}
+	cals := calendars(specs)
+	type job struct{ dir, rel string }
+	var jobs []job
+	if len(files) == 0 {
+		inbox := cfg.Inbox
+		if inbox == "" {
+			if inbox, err = materialise(samplesFS()); err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(inbox)
+		}
+		rels, err := listInbox(inbox)
+		if err != nil {
+			return nil, &ConfigError{Field: "inbox", Err: err}
+		}
+		for _, r := range rels {
+			jobs = append(jobs, job{inbox, r})
+		}
+	} else {
+		for _, f := range files {
+			if _, err := os.Stat(f); err != nil {
+				return nil, &ConfigError{Field: "file", Err: err}
+			}
+			jobs = append(jobs, job{filepath.Dir(f), filepath.Base(f)})
+		}
+	}
+	out := make([]Checked, 0, len(jobs))
+	for i, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r := readOne(ctx, j.dir, j.rel, specs, cals, cfg.WorkbookTimeout)
+		name := j.rel
+		if len(files) > 0 {
+			name = files[i]
+		}
+		out = append(out, Checked{Path: name, Company: r.input.Company, Facts: r.facts, Findings: r.findings, Err: r.err})
+	}
+	return out, nil
+}
