@@ -18,6 +18,9 @@ var (
 	// ErrTooLarge: a size limit was reached (zip bomb, oversized part,
 	// too many parts).
 	ErrTooLarge = errors.New("size limit exceeded")
+	// ErrNoCachedValue: a formula cell that is used has no value saved with
+	// it (the workbook was written by a program that does not calculate).
+	ErrNoCachedValue = errors.New("formula has no cached value (open and save the workbook in Excel to calculate it)")
 	// ErrNoSheet: a sheet named by the caller does not exist.
 	ErrNoSheet = errors.New("no such sheet")
 )

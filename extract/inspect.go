@@ -78,6 +78,8 @@ type SheetInfo struct {
 	Hidden bool // state="hidden" or "veryHidden"
 	part   string
 	Merges []Merge
+	// Formulas: the sheet holds at least one formula cell.
+	Formulas bool
 }
 
 // pkg is what the integrity pass learns about a workbook package.
@@ -214,9 +216,10 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 		prolog := &prologScanner{}
 		sinks := []io.Writer{prolog}
 		var ms *mergeScanner
+		var fs *formulaScanner
 		if _, ok := partSheet[name]; ok {
-			ms = &mergeScanner{}
-			sinks = append(sinks, ms)
+			ms, fs = &mergeScanner{}, &formulaScanner{}
+			sinks = append(sinks, ms, fs)
 		}
 		var ss *stringScanner
 		if strings.HasSuffix(name, "sharedstrings.xml") {
@@ -243,6 +246,7 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 				return nil, fail(ErrCorrupt, "part %s: %v", zf.Name, ms.err)
 			}
 			sheets[partSheet[name]].Merges = ms.merges
+			sheets[partSheet[name]].Formulas = fs.found
 		}
 	}
 	p.sheets, p.date1904 = sheets, date1904

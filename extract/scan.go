@@ -80,3 +80,27 @@ func (s *stringScanner) flush() {
 		s.longest = max(s.longest, s.cur+int64(len(s.carry)))
 	}
 }
+
+// formulaScanner notes whether a worksheet part holds any formula, so that a
+// blank cell of a sheet without formulas never costs a formula lookup.
+type formulaScanner struct {
+	found bool
+	carry []byte
+}
+
+var formulaTags = [][]byte{[]byte("<f>"), []byte("<f "), []byte("<f/"), []byte(":f>"), []byte(":f "), []byte(":f/")}
+
+func (f *formulaScanner) Write(p []byte) (int, error) {
+	if f.found {
+		return len(p), nil
+	}
+	b := append(f.carry, p...)
+	for _, t := range formulaTags {
+		if bytes.Contains(b, t) {
+			f.found = true
+			return len(p), nil
+		}
+	}
+	f.carry = append(f.carry[:0:0], b[max(0, len(b)-2):]...)
+	return len(p), nil
+}

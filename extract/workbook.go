@@ -109,6 +109,20 @@ func (w *Workbook) Sheet(name string) (SheetInfo, bool) {
 	return SheetInfo{}, false
 }
 
+// Formula returns the formula of a cell, "" when it has none. It is for the
+// rare cell that a row needs but that holds no value: the first call for a
+// sheet loads that sheet whole.
+func (w *Workbook) Formula(sheet string, col, row int) (string, error) {
+	if info, ok := w.Sheet(sheet); !ok || !info.Formulas {
+		return "", nil
+	}
+	f, err := w.f.GetCellFormula(sheet, CellName(col, row))
+	if err != nil {
+		return "", &CellError{File: w.Name, Sheet: sheet, Cell: CellName(col, row), Row: row, Col: col, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+	}
+	return f, nil
+}
+
 // ReadSheet streams the sheet's rows in order to fn, one row at a time.
 // Cells of merged ranges carry the top-left value. fn's error stops the read
 // and is returned as is; read errors are *CellError.

@@ -316,3 +316,23 @@ func TestStringScannerSplits(t *testing.T) {
 		}
 	}
 }
+
+func TestFormulaScanner(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want bool
+	}{
+		{`<c r="A1"><f>SUM(B1:B2)</f><v>3</v></c>`, true},
+		{`<x:c r="A1"><x:f t="shared" ref="A1:A9" si="0"/></x:c>`, true},
+		{`<c r="A1" t="s"><v>0</v></c><font/><fill/>`, false},
+	} {
+		for split := 0; split <= len(tc.doc); split++ {
+			f := &formulaScanner{}
+			f.Write([]byte(tc.doc[:split]))
+			f.Write([]byte(tc.doc[split:]))
+			if f.found != tc.want {
+				t.Fatalf("%q split %d: %v", tc.doc, split, f.found)
+			}
+		}
+	}
+}

@@ -462,6 +462,9 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 		defer func() { st.section = "" }() // a total row closes its block
 	}
 	unit := MetricUnit(metric)
+	if err := st.checkFormulas(r, label); err != nil {
+		return err
+	}
 	for _, c := range r.Cells {
 		cp, isCol := st.cols[c.Col]
 		if !isCol || !cp.ok {
@@ -483,6 +486,30 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 			}
 		}
 		st.emit(metric, segment, cp.p, v, 0, r.Num, c.Col)
+	}
+	return nil
+}
+
+// checkFormulas reports the quarter cells of a mapped row that hold a
+// formula but no value: reading them as blanks would lose a number silently.
+func (st *sheetState) checkFormulas(r extract.Row, label string) error {
+	have := make(map[int]bool, len(r.Cells))
+	for _, c := range r.Cells {
+		have[c.Col] = true
+	}
+	for col, cp := range st.cols {
+		if !cp.ok || have[col] {
+			continue
+		}
+		f, err := st.wb.Formula(st.sheet, col, r.Num)
+		if err != nil {
+			return err
+		}
+		if f != "" {
+			if err := st.rowError(st.cellErr(r.Num, col, fmt.Errorf("%w: =%s in row %q", extract.ErrNoCachedValue, f, cleanLabel(label)))); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -707,6 +734,13 @@ func (st *sheetState) longRow(r extract.Row) error {
 	}
 	vc, ok := cellAt(r, lc.value)
 	if !ok {
+		f, err := st.wb.Formula(st.sheet, lc.value, r.Num)
+		if err != nil {
+			return err
+		}
+		if f != "" {
+			return st.rowError(st.cellErr(r.Num, lc.value, fmt.Errorf("%w: =%s", extract.ErrNoCachedValue, f)))
+		}
 		return nil
 	}
 	v, k := ParseNumber(vc.Raw)

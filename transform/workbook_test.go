@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/fixtures"
 )
@@ -272,5 +274,38 @@ func TestCaptionScale(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("captionScale(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// A used cell whose formula was never calculated is an error, not a blank.
+func TestFormulaWithoutCachedValue(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "calc.xlsx")
+	f := excelize.NewFile()
+	for i, r := range [][]any{{"", "Q1 2026", "Q2 2026"}, {"Revenue", 100}, {"Operating income", 10, 12}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		f.SetSheetRow("Sheet1", cell, &r)
+	}
+	// Written by a program that does not calculate: <f> without <v>.
+	if err := f.SetCellFormula("Sheet1", "C2", "B2*1.1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveAs(p); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	spec := &Spec{Company: "ACME", Files: []string{"*.xlsx"}}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := extract.Open(p, extract.Options{Name: "calc.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	_, err = Workbook(context.Background(), wb, spec, Options{})
+	var ce *extract.CellError
+	if !errors.As(err, &ce) || !errors.Is(err, extract.ErrNoCachedValue) || ce.Cell != "C2" ||
+		err.Error() != `calc.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): =B2*1.1 in row "Revenue"` {
+		t.Fatalf("err = %v", err)
 	}
 }
