@@ -1,0 +1,703 @@
+//go:build duckdb_arrow
+
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/marginmix/marginmix/fixtures"
+)
+
+// The expectations below are computed from the sample's inputs (the figures
+// the fixture generator writes into the workbooks, fixtures.ReportedSegments
+// and fixtures.ModelSeries), never read back from marginmix's output.
+
+// quarters of the sample, oldest first (index = sample quarter).
+var quarters = fixtures.Quarters()
+
+// inSeries is one company and segment's revenue and operating income in USD,
+// one value per sample quarter; NaN where the sample has none.
+type inSeries struct {
+	company, segment string
+	revenue, income  []float64
+}
+
+func (s *inSeries) margin(q int) float64 { return s.income[q] / s.revenue[q] }
+
+// inRange reports whether quarter q has a margin within [-1, 1].
+func (s *inSeries) inRange(q int) bool {
+	return q >= 0 && q < len(quarters) && !math.IsNaN(s.margin(q)) && math.Abs(s.margin(q)) <= 1
+}
+
+func nanSeries() []float64 {
+	out := make([]float64, len(quarters))
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	return out
+}
+
+// canonical is the segment marginmix names a sample row label.
+func canonical(label string) string {
+	switch label {
+	case "Cloud and license":
+		return "Cloud and License"
+	case "Corporate and other":
+		return "Corporate"
+	case "CoreWeave":
+		return "Total"
+	}
+	return label
+}
+
+// sampleInputs returns every revenue and operating income series the sample
+// holds, keyed "company/segment": the reported segments, the totals the
+// workbooks write under them, and the AWS business lines of the model. The
+// totals are the sums of the segments with the two planted changes applied by
+// hand: GOOGL's Total revenues of 2024Q3 is 37 too high, and MSFT's later
+// workbook restates Intelligent Cloud's 2025Q3 revenue from 30,900 to 31,150.
+func sampleInputs(t *testing.T) map[string]*inSeries {
+	t.Helper()
+	out := map[string]*inSeries{}
+	get := func(company, segment string) *inSeries {
+		k := company + "/" + segment
+		if out[k] == nil {
+			out[k] = &inSeries{company: company, segment: segment, revenue: nanSeries(), income: nanSeries()}
+		}
+		return out[k]
+	}
+	set := func(s *inSeries, metric string, v []float64) {
+		for i, x := range v {
+			switch metric {
+			case "Revenue":
+				s.revenue[i] = x * 1e6
+			case "Operating income":
+				s.income[i] = x * 1e6
+			default:
+				t.Fatalf("metric %q", metric)
+			}
+		}
+	}
+	for _, r := range fixtures.ReportedSegments() {
+		set(get(r.Company, canonical(r.Segment)), r.Metric, r.Values)
+	}
+	get("MSFT", "Intelligent Cloud").revenue[6] = 31150e6 // the restatement
+	for _, co := range []string{"AMZN", "MSFT", "GOOGL", "ORCL"} {
+		tot := &inSeries{company: co, segment: "Total", revenue: make([]float64, len(quarters)), income: make([]float64, len(quarters))}
+		for _, s := range out {
+			if s.company != co {
+				continue
+			}
+			for q := range quarters {
+				if !math.IsNaN(s.revenue[q]) {
+					tot.revenue[q] += s.revenue[q]
+				}
+				tot.income[q] += s.income[q]
+			}
+		}
+		out[co+"/Total"] = tot
+	}
+	out["GOOGL/Total"].revenue[2] += 37e6 // the planted break
+	for _, m := range fixtures.ModelSeries() {
+		if strings.Contains(m.Segment, " / ") {
+			set(get(m.Company, m.Segment), m.Metric, m.Values)
+		}
+	}
+	return out
+}
+
+// model returns a series of the analyst's model in base units.
+func model(t *testing.T, company, segment, metric string) []float64 {
+	t.Helper()
+	for _, m := range fixtures.ModelSeries() {
+		if m.Company == company && canonical(m.Segment) == segment && m.Metric == metric {
+			v := append([]float64(nil), m.Values...)
+			if m.Unit == "$m" {
+				for i := range v {
+					v[i] *= 1e6
+				}
+			}
+			return v
+		}
+	}
+	t.Fatalf("model has no %s %s %s", company, segment, metric)
+	return nil
+}
+
+// where returns the rows matching every key = value pair.
+func where(rs []map[string]any, kv ...string) []map[string]any {
+	var hit []map[string]any
+	for _, r := range rs {
+		ok := true
+		for i := 0; i < len(kv); i += 2 {
+			if r[kv[i]] != kv[i+1] {
+				ok = false
+			}
+		}
+		if ok {
+			hit = append(hit, r)
+		}
+	}
+	return hit
+}
+
+// near checks a float column against want (NaN = want NULL).
+func near(t *testing.T, r map[string]any, col string, want, tol float64) {
+	t.Helper()
+	got, isNum := r[col].(float64)
+	switch {
+	case math.IsNaN(want):
+		if r[col] != nil {
+			t.Errorf("%v %v %v: %s = %v, want NULL", r["company"], r["segment"], r["calendar_quarter"], col, r[col])
+		}
+	case !isNum:
+		t.Errorf("%v %v %v: %s = %v, want %v", r["company"], r["segment"], r["calendar_quarter"], col, r[col], want)
+	case math.Abs(got-want) > tol:
+		t.Errorf("%v %v %v: %s = %v, want %v", r["company"], r["segment"], r["calendar_quarter"], col, got, want)
+	}
+}
+
+type outputs struct {
+	dir  string
+	sets map[string][]map[string]any
+}
+
+func (o *outputs) get(t *testing.T, name string) []map[string]any {
+	t.Helper()
+	if o.sets[name] == nil {
+		o.sets[name] = rows(t, readParquet(t, filepath.Join(o.dir, name+".parquet")))
+	}
+	return o.sets[name]
+}
+
+func runWith(t *testing.T, cfg Config) *outputs {
+	t.Helper()
+	cfg.Out = filepath.Join(t.TempDir(), "out")
+	if _, err := Run(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &outputs{dir: cfg.Out, sets: map[string][]map[string]any{}}
+}
+
+func TestAnalysesOnSamples(t *testing.T) {
+	out := runWith(t, Default())
+	in := sampleInputs(t)
+	t.Run("segment_margins", func(t *testing.T) { checkSegmentMargins(t, out.get(t, "segment_margins"), in) })
+	t.Run("peer_trends", func(t *testing.T) { checkPeerTrends(t, out.get(t, "peer_trends"), in, 4, 25) })
+	t.Run("margin_bridge", func(t *testing.T) { checkMarginBridge(t, out.get(t, "margin_bridge"), in) })
+	t.Run("depreciation_adjusted", func(t *testing.T) { checkDepreciationAdjusted(t, out.get(t, "depreciation_adjusted"), in, 6) })
+	t.Run("revenue_per_mw", func(t *testing.T) { checkRevenuePerMW(t, out.get(t, "revenue_per_mw"), in) })
+	t.Run("roic", func(t *testing.T) { checkROIC(t, out.get(t, "roic"), in) })
+	t.Run("data_quality", func(t *testing.T) {
+		checkDataQuality(t, out.get(t, "data_quality"), in, 0.5, 1000, nil)
+	})
+	t.Run("restated facts", func(t *testing.T) { checkRestatedFacts(t, out.dir) })
+}
+
+func checkSegmentMargins(t *testing.T, sm []map[string]any, in map[string]*inSeries) {
+	n := 0
+	for _, s := range in {
+		for q, quarter := range quarters {
+			rs := where(sm, "company", s.company, "segment", s.segment, "calendar_quarter", quarter)
+			if len(rs) != 1 {
+				t.Fatalf("%s %s %s: %d rows", s.company, s.segment, quarter, len(rs))
+			}
+			r := rs[0]
+			n++
+			near(t, r, "operating_margin", s.margin(q), 1e-15)
+			// TTM only when all four quarters exist: never in the first three.
+			ttmRev, ttmMargin := math.NaN(), math.NaN()
+			if q >= 3 {
+				var rev, inc float64
+				for i := q - 3; i <= q; i++ {
+					rev, inc = rev+s.revenue[i], inc+s.income[i]
+				}
+				ttmRev, ttmMargin = rev, inc/rev
+			}
+			near(t, r, "ttm_revenue", ttmRev, 0)
+			near(t, r, "ttm_operating_margin", ttmMargin, 1e-15)
+			near(t, r, "revenue_run_rate", s.revenue[q]*4, 0)
+		}
+	}
+	if len(sm) != n {
+		t.Errorf("%d rows, want %d", len(sm), n)
+	}
+	aws := pick(t, sm, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
+	near(t, aws, "margin_yoy_bps", (14035.0/37800-11560.0/29267)*10000, 1e-9)
+	near(t, aws, "revenue_yoy_growth", 37800.0/29267-1, 1e-15)
+	near(t, aws, "ttm_revenue", (30873+33006+35579+37800)*1e6, 0)
+}
+
+func checkPeerTrends(t *testing.T, pt []map[string]any, in map[string]*inSeries, window int, threshold float64) {
+	cloud := map[string]bool{"AMZN/AWS": true, "MSFT/Intelligent Cloud": true, "GOOGL/Google Cloud": true,
+		"ORCL/Cloud and License": true, "CRWV/Total": true}
+	n := 0
+	var rising []string
+	for k, s := range in {
+		for q, quarter := range quarters {
+			if math.IsNaN(s.margin(q)) { // ORCL's Corporate: income, no revenue
+				if rs := where(pt, "company", s.company, "segment", s.segment, "calendar_quarter", quarter); len(rs) != 0 {
+					t.Errorf("%s %s: a row without a margin", k, quarter)
+				}
+				continue
+			}
+			r := pick(t, pt, "company", s.company, "segment", s.segment, "calendar_quarter", quarter)
+			n++
+			near(t, r, "operating_margin", s.margin(q), 1e-15)
+			// Only margins within [-1, 1] enter the trend statistics.
+			qoq, prevQoQ := math.NaN(), math.NaN()
+			if s.inRange(q) && s.inRange(q-1) {
+				qoq = (s.margin(q) - s.margin(q-1)) * 10000
+			}
+			if s.inRange(q-1) && s.inRange(q-2) {
+				prevQoQ = (s.margin(q-1) - s.margin(q-2)) * 10000
+			}
+			near(t, r, "margin_qoq_bps", qoq, 1e-9)
+			var wantInflection any
+			if !math.IsNaN(qoq) && !math.IsNaN(prevQoQ) {
+				wantInflection = fmt.Sprint(qoq > 0 && prevQoQ <= 0)
+			}
+			if got := r["inflection"]; got != wantInflection {
+				t.Errorf("%s %s: inflection = %v, want %v", k, quarter, got, wantInflection)
+			}
+			slope, trend := math.NaN(), any(nil)
+			full := q >= window-1
+			for i := q - window + 1; full && i <= q; i++ {
+				full = s.inRange(i)
+			}
+			if full {
+				var ms []float64
+				for i := q - window + 1; i <= q; i++ {
+					ms = append(ms, s.margin(i))
+				}
+				slope = slopeBps(ms)
+				switch {
+				case slope > threshold:
+					trend = "rising"
+				case slope < -threshold:
+					trend = "declining"
+				default:
+					trend = "flat"
+				}
+			}
+			near(t, r, "slope_bps", slope, 1e-6)
+			if r["trend"] != trend {
+				t.Errorf("%s %s: trend %v (slope %v), want %v (slope %v)", k, quarter, r["trend"], r["slope_bps"], trend, slope)
+			}
+			if quarter == "2026Q1" && r["trend"] == "rising" {
+				rising = append(rising, k)
+			}
+			if (r["peer_group"] == "cloud") != cloud[k] {
+				t.Errorf("%s: peer_group %v", k, r["peer_group"])
+			}
+			if !cloud[k] && (r["peer_rank"] != nil || r["peer_count"] != nil) {
+				t.Errorf("%s %s: ranked outside the peer group", k, quarter)
+			}
+		}
+	}
+	if len(pt) != n {
+		t.Errorf("%d rows, want %d (every series with a margin)", len(pt), n)
+	}
+	if window == 4 && !reflect.DeepEqual(rising, []string{"AMZN/AWS"}) {
+		t.Errorf("rising at 2026Q1: %v, want only AMZN/AWS", rising)
+	}
+
+	// Dense ranks by operating margin among the five cloud segments, per quarter.
+	for q, quarter := range quarters {
+		var distinct []float64 // the peers' margins, highest first, each once
+		for k := range cloud {
+			if !containsFloat(distinct, in[k].margin(q)) {
+				distinct = append(distinct, in[k].margin(q))
+			}
+		}
+		sort.Sort(sort.Reverse(sort.Float64Slice(distinct)))
+		for k := range cloud {
+			want := 0
+			for i, m := range distinct {
+				if m == in[k].margin(q) {
+					want = i + 1
+				}
+			}
+			r := pick(t, pt, "company", in[k].company, "segment", in[k].segment, "calendar_quarter", quarter)
+			if r["peer_rank"] != want || r["peer_count"] != len(cloud) {
+				t.Errorf("%s %s: rank %v of %v, want %d of %d", k, quarter, r["peer_rank"], r["peer_count"], want, len(cloud))
+			}
+		}
+		// Whatever the margins, the ranks of a quarter are 1..k without gaps.
+		seen := map[int]bool{}
+		for _, r := range where(pt, "calendar_quarter", quarter, "peer_group", "cloud") {
+			seen[r["peer_rank"].(int)] = true
+		}
+		for i := 1; i <= len(seen); i++ {
+			if !seen[i] {
+				t.Errorf("%s: ranks %v are not dense", quarter, seen)
+			}
+		}
+	}
+	if window == 4 {
+		// 2026Q1 by hand: Cloud and License 57.0%, Intelligent Cloud 40.6%,
+		// AWS 37.13%, Google Cloud 20.5%, CoreWeave -1.0%.
+		for k, want := range map[string]int{"ORCL/Cloud and License": 1, "MSFT/Intelligent Cloud": 2, "AMZN/AWS": 3, "GOOGL/Google Cloud": 4, "CRWV/Total": 5} {
+			co, seg, _ := strings.Cut(k, "/")
+			if r := pick(t, pt, "company", co, "segment", seg, "calendar_quarter", "2026Q1"); r["peer_rank"] != want {
+				t.Errorf("%s 2026Q1 rank %v, want %d", k, r["peer_rank"], want)
+			}
+		}
+	}
+}
+
+func checkMarginBridge(t *testing.T, mb []map[string]any, in map[string]*inSeries) {
+	lines := []string{"Core", "IaaS", "TaaS"}
+	aws := in["AMZN/AWS"]
+	for q := 1; q < len(quarters); q++ {
+		var rev, prevRev, inc, prevInc float64
+		for _, l := range lines {
+			s := in["AMZN/AWS / "+l]
+			rev, prevRev = rev+s.revenue[q], prevRev+s.revenue[q-1]
+			inc, prevInc = inc+s.income[q], prevInc+s.income[q-1]
+		}
+		// The lines add up to the reported segment exactly.
+		if rev != aws.revenue[q] || inc != aws.income[q] {
+			t.Fatalf("%s: lines %v/%v, AWS %v/%v", quarters[q], rev, inc, aws.revenue[q], aws.income[q])
+		}
+		var mix, rate float64
+		for _, l := range lines {
+			s := in["AMZN/AWS / "+l]
+			share, prevShare := s.revenue[q]/rev, s.revenue[q-1]/prevRev
+			m, pm := s.margin(q), s.margin(q-1)
+			r := pick(t, mb, "segment", "AWS", "line", l, "calendar_quarter", quarters[q])
+			if r["row_kind"] != "line" || r["line_segment"] != "AWS / "+l || r["prev_quarter"] != quarters[q-1] {
+				t.Errorf("%s %s: %v", l, quarters[q], r)
+			}
+			near(t, r, "share", share, 1e-15)
+			near(t, r, "prev_share", prevShare, 1e-15)
+			near(t, r, "margin", m, 1e-15)
+			near(t, r, "prev_margin", pm, 1e-15)
+			near(t, r, "mix_effect_bps", (share-prevShare)*pm*10000, 1e-9)
+			near(t, r, "rate_effect_bps", share*(m-pm)*10000, 1e-9)
+			near(t, r, "total_change_bps", (share*m-prevShare*pm)*10000, 1e-9)
+			near(t, r, "parent_change_bps", math.NaN(), 0)
+			mix += (share - prevShare) * pm * 10000
+			rate += share * (m - pm) * 10000
+		}
+		r := pick(t, mb, "segment", "AWS", "row_kind", "total", "calendar_quarter", quarters[q])
+		total := (inc/rev - prevInc/prevRev) * 10000
+		near(t, r, "revenue", rev, 0)
+		near(t, r, "operating_income", inc, 0)
+		near(t, r, "mix_effect_bps", mix, 1e-9)
+		near(t, r, "rate_effect_bps", rate, 1e-9)
+		near(t, r, "total_change_bps", total, 1e-9)
+		near(t, r, "parent_change_bps", (aws.margin(q)-aws.margin(q-1))*10000, 1e-9)
+		near(t, r, "unexplained_bps", 0, 1e-9)
+	}
+	if len(mb) != (len(quarters)-1)*(len(lines)+1) {
+		t.Errorf("%d rows", len(mb))
+	}
+	// Mix and rate add up to the total change exactly, on every row.
+	for _, r := range mb {
+		if d := r["mix_effect_bps"].(float64) + r["rate_effect_bps"].(float64) - r["total_change_bps"].(float64); math.Abs(d) > 1e-9 {
+			t.Errorf("%v %v %v: mix + rate - total = %v", r["line"], r["row_kind"], r["calendar_quarter"], d)
+		}
+	}
+	// The seed claim: AWS's +213 bp in 2026Q1 is mostly mix. By hand:
+	// 2025Q4 revenue Core 31,179 / IaaS 3,472 / TaaS 928 of 35,579, income
+	// 12,058 / -347 / 742; 2026Q1 34,084 / 2,341 / 1,375 of 37,800, income
+	// 13,169 / -234 / 1,100.
+	r := pick(t, mb, "segment", "AWS", "row_kind", "total", "calendar_quarter", "2026Q1")
+	s0 := []float64{31179.0 / 35579, 3472.0 / 35579, 928.0 / 35579}
+	s1 := []float64{34084.0 / 37800, 2341.0 / 37800, 1375.0 / 37800}
+	m0 := []float64{12058.0 / 31179, -347.0 / 3472, 742.0 / 928}
+	m1 := []float64{13169.0 / 34084, -234.0 / 2341, 1100.0 / 1375}
+	var mix, rate float64
+	for i := range s0 {
+		mix += (s1[i] - s0[i]) * m0[i] * 10000
+		rate += s1[i] * (m1[i] - m0[i]) * 10000
+	}
+	near(t, r, "mix_effect_bps", mix, 1e-9)
+	near(t, r, "rate_effect_bps", rate, 1e-9)
+	tot := r["total_change_bps"].(float64)
+	if math.Abs(tot-213) > 1 || r["mix_effect_bps"].(float64) < tot || math.Abs(mix-216.0) > 0.05 || math.Abs(rate+3.15) > 0.05 {
+		t.Errorf("AWS 2026Q1 bridge: mix %v + rate %v = %v, want about 216.0 - 3.15 = 213", r["mix_effect_bps"], r["rate_effect_bps"], tot)
+	}
+}
+
+func checkDepreciationAdjusted(t *testing.T, da []map[string]any, in map[string]*inSeries, common float64) {
+	cloud := map[string]string{"AMZN": "AWS", "MSFT": "Intelligent Cloud", "GOOGL": "Google Cloud", "ORCL": "Cloud and License", "CRWV": "Total"}
+	for co, seg := range cloud {
+		s := in[co+"/"+seg]
+		dep := model(t, co, seg, "D&A")
+		life := model(t, co, seg, "Server useful life")
+		for q, quarter := range quarters {
+			r := pick(t, da, "company", co, "segment", seg, "calendar_quarter", quarter)
+			adjDep := dep[q] * life[q] / common
+			adjInc := s.income[q] + dep[q] - adjDep
+			near(t, r, "adjusted_depreciation", adjDep, 1e-3)
+			near(t, r, "adjusted_operating_income", adjInc, 1e-3)
+			near(t, r, "operating_margin", s.margin(q), 1e-15)
+			near(t, r, "adjusted_operating_margin", adjInc/s.revenue[q], 1e-12)
+			near(t, r, "margin_difference_bps", (adjInc/s.revenue[q]-s.margin(q))*10000, 1e-8)
+			// Equal lives change nothing, exactly.
+			if life[q] == common && (r["adjusted_operating_margin"] != r["operating_margin"] || r["margin_difference_bps"] != 0.0) {
+				t.Errorf("%s %s: life %v = common, yet adjusted %v vs reported %v", co, quarter, life[q], r["adjusted_operating_margin"], r["operating_margin"])
+			}
+			if life[q] < common && r["adjusted_operating_margin"].(float64) <= r["operating_margin"].(float64) {
+				t.Errorf("%s %s: a shorter life must raise the adjusted margin", co, quarter)
+			}
+		}
+	}
+	if len(da) != len(cloud)*len(quarters) {
+		t.Errorf("%d rows, want %d", len(da), len(cloud)*len(quarters))
+	}
+}
+
+func checkRevenuePerMW(t *testing.T, rp []map[string]any, in map[string]*inSeries) {
+	cloud := map[string]string{"AMZN": "AWS", "MSFT": "Intelligent Cloud", "GOOGL": "Google Cloud", "ORCL": "Cloud and License", "CRWV": "Total"}
+	for co, seg := range cloud {
+		mw := model(t, co, seg, "Capacity")
+		for q, quarter := range quarters {
+			r := pick(t, rp, "company", co, "segment", seg, "calendar_quarter", quarter)
+			rev := in[co+"/"+seg].revenue[q]
+			near(t, r, "annualised_revenue", rev*4, 0)
+			near(t, r, "capacity_mw", mw[q], 0)
+			near(t, r, "revenue_per_mw", rev*4/mw[q], 1e-6)
+		}
+	}
+	if len(rp) != len(cloud)*len(quarters) {
+		t.Errorf("%d rows", len(rp))
+	}
+	// By hand: AWS 2026Q1 revenue 37,800m x 4 over round(8,000 x 1.057^8) = 12,465 MW.
+	r := pick(t, rp, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
+	near(t, r, "revenue_per_mw", 37800e6*4/12465, 1e-6)
+}
+
+func checkROIC(t *testing.T, ro []map[string]any, in map[string]*inSeries) {
+	for _, k := range []string{"AMZN/AWS", "MSFT/Intelligent Cloud"} {
+		co, seg, _ := strings.Cut(k, "/")
+		tax := model(t, co, seg, "Tax rate")
+		ic := model(t, co, seg, "Invested capital")
+		for q, quarter := range quarters {
+			r := pick(t, ro, "company", co, "segment", seg, "calendar_quarter", quarter)
+			nopat := in[k].income[q] * (1 - tax[q])
+			near(t, r, "nopat", nopat, 1e-3)
+			near(t, r, "annualised_nopat", nopat*4, 1e-3)
+			near(t, r, "invested_capital", ic[q], 0)
+			near(t, r, "roic", nopat*4/ic[q], 1e-15)
+		}
+	}
+	if len(ro) != 2*len(quarters) {
+		t.Errorf("%d rows", len(ro))
+	}
+	// By hand: AWS 2026Q1 14,035m x (1 - 0.18) x 4 / round(150,000 x 1.06^8) = 239,077m.
+	r := pick(t, ro, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
+	near(t, r, "roic", 14035.0*0.82*4/239077, 1e-12)
+}
+
+func containsFloat(xs []float64, x float64) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+type finding struct{ check, company, segment, metric, quarter string }
+
+// less orders findings as data_quality does: by check, company, segment,
+// metric and quarter, comparing bytes.
+func (f finding) less(g finding) bool {
+	return slices.Compare([]string{f.check, f.company, f.segment, f.metric, f.quarter},
+		[]string{g.check, g.company, g.segment, g.metric, g.quarter}) < 0
+}
+
+// checkDataQuality asserts the exact list of findings: the ones the sample's
+// inputs imply under the given parameters, plus extra (found in an inbox
+// with more than the sample).
+func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries, tolUnits, moveBps float64, extra []finding) {
+	var want []finding
+	// Segments vs Total, reported segments only (the AWS lines are estimates).
+	for _, co := range []string{"AMZN", "MSFT", "GOOGL", "ORCL"} {
+		for q, quarter := range quarters {
+			for _, metric := range []string{"revenue", "operating_income"} {
+				var sum float64
+				n := 0
+				for _, s := range in {
+					v := s.revenue[q]
+					if metric == "operating_income" {
+						v = s.income[q]
+					}
+					if s.company == co && s.segment != "Total" && !strings.Contains(s.segment, " / ") && !math.IsNaN(v) {
+						sum, n = sum+v, n+1
+					}
+				}
+				total := in[co+"/Total"].revenue[q]
+				if metric == "operating_income" {
+					total = in[co+"/Total"].income[q]
+				}
+				if math.Abs(sum-total) > tolUnits*1e6*float64(n+1) {
+					want = append(want, finding{"segment_sum_mismatch", co, "Total", metric, quarter})
+				}
+			}
+		}
+	}
+	for _, s := range in {
+		for q, quarter := range quarters {
+			m := s.margin(q)
+			if !math.IsNaN(m) && math.Abs(m) > 1 {
+				want = append(want, finding{"margin_out_of_range", s.company, s.segment, "operating_margin", quarter})
+			}
+			if s.inRange(q) && s.inRange(q-1) && math.Abs(m-s.margin(q-1))*10000 > moveBps {
+				want = append(want, finding{"large_margin_move", s.company, s.segment, "operating_margin", quarter})
+			}
+		}
+	}
+	want = append(want,
+		finding{"restatement", "MSFT", "Intelligent Cloud", "revenue", "2025Q3"},
+		finding{"restatement", "MSFT", "Total", "revenue", "2025Q3"})
+	want = append(want, extra...)
+	var got []finding
+	for _, r := range dq {
+		got = append(got, finding{r["check_name"].(string), r["company"].(string), r["segment"].(string), r["metric"].(string), r["calendar_quarter"].(string)})
+	}
+	sort.Slice(want, func(i, j int) bool { return want[i].less(want[j]) })
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings:\n%v\nwant (in this order):\n%v", got, want)
+	}
+
+	// The planted break, with its values and cells (Revenues block rows 7-10,
+	// Total revenues row 11, Q3 2024 in column D).
+	if tolUnits*1e6*5 < 37e6 {
+		r := pick(t, dq, "check_name", "segment_sum_mismatch")
+		sum := (65854.0 + 11353 + 388 + 40) * 1e6
+		near(t, r, "value", sum, 0)
+		near(t, r, "expected", sum+37e6, 0)
+		near(t, r, "difference", -37e6, 0)
+		near(t, r, "tolerance", tolUnits*1e6*5, 0)
+		g := "googl_1q26_segments.xlsx:Segment Results!"
+		if want := g + "D10; " + g + "D8; " + g + "D7; " + g + "D9; " + g + "D11"; r["cells"] != want {
+			t.Errorf("break cells %v, want %v", r["cells"], want)
+		}
+		if r["calendar_quarter"] != "2024Q3" || r["as_of"] != "2026-04-28" || r["expected_as_of"] != "2026-04-28" {
+			t.Errorf("break: %v", r)
+		}
+	}
+	// The planted restatement: old and new values, vintages and cells (Q1 FY26
+	// is column J; Intelligent Cloud's revenue row 12, Total revenue row 20).
+	for seg, vals := range map[string][2]float64{"Intelligent Cloud": {30900e6, 31150e6}, "Total": {69100e6, 69350e6}} {
+		r := pick(t, dq, "check_name", "restatement", "segment", seg)
+		near(t, r, "expected", vals[0], 0)
+		near(t, r, "value", vals[1], 0)
+		near(t, r, "difference", 250e6, 0)
+		row := map[string]string{"Intelligent Cloud": "12", "Total": "20"}[seg]
+		wantCells := "msft_fy26q3_segments_restated.xlsx:Segment Results!J" + row + "; msft_fy26q3_segments.xlsx:Segment Results!J" + row
+		if r["as_of"] != "2026-06-15" || r["expected_as_of"] != "2026-04-29" || r["cells"] != wantCells || r["source_kind"] != "reported" {
+			t.Errorf("restatement of %s: %v", seg, r)
+		}
+		wantDetail := fmt.Sprintf("restated from %s (as of 2026-04-29) to %s (as of 2026-06-15)",
+			map[string]string{"Intelligent Cloud": "30,900,000,000", "Total": "69,100,000,000"}[seg],
+			map[string]string{"Intelligent Cloud": "31,150,000,000", "Total": "69,350,000,000"}[seg])
+		if r["detail"] != wantDetail {
+			t.Errorf("detail %q, want %q", r["detail"], wantDetail)
+		}
+	}
+}
+
+// facts holds the restated value; facts_vintages both, each with its cell.
+func checkRestatedFacts(t *testing.T, dir string) {
+	key := []string{"segment", "Intelligent Cloud", "metric", "revenue", "calendar_quarter", "2025Q3"}
+	f := pick(t, rows(t, readParquet(t, filepath.Join(dir, "facts", "company=MSFT", "part-0.parquet"))), key...)
+	if f["value"] != 31150e6 || f["source_file"] != "msft_fy26q3_segments_restated.xlsx" || f["as_of"] != "2026-06-15" {
+		t.Errorf("facts: %v", f)
+	}
+	vs := where(rows(t, readParquet(t, filepath.Join(dir, "facts_vintages", "company=MSFT", "part-0.parquet"))), key...)
+	if len(vs) != 2 || vs[0]["value"] != 30900e6 || vs[0]["as_of"] != "2026-04-29" || vs[0]["source_cell"] != "Segment Results!J12" ||
+		vs[1]["value"] != 31150e6 || vs[1]["as_of"] != "2026-06-15" || vs[1]["source_cell"] != "Segment Results!J12" {
+		t.Errorf("facts_vintages: %v", vs)
+	}
+}
+
+// Every parameter reaches its analysis.
+func TestAnalysisParameters(t *testing.T) {
+	cfg := Default()
+	cfg.Params = Params{TrendWindow: 3, TrendThresholdBps: 40, CommonServerLifeYears: 5, ReconToleranceUnits: 8, LargeMoveBps: 1450}
+	out := runWith(t, cfg)
+	in := sampleInputs(t)
+	// AWS's life is 5 years: restated to 5, its margin is the reported one.
+	da := out.get(t, "depreciation_adjusted")
+	for _, r := range where(da, "company", "AMZN", "segment", "AWS") {
+		if r["adjusted_operating_margin"] != r["operating_margin"] || r["margin_difference_bps"] != 0.0 || r["common_server_life_years"] != 5.0 {
+			t.Errorf("AWS %v: adjusted %v, reported %v", r["calendar_quarter"], r["adjusted_operating_margin"], r["operating_margin"])
+		}
+	}
+	checkDepreciationAdjusted(t, da, in, 5)
+	checkPeerTrends(t, out.get(t, "peer_trends"), in, 3, 40)
+	// Tolerance 8 x 1e6 x 5 values = 40m hides the 37m break; only CoreWeave's
+	// 2025Q1 move (-1,474 bp) is over 1,450 bp.
+	checkDataQuality(t, out.get(t, "data_quality"), in, 8, 1450, nil)
+	if n := len(where(out.get(t, "data_quality"), "check_name", "large_margin_move")); n != 1 {
+		t.Errorf("%d large moves, want 1", n)
+	}
+}
+
+// Conflicting values within one vintage and gaps in a series, which the
+// clean sample does not have: an extra model workbook (same spec, so the same
+// as_of) gives AWS's 2026Q1 D&A a second value and a new series a hole.
+func TestDataQualityConflictsAndGaps(t *testing.T) {
+	inbox := t.TempDir()
+	copySamples(t, inbox)
+	f := excelize.NewFile()
+	rowsIn := [][]any{
+		{"Company", "Segment", "Metric", "Quarter end", "Value", "Unit"},
+		{"AMZN", "AWS", "D&A", "2026-03-31", 9000, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2025-03-31", 100, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2025-06-30", 110, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2025-12-31", 130, "$m"},
+	}
+	for i, r := range rowsIn {
+		for j, v := range r {
+			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellValue("Sheet1", ref, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(filepath.Join(inbox, "model_zz_checks.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cfg := Default()
+	cfg.Inbox = inbox
+	out := runWith(t, cfg)
+	dq := out.get(t, "data_quality")
+	checkDataQuality(t, dq, sampleInputs(t), 0.5, 1000, []finding{
+		{"conflicting_values", "AMZN", "AWS", "depreciation_amortization", "2026Q1"},
+		{"series_gap", "ZZZ", "Cloud", "revenue", "2025Q3"},
+	})
+
+	// The model's D&A rows: the fourth series, 2026Q1 its ninth row, from row 5.
+	dep := model(t, "AMZN", "AWS", "D&A")
+	cell := fmt.Sprintf("model_cloud_ai_1q26.xlsx:Model!E%d", 5+3*len(quarters)+8)
+	r := pick(t, dq, "check_name", "conflicting_values")
+	near(t, r, "value", dep[8], 0)
+	near(t, r, "expected", 9000e6, 0)
+	near(t, r, "difference", dep[8]-9000e6, 0)
+	if r["cells"] != cell+"; model_zz_checks.xlsx:Sheet1!E2" || r["as_of"] != "2026-05-15" || r["source_kind"] != "estimate" ||
+		r["detail"] != "2 different values in one vintage (as of 2026-05-15): 8,247,000,000 at "+cell+"; 9,000,000,000 at model_zz_checks.xlsx:Sheet1!E2" {
+		t.Errorf("conflict: %v", r)
+	}
+	r = pick(t, dq, "check_name", "series_gap")
+	if r["cells"] != "model_zz_checks.xlsx:Sheet1!E4; model_zz_checks.xlsx:Sheet1!E5" || r["value"] != nil ||
+		r["detail"] != "no value for 2025Q3 between 2025Q2 and 2025Q4" {
+		t.Errorf("gap: %v", r)
+	}
+}
