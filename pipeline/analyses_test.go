@@ -193,6 +193,7 @@ func TestAnalysesOnSamples(t *testing.T) {
 	out := runWith(t, Default())
 	in := sampleInputs(t)
 	t.Run("segment_margins", func(t *testing.T) { checkSegmentMargins(t, out.get(t, "segment_margins"), in) })
+	t.Run("ai_mix", func(t *testing.T) { checkAIMix(t, out.get(t, "ai_mix")) })
 	t.Run("peer_trends", func(t *testing.T) { checkPeerTrends(t, out.get(t, "peer_trends"), in, 4, 25) })
 	t.Run("margin_bridge", func(t *testing.T) { checkMarginBridge(t, out.get(t, "margin_bridge"), in) })
 	t.Run("depreciation_adjusted", func(t *testing.T) { checkDepreciationAdjusted(t, out.get(t, "depreciation_adjusted"), in, 6) })
@@ -236,6 +237,18 @@ func checkSegmentMargins(t *testing.T, sm []map[string]any, in map[string]*inSer
 	near(t, aws, "margin_yoy_bps", (14035.0/37800-11560.0/29267)*10000, 1e-9)
 	near(t, aws, "revenue_yoy_growth", 37800.0/29267-1, 1e-15)
 	near(t, aws, "ttm_revenue", (30873+33006+35579+37800)*1e6, 0)
+	near(t, aws, "ttm_operating_margin", (10157+11420+12453+14035)/(30873+33006+35579+37800.0), 1e-15)
+	near(t, aws, "margin_qoq_bps", (14035.0/37800-12453.0/35579)*10000, 1e-9)
+}
+
+// The worked example of docs/analyses.md: TaaS 1,375 of 3,716 in 2026Q1,
+// 928 of 4,400 in 2025Q4, 270 of 3,000 in 2025Q1.
+func checkAIMix(t *testing.T, mix []map[string]any) {
+	r := pick(t, mix, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
+	near(t, r, "taas_share", 1375.0/3716, 1e-15)
+	near(t, r, "taas_share_qoq_pp", (1375.0/3716-928.0/4400)*100, 1e-12)
+	near(t, r, "taas_share_yoy_pp", (1375.0/3716-270.0/3000)*100, 1e-12)
+	near(t, r, "taas_run_rate", 5500e6, 0)
 }
 
 func checkPeerTrends(t *testing.T, pt []map[string]any, in map[string]*inSeries, window int, threshold float64) {
@@ -345,6 +358,15 @@ func checkPeerTrends(t *testing.T, pt []map[string]any, in map[string]*inSeries,
 		}
 	}
 	if window == 4 {
+		// The worked example: AWS's margins 2025Q2..2026Q1 from the cells.
+		r := pick(t, pt, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
+		ms := []float64{10157.0 / 30873, 11420.0 / 33006, 12453.0 / 35579, 14035.0 / 37800}
+		near(t, r, "slope_bps", (-1.5*ms[0]-0.5*ms[1]+0.5*ms[2]+1.5*ms[3])/5*10000, 1e-9)
+		near(t, r, "slope_bps", 130.92, 0.005)
+		if r["inflection"] != "false" {
+			t.Errorf("AWS 2026Q1 follows a rise in 2025Q4: inflection %v", r["inflection"])
+		}
+		near(t, pick(t, pt, "company", "AMZN", "segment", "Total", "calendar_quarter", "2026Q1"), "slope_bps", 20.23, 0.005)
 		// 2026Q1 by hand: Cloud and License 57.0%, Intelligent Cloud 40.6%,
 		// AWS 37.13%, Google Cloud 20.5%, CoreWeave -1.0%.
 		for k, want := range map[string]int{"ORCL/Cloud and License": 1, "MSFT/Intelligent Cloud": 2, "AMZN/AWS": 3, "GOOGL/Google Cloud": 4, "CRWV/Total": 5} {
@@ -458,6 +480,15 @@ func checkDepreciationAdjusted(t *testing.T, da []map[string]any, in map[string]
 	if len(da) != len(cloud)*len(quarters) {
 		t.Errorf("%d rows, want %d", len(da), len(cloud)*len(quarters))
 	}
+	if common == 6 {
+		// The worked example: D&A 8,247, life 5: 8,247 x 5 / 6 = 6,872.5;
+		// 14,035 + 8,247 - 6,872.5 = 15,409.5 over revenue 37,800.
+		r := pick(t, da, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
+		near(t, r, "adjusted_depreciation", 6872.5e6, 0)
+		near(t, r, "adjusted_operating_income", 15409.5e6, 0)
+		near(t, r, "adjusted_operating_margin", 15409.5/37800, 1e-15)
+		near(t, r, "margin_difference_bps", 363.62, 0.005)
+	}
 }
 
 func checkRevenuePerMW(t *testing.T, rp []map[string]any, in map[string]*inSeries) {
@@ -500,6 +531,8 @@ func checkROIC(t *testing.T, ro []map[string]any, in map[string]*inSeries) {
 	// By hand: AWS 2026Q1 14,035m x (1 - 0.18) x 4 / round(150,000 x 1.06^8) = 239,077m.
 	r := pick(t, ro, "company", "AMZN", "segment", "AWS", "calendar_quarter", "2026Q1")
 	near(t, r, "roic", 14035.0*0.82*4/239077, 1e-12)
+	r = pick(t, ro, "company", "MSFT", "segment", "Intelligent Cloud", "calendar_quarter", "2026Q1")
+	near(t, r, "roic", 14088.0*0.81*4/265942, 1e-12)
 }
 
 func containsFloat(xs []float64, x float64) bool {
@@ -589,6 +622,21 @@ func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries
 		}
 		if r["calendar_quarter"] != "2024Q3" || r["as_of"] != "2026-04-28" || r["expected_as_of"] != "2026-04-28" {
 			t.Errorf("break: %v", r)
+		}
+	}
+	if moveBps == 1000 {
+		r := pick(t, dq, "check_name", "margin_out_of_range", "segment", "Other Bets", "calendar_quarter", "2026Q1")
+		near(t, r, "value", -1400.0/410, 1e-15)
+		g := "googl_1q26_segments.xlsx:Segment Results!"
+		if r["cells"] != g+"J9; "+g+"J16" {
+			t.Errorf("Other Bets cells %v", r["cells"])
+		}
+		r = pick(t, dq, "check_name", "large_margin_move", "company", "CRWV", "calendar_quarter", "2024Q2")
+		near(t, r, "value", 20.0/395, 1e-15)
+		near(t, r, "expected", -17.0/188, 1e-15)
+		near(t, r, "tolerance", 0.1, 0)
+		if r["detail"] != "operating margin moved +1,410.6 bp Q/Q, from -9.04% in 2024Q1 to 5.06% in 2024Q2; the threshold is 1000 bp" {
+			t.Errorf("detail %q", r["detail"])
 		}
 	}
 	// The planted restatement: old and new values, vintages and cells (Q1 FY26
