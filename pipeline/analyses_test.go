@@ -381,6 +381,13 @@ func checkPeerTrends(t *testing.T, pt []map[string]any, in map[string]*inSeries,
 func checkMarginBridge(t *testing.T, mb []map[string]any, in map[string]*inSeries) {
 	lines := []string{"Core", "IaaS", "TaaS"}
 	aws := in["AMZN/AWS"]
+	// TaaS and IaaS are the model's AI revenue split.
+	if got, want := in["AMZN/AWS / TaaS"].revenue, model(t, "AMZN", "AWS", "AI revenue - TaaS (Bedrock)"); !reflect.DeepEqual(got, want) {
+		t.Errorf("TaaS line revenue %v, AI revenue TaaS %v", got, want)
+	}
+	if got, want := in["AMZN/AWS / IaaS"].revenue, model(t, "AMZN", "AWS", "AI revenue - IaaS"); !reflect.DeepEqual(got, want) {
+		t.Errorf("IaaS line revenue %v, AI revenue IaaS %v", got, want)
+	}
 	for q := 1; q < len(quarters); q++ {
 		var rev, prevRev, inc, prevInc float64
 		for _, l := range lines {
