@@ -23,7 +23,7 @@ type Analysis struct {
 
 // factOrder fixes the row order of the fact datasets, so that the same
 // inputs give byte-identical files.
-const factOrder = "company, segment, metric, calendar_quarter, source_kind, as_of, source_file, source_sheet, source_cell"
+const factOrder = "company, segment, metric, calendar_quarter, source_kind, as_of, source_file, source_sheet, source_cell, ingest_seq, source_sha256"
 
 // factKey identifies one fact across workbooks and vintages.
 const factKey = "company, segment, metric, calendar_quarter, source_kind"
@@ -31,10 +31,11 @@ const factKey = "company, segment, metric, calendar_quarter, source_kind"
 // parquetOptions: zstd, and nothing that varies between runs.
 const parquetOptions = "FORMAT parquet, COMPRESSION zstd"
 
-// BuildTables derives the fact tables from facts_all (every fact read):
-// facts_vintages holds each distinct value with its vintage, facts the latest
-// vintage of each fact. Within one vintage, the first cell in lineage order
-// wins, so the choice is stable.
+// BuildTables derives the fact tables from facts_all (every fact read, with
+// ingest_seq): facts_vintages holds each distinct value with its vintage,
+// facts the latest vintage of each fact: the latest as_of, then the latest
+// ingestion (a workbook replaced under the same as_of restates it). Within
+// one vintage, the first cell in lineage order wins, so the choice is stable.
 func BuildTables(ctx context.Context, d *DB) error {
 	stmts := []string{
 		`CREATE OR REPLACE TABLE facts_vintages AS
@@ -42,7 +43,7 @@ func BuildTables(ctx context.Context, d *DB) error {
 		`CREATE OR REPLACE TABLE facts AS
 		 SELECT * FROM facts_vintages
 		 QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
-		                            ORDER BY as_of DESC, source_file, source_sheet, source_cell) = 1
+		                            ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell) = 1
 		 ORDER BY ` + factOrder,
 	}
 	for _, s := range stmts {

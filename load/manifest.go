@@ -19,12 +19,19 @@ const (
 // Manifest is out/_manifest.json: what a publication was made from and what
 // it holds.
 type Manifest struct {
-	RunID      string    `json:"run_id"`
-	Version    string    `json:"marginmix_version"`
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
-	Inputs     []Input   `json:"inputs"`
-	Outputs    []Output  `json:"outputs"`
+	RunID   string `json:"run_id"`
+	Seq     int    `json:"seq"`     // the run's number in the state catalog
+	Command string `json:"command"` // run or backfill
+	Version string `json:"marginmix_version"`
+	// Fingerprints of what shapes the outputs besides the workbooks: the
+	// specs and marginmix's version (extraction), the SQL and parameters
+	// (analyses). A change re-reads or re-runs what it affects.
+	ExtractFingerprint  string    `json:"extract_fingerprint"`
+	AnalysisFingerprint string    `json:"analysis_fingerprint"`
+	StartedAt           time.Time `json:"started_at"`
+	FinishedAt          time.Time `json:"finished_at"`
+	Inputs              []Input   `json:"inputs"`
+	Outputs             []Output  `json:"outputs"`
 }
 
 // Input is one workbook of the run.

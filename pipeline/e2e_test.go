@@ -123,7 +123,7 @@ func slopeBps(ms []float64) float64 {
 func TestEndToEndSamples(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	sum := runSamples(t, out)
-	if len(sum.Inputs) != 7 || sum.Quarantined != 0 || sum.Facts != 657 || !sum.Published {
+	if len(sum.Inputs) != 7 || sum.Quarantined != 0 || sum.FactsRead != 657 || sum.Facts != 585 || sum.Read != 7 || !sum.Published {
 		t.Fatalf("summary = %+v", sum)
 	}
 	m, err := load.ReadManifest(filepath.Join(out, load.ManifestName))
@@ -309,7 +309,7 @@ func TestQuarantineAndGoOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Inputs) != 9 || sum.Quarantined != 2 || sum.Facts != 657 {
+	if len(sum.Inputs) != 9 || sum.Quarantined != 2 || sum.FactsRead != 657 || sum.Facts != 585 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	m, _ := load.ReadManifest(filepath.Join(out, load.ManifestName))

@@ -15,10 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/load"
 	queries "github.com/marginmix/marginmix/sql"
@@ -43,11 +39,17 @@ const (
 // Summary is what a run did.
 type Summary struct {
 	RunID       string
+	Seq         int
 	Inputs      []load.Input
-	Facts       int
-	Datasets    int
+	Read        int // workbooks read this time
+	Unchanged   int // workbooks whose facts were kept from the last publication
 	Quarantined int
+	FactsRead   int   // facts read this time
+	Facts       int64 // facts published (latest vintages)
+	Datasets    int
 	Published   bool
+	NothingNew  bool          // nothing had changed, so nothing was published
+	Changes     []load.Change // backfill --dry-run: what would change
 	Elapsed     time.Duration
 }
 
@@ -61,103 +63,12 @@ type workbookResult struct {
 	elapsed  time.Duration
 }
 
-// Run reads every workbook of the inbox, runs the analyses and publishes the
-// output folder. A workbook that cannot be read is quarantined and the run
-// goes on; an error return means nothing new was published.
+// Run reads the workbooks of the inbox that are new or changed since the
+// last publication (all of them with cfg.Full), runs the analyses and
+// publishes the output folder. A workbook that cannot be read is quarantined
+// and the run goes on; an error return means nothing new was published.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Summary, error) {
-	start := time.Now()
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	specs, err := loadSpecs(specsFS(cfg.Specs))
-	if err != nil {
-		return nil, &ConfigError{Field: "specs", Err: err}
-	}
-	inbox := cfg.Inbox
-	if inbox == "" {
-		if inbox, err = materialise(samplesFS()); err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(inbox)
-	}
-	files, err := listInbox(inbox)
-	if err != nil {
-		return nil, &ConfigError{Field: "inbox", Err: err}
-	}
-
-	lock, err := load.Acquire(cfg.Out, "run")
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Release()
-	if err := load.SweepStale(cfg.Out); err != nil {
-		return nil, fmt.Errorf("remove stale staging folders: %w", err)
-	}
-
-	runID := newRunID(start)
-	log = log.With(keyRun, runID)
-	results := readAll(ctx, cfg, inbox, files, specs, log)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-
-	sum := &Summary{RunID: runID}
-	var recs []arrow.RecordBatch
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
-	for _, r := range results {
-		sum.Inputs = append(sum.Inputs, r.input)
-		if r.err != nil {
-			sum.Quarantined++
-			continue
-		}
-		sum.Facts += len(r.facts)
-		recs = append(recs, transform.Record(memory.DefaultAllocator, r.facts))
-	}
-
-	analyses, err := loadAnalyses(cfg.SQL)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := load.NewPublication(cfg.Out, runID)
-	if err != nil {
-		return nil, err
-	}
-	defer pub.Abort()
-	outputs, err := build(ctx, cfg, recs, analyses, pub.Dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range results {
-		if r.err == nil {
-			continue
-		}
-		if err := quarantine(pub.Dir, r); err != nil {
-			return nil, err
-		}
-	}
-	m := &load.Manifest{
-		RunID: runID, Version: Version, StartedAt: start.UTC().Truncate(time.Millisecond),
-		FinishedAt: time.Now().UTC().Truncate(time.Millisecond), Inputs: sum.Inputs, Outputs: outputs,
-	}
-	if err := load.WriteManifest(filepath.Join(pub.Dir, load.ManifestName), m); err != nil {
-		return nil, err
-	}
-	if err := pub.Commit(); err != nil {
-		return nil, err
-	}
-	sum.Published = true
-	sum.Datasets = len(analyses) + 2
-	sum.Elapsed = time.Since(start)
-	log.Info("published", keyOut, cfg.Out, keyFacts, sum.Facts, "workbooks", len(results),
-		"quarantined", sum.Quarantined, keyElapsed, sum.Elapsed.Round(time.Millisecond))
-	return sum, nil
+	return execute(ctx, cfg, job{command: "run", full: cfg.Full}, log)
 }
 
 func newRunID(t time.Time) string {
@@ -321,37 +232,4 @@ func analysesIn(fsys fs.FS, label string) ([]load.Analysis, error) {
 		out = append(out, load.Analysis{Name: name, Source: src, SQL: string(b)})
 	}
 	return out, nil
-}
-
-// build loads the facts into DuckDB, runs the analyses and writes the
-// Parquet files into dir.
-func build(ctx context.Context, cfg Config, recs []arrow.RecordBatch, analyses []load.Analysis, dir string) ([]load.Output, error) {
-	db, err := load.Open(ctx, cfg.Threads)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rdr, err := array.NewRecordReader(transform.Schema, recs)
-	if err != nil {
-		return nil, err
-	}
-	defer rdr.Release()
-	if err := db.CreateTableFromArrow(ctx, "facts_all", rdr); err != nil {
-		return nil, err
-	}
-	if err := load.BuildTables(ctx, db); err != nil {
-		return nil, err
-	}
-	for _, v := range cfg.Params.vars() {
-		if err := db.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
-			return nil, fmt.Errorf("set %s: %w", v.Name, err)
-		}
-	}
-	if err := load.RunAnalyses(ctx, db, analyses); err != nil {
-		return nil, err
-	}
-	if err := load.WriteParquet(ctx, db, dir, analyses); err != nil {
-		return nil, err
-	}
-	return load.Outputs(ctx, db, dir)
 }

@@ -12,7 +12,7 @@
 --   margin_out_of_range   operating_income / revenue outside [-1, 1]. value = the margin,
 --                         tolerance = 1.
 --   conflicting_values    one key (company, segment, metric, quarter, source_kind) read with
---                         different values in one vintage (same as_of). value = the first
+--                         different values in one vintage (same as_of, read in the same run). value = the first
 --                         value in (file, sheet, cell) order, expected = the first that
 --                         differs from it; detail lists every value with its cell.
 --   series_gap            a quarter missing between the first and last quarter of a
@@ -23,7 +23,9 @@
 --                         reports them and a move means nothing). value = this quarter's
 --                         margin, expected = the previous quarter's, tolerance =
 --                         large_move_bps / 10,000.
---   restatement           a key whose value changed from one vintage (as_of) to the next.
+--   restatement           a key whose value changed from one vintage to the next. Vintages
+--                         are ordered by as_of, then by the run that first read them
+--                         (ingest_seq): a workbook replaced under the same as_of restates it.
 --                         value = the new value (as_of), expected = the value it replaces
 --                         (expected_as_of); one row per change.
 --
@@ -115,7 +117,7 @@ ordered AS (
         first_value(value) OVER k AS first_val
     FROM vintages
     WINDOW k AS (
-        PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of
+        PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
         ORDER BY source_file, source_sheet, source_cell
     )
 ),
@@ -133,7 +135,7 @@ conflicts AS (
         string_agg(cell, '; ' ORDER BY pos) AS cells,
         string_agg(regexp_replace(format('{:,}', value), '\.0$', '') || ' at ' || cell, '; ' ORDER BY pos) AS listing
     FROM ordered
-    GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of
+    GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
     HAVING count(DISTINCT value) > 1
 ),
 
@@ -189,7 +191,7 @@ changes AS (
         lag(as_of) OVER k AS old_as_of,
         lag(cell) OVER k AS old_cell
     FROM per_vintage
-    WINDOW k AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind ORDER BY as_of)
+    WINDOW k AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind ORDER BY as_of, ingest_seq)
 ),
 
 findings AS (

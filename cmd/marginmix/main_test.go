@@ -23,7 +23,7 @@ func TestExitCodes(t *testing.T) {
 	out := filepath.Join(dir, "out")
 
 	code, _, stderr := run(t, "run", "--out", out)
-	if code != exitOK || !strings.Contains(stderr, "published "+out+": 7 workbooks (7 ok, 0 quarantined), 657 facts, 10 datasets in ") {
+	if code != exitOK || !strings.Contains(stderr, "published "+out+": 7 workbooks (7 read, 0 unchanged, 0 quarantined), 585 facts, 10 datasets in ") {
 		t.Fatalf("run: %d\n%s", code, stderr)
 	}
 

@@ -41,21 +41,38 @@ goes on.
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "published %s: %d workbooks (%d ok, %d quarantined), %d facts, %d datasets in %s\n",
-				cfg.Out, len(sum.Inputs), len(sum.Inputs)-sum.Quarantined, sum.Quarantined, sum.Facts, sum.Datasets,
-				sum.Elapsed.Round(time.Millisecond))
-			if sum.Quarantined > 0 {
-				return quarantinedError{n: sum.Quarantined}
-			}
-			return nil
+			return summarise(stderr, cfg, sum)
 		},
 	}
+	addRunFlags(cmd, &cfg)
+	cmd.Flags().BoolVar(&cfg.Full, "full", false, "re-extract every workbook, changed or not")
+	cmd.Flags().StringVar(&logLevel, "log-level", logLevel, "debug, info, warn or error")
+	return cmd
+}
+
+// summarise prints a run's closing line and maps quarantines to exit 3.
+func summarise(w io.Writer, cfg pipeline.Config, sum *pipeline.Summary) error {
+	if sum.NothingNew {
+		fmt.Fprintf(w, "nothing new: %d workbooks unchanged, %d quarantined; %s left as it was (%s)\n",
+			sum.Unchanged, sum.Quarantined, cfg.Out, sum.Elapsed.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "published %s: %d workbooks (%d read, %d unchanged, %d quarantined), %d facts, %d datasets in %s\n",
+			cfg.Out, len(sum.Inputs), sum.Read, sum.Unchanged, sum.Quarantined,
+			sum.Facts, sum.Datasets, sum.Elapsed.Round(time.Millisecond))
+	}
+	if sum.Quarantined > 0 {
+		return quarantinedError{n: sum.Quarantined}
+	}
+	return nil
+}
+
+// addRunFlags adds the flags run, backfill and schedule share.
+func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f := cmd.Flags()
 	f.StringVar(&cfg.Inbox, "inbox", "", "folder of workbooks to read (default: the bundled sample workbooks)")
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel (default: number of CPUs)")
-	f.BoolVar(&cfg.Full, "full", false, "re-extract every workbook, changed or not")
 	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
 	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
 	f.IntVar(&cfg.Params.TrendWindow, "trend-window", cfg.Params.TrendWindow, "quarters in the peer_trends margin slope")
@@ -63,6 +80,4 @@ goes on.
 	f.Float64Var(&cfg.Params.CommonServerLifeYears, "common-server-life", cfg.Params.CommonServerLifeYears, "server life (years) that depreciation_adjusted restates margins to")
 	f.Float64Var(&cfg.Params.ReconToleranceUnits, "recon-tolerance", cfg.Params.ReconToleranceUnits, "rounding allowed when segments are summed, in units of the reported scale per value")
 	f.Float64Var(&cfg.Params.LargeMoveBps, "large-move-bps", cfg.Params.LargeMoveBps, "Q/Q margin move (bp) that data_quality flags")
-	f.StringVar(&logLevel, "log-level", logLevel, "debug, info, warn or error")
-	return cmd
 }

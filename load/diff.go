@@ -1,0 +1,75 @@
+//go:build duckdb_arrow
+
+package load
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Change is one difference between the published facts and the facts a run
+// would publish.
+type Change struct {
+	Kind            string // added, changed or removed
+	Company         string
+	Segment         string
+	Metric          string
+	CalendarQuarter string
+	SourceKind      string
+	Old, New        sql.NullFloat64
+	OldCell         string // file:Sheet!A1
+	NewCell         string
+}
+
+// DiffFacts compares the published facts (latest vintages, in prevFacts)
+// with the facts table, within scope.
+func DiffFacts(ctx context.Context, d *DB, prevFacts string, scope *Scope) ([]Change, error) {
+	cond, args := scope.where()
+	old := "SELECT NULL::VARCHAR AS company, NULL::VARCHAR AS segment, NULL::VARCHAR AS metric, NULL::VARCHAR AS calendar_quarter, NULL::VARCHAR AS source_kind, NULL::DOUBLE AS value, NULL::VARCHAR AS cell WHERE FALSE"
+	oldArgs := []any{}
+	if files, _ := filepath.Glob(filepath.Join(prevFacts, "*", "*.parquet")); len(files) > 0 {
+		old = "SELECT CAST(company AS VARCHAR) AS company, segment, metric, calendar_quarter, source_kind, value, source_file || ':' || source_cell AS cell FROM read_parquet(" +
+			Literal(filepath.Join(prevFacts, "*", "*.parquet")) + ", hive_partitioning = true) WHERE " + cond
+		oldArgs = args
+	}
+	q := `WITH old AS (` + old + `),
+	new AS (SELECT company, segment, metric, calendar_quarter, source_kind, value, source_file || ':' || source_cell AS cell FROM facts WHERE ` + cond + `)
+	SELECT CASE WHEN o.value IS NULL THEN 'added' WHEN n.value IS NULL THEN 'removed' ELSE 'changed' END,
+	       company, segment, metric, calendar_quarter, source_kind, o.value, n.value, coalesce(o.cell, ''), coalesce(n.cell, '')
+	FROM old o FULL OUTER JOIN new n USING (company, segment, metric, calendar_quarter, source_kind)
+	WHERE o.value IS DISTINCT FROM n.value
+	ORDER BY company, segment, metric, calendar_quarter, source_kind`
+	rows, err := d.conn.QueryContext(ctx, q, append(oldArgs, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("diff facts: %w", err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.Kind, &c.Company, &c.Segment, &c.Metric, &c.CalendarQuarter, &c.SourceKind, &c.Old, &c.New, &c.OldCell, &c.NewCell); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// String renders a change for people: "changed AMZN AWS revenue 2026Q1: 37800000000 -> 38000000000 (amzn.xlsx:Segment Information!J10)".
+func (c Change) String() string {
+	key := strings.Join([]string{c.Company, c.Segment, c.Metric, c.CalendarQuarter}, " ")
+	if c.SourceKind != "reported" {
+		key += " (" + c.SourceKind + ")"
+	}
+	f := func(v sql.NullFloat64) string { return fmt.Sprintf("%.10g", v.Float64) }
+	switch c.Kind {
+	case "added":
+		return fmt.Sprintf("added   %s: %s (%s)", key, f(c.New), c.NewCell)
+	case "removed":
+		return fmt.Sprintf("removed %s: %s (%s)", key, f(c.Old), c.OldCell)
+	}
+	return fmt.Sprintf("changed %s: %s -> %s (%s, was %s)", key, f(c.Old), f(c.New), c.NewCell, c.OldCell)
+}

@@ -1,0 +1,376 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/transform"
+)
+
+// job is what one execution is asked to do.
+type job struct {
+	command string      // run or backfill: names the lock holder and the catalog entry
+	full    bool        // re-read every workbook
+	scope   *load.Scope // backfill: the company and quarters to re-read and replace
+	dryRun  bool        // backfill --dry-run: compute the changes, publish nothing
+}
+
+// previous is what the last publication says about itself.
+type previous struct {
+	manifest *load.Manifest // nil when there is none
+	inputs   map[string]load.Input
+	vintages string // its facts_vintages folder, "" when absent
+	facts    string // its facts folder
+	catalog  string // its catalog file, "" when absent
+}
+
+func readPrevious(out string) (*previous, error) {
+	p := &previous{inputs: map[string]load.Input{}, facts: filepath.Join(out, "facts")}
+	if st, err := os.Stat(filepath.Join(out, "facts_vintages")); err == nil && st.IsDir() {
+		p.vintages = filepath.Join(out, "facts_vintages")
+	}
+	if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(load.CatalogPath))); err == nil {
+		p.catalog = filepath.Join(out, filepath.FromSlash(load.CatalogPath))
+	}
+	m, err := load.ReadManifest(filepath.Join(out, load.ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("previous manifest: %w", err)
+	}
+	p.manifest = m
+	for _, in := range m.Inputs {
+		p.inputs[in.Path] = in
+	}
+	return p, nil
+}
+
+// Backfill re-reads the workbooks of some companies and republishes their
+// facts within a quarter range, whatever changed or not; every other fact is
+// kept as published. With dryRun it returns the changes and publishes nothing.
+func Backfill(ctx context.Context, cfg Config, scope load.Scope, dryRun bool, log *slog.Logger) (*Summary, error) {
+	if len(scope.Companies) == 0 {
+		return nil, &ConfigError{Field: "company", Err: errors.New("required: one or more tickers, e.g. --company AMZN")}
+	}
+	for _, f := range []struct{ name, q string }{{"from", scope.From}, {"to", scope.To}} {
+		if f.q != "" && !reQuarter.MatchString(f.q) {
+			return nil, &ConfigError{Field: f.name, Err: fmt.Errorf("%q is not a calendar quarter such as 2024Q1", f.q)}
+		}
+	}
+	if scope.From != "" && scope.To != "" && scope.From > scope.To {
+		return nil, &ConfigError{Field: "from", Err: fmt.Errorf("%s is after --to %s", scope.From, scope.To)}
+	}
+	return execute(ctx, cfg, job{command: "backfill", scope: &scope, dryRun: dryRun}, log)
+}
+
+var reQuarter = regexp.MustCompile(`^\d{4}Q[1-4]$`)
+
+// fingerprint hashes what shapes the outputs besides the workbooks.
+func fingerprint(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func fsBytes(fsys fs.FS) ([][]byte, error) {
+	var out [][]byte
+	err := fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		out = append(out, []byte(p), b)
+		return err
+	})
+	return out, err
+}
+
+func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary, error) {
+	start := time.Now()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	specs, err := loadSpecs(specsFS(cfg.Specs))
+	if err != nil {
+		return nil, &ConfigError{Field: "specs", Err: err}
+	}
+	analyses, err := loadAnalyses(cfg.SQL)
+	if err != nil {
+		return nil, err
+	}
+	specBytes, err := fsBytes(specsFS(cfg.Specs))
+	if err != nil {
+		return nil, &ConfigError{Field: "specs", Err: err}
+	}
+	extractFP := fingerprint(append([][]byte{[]byte(Version)}, specBytes...)...)
+	var an [][]byte
+	for _, a := range analyses {
+		an = append(an, []byte(a.Source), []byte(a.SQL))
+	}
+	for _, v := range cfg.Params.vars() {
+		an = append(an, []byte(fmt.Sprintf("%s=%v", v.Name, v.Value)))
+	}
+	analysisFP := fingerprint(an...)
+
+	inbox := cfg.Inbox
+	if inbox == "" {
+		if inbox, err = materialise(samplesFS()); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(inbox)
+	}
+	files, err := listInbox(inbox)
+	if err != nil {
+		return nil, &ConfigError{Field: "inbox", Err: err}
+	}
+
+	lock, err := load.Acquire(cfg.Out, j.command)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	if err := load.SweepStale(cfg.Out); err != nil {
+		return nil, fmt.Errorf("remove stale staging folders: %w", err)
+	}
+	out, err := filepath.Abs(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := readPrevious(out)
+	if err != nil {
+		return nil, err
+	}
+	seq := 1
+	if prev.manifest != nil {
+		seq = prev.manifest.Seq + 1
+	}
+	runID := newRunID(start)
+	log = log.With(keyRun, runID)
+
+	// Decide what to read: new and changed workbooks (content hash; mtime is
+	// not trusted), everything after a spec or version change, or the
+	// backfilled company's workbooks.
+	sameExtract := prev.manifest != nil && prev.manifest.ExtractFingerprint == extractFP
+	var toRead []string
+	var kept []load.Input
+	for _, rel := range files {
+		sum, size, err := load.FileSHA256(filepath.Join(inbox, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, fmt.Errorf("hash %s: %w", rel, err)
+		}
+		old, seen := prev.inputs[rel]
+		read := false
+		switch {
+		case j.scope != nil:
+			s := matchSpec(specs, rel)
+			read = s != nil && j.scope.Has(s.Company)
+			if !read && !seen {
+				continue // another company's new workbook: left for the next run
+			}
+		default:
+			read = j.full || !sameExtract || !seen || old.SHA256 != sum
+		}
+		if read {
+			toRead = append(toRead, rel)
+			continue
+		}
+		in := old
+		in.SHA256, in.Bytes = sum, size
+		if in.Status != load.StatusQuarantined {
+			in.Status = load.StatusUnchanged
+		}
+		kept = append(kept, in)
+	}
+	results := readAll(ctx, cfg, inbox, toRead, specs, log)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	sum := &Summary{RunID: runID, Seq: seq, Read: len(toRead)}
+	byPath := map[string]load.Input{}
+	for _, in := range kept {
+		byPath[in.Path] = in
+	}
+	var recs []arrow.RecordBatch
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	var reread []load.FileVersion
+	var quarantined []workbookResult
+	for _, r := range results {
+		byPath[r.input.Path] = r.input
+		if r.err != nil {
+			quarantined = append(quarantined, r)
+			continue
+		}
+		sum.FactsRead += len(r.facts)
+		reread = append(reread, load.FileVersion{File: r.input.Path, SHA256: r.input.SHA256})
+		recs = append(recs, transform.Record(memory.DefaultAllocator, r.facts))
+	}
+	for _, in := range kept {
+		if in.Status == load.StatusQuarantined {
+			quarantined = append(quarantined, workbookResult{input: in, abs: filepath.Join(inbox, filepath.FromSlash(in.Path))})
+		} else {
+			sum.Unchanged++
+		}
+	}
+	paths := make([]string, 0, len(byPath))
+	for p := range byPath {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		sum.Inputs = append(sum.Inputs, byPath[p])
+	}
+	sum.Quarantined = len(quarantined)
+
+	if j.scope == nil && !j.full && len(toRead) == 0 && prev.manifest != nil &&
+		prev.manifest.AnalysisFingerprint == analysisFP && samePaths(prev.manifest.Inputs, sum.Inputs) {
+		sum.NothingNew = true
+		sum.Elapsed = time.Since(start)
+		log.Info("nothing new; the publication is left as it was", keyOut, cfg.Out, "workbooks", len(files), keyElapsed, sum.Elapsed.Round(time.Millisecond))
+		return sum, nil
+	}
+
+	db, err := load.Open(ctx, cfg.Threads)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rdr, err := array.NewRecordReader(transform.Schema, recs)
+	if err != nil {
+		return nil, err
+	}
+	defer rdr.Release()
+	if err := db.CreateTableFromArrow(ctx, "facts_new", rdr); err != nil {
+		return nil, err
+	}
+	if err := load.CombineFacts(ctx, db, load.Combine{PrevVintages: prev.vintages, Seq: seq, Reread: reread, Scope: j.scope}); err != nil {
+		return nil, err
+	}
+	if err := load.BuildTables(ctx, db); err != nil {
+		return nil, err
+	}
+	if j.dryRun {
+		if sum.Changes, err = load.DiffFacts(ctx, db, prev.facts, j.scope); err != nil {
+			return nil, err
+		}
+		sum.Elapsed = time.Since(start)
+		return sum, nil
+	}
+	for _, v := range cfg.Params.vars() {
+		if err := db.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
+			return nil, fmt.Errorf("set %s: %w", v.Name, err)
+		}
+	}
+	if err := load.RunAnalyses(ctx, db, analyses); err != nil {
+		return nil, err
+	}
+
+	pub, err := load.NewPublication(cfg.Out, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer pub.Abort()
+	if err := load.WriteParquet(ctx, db, pub.Dir, analyses); err != nil {
+		return nil, err
+	}
+	outputs, err := load.Outputs(ctx, db, pub.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range outputs {
+		if filepath.Dir(filepath.Dir(o.Path)) == "facts" {
+			sum.Facts += o.Rows
+		}
+	}
+	for _, r := range quarantined {
+		if err := quarantine(pub.Dir, r); err != nil {
+			return nil, err
+		}
+	}
+	finished := time.Now()
+	if err := recordRun(ctx, db, prev.catalog, filepath.Join(pub.Dir, filepath.FromSlash(load.CatalogPath)), load.RunRecord{
+		Seq: seq, RunID: runID, Command: j.command, Started: start, Finished: finished, Status: "published",
+		Workbooks: len(sum.Inputs), Read: sum.Read, Unchanged: sum.Unchanged, Quarantined: sum.Quarantined,
+		Facts: sum.Facts, ExtractFingerprint: extractFP, AnalysisFingerprint: analysisFP,
+	}, sum.Inputs); err != nil {
+		return nil, err
+	}
+	m := &load.Manifest{
+		RunID: runID, Seq: seq, Command: j.command, Version: Version,
+		ExtractFingerprint: extractFP, AnalysisFingerprint: analysisFP,
+		StartedAt: start.UTC().Truncate(time.Millisecond), FinishedAt: finished.UTC().Truncate(time.Millisecond),
+		Inputs: sum.Inputs, Outputs: outputs,
+	}
+	if err := load.WriteManifest(filepath.Join(pub.Dir, load.ManifestName), m); err != nil {
+		return nil, err
+	}
+	if err := pub.Commit(); err != nil {
+		return nil, err
+	}
+	sum.Published = true
+	sum.Datasets = len(analyses) + 2
+	sum.Elapsed = time.Since(start)
+	log.Info("published", keyOut, cfg.Out, "read", sum.Read, "unchanged", sum.Unchanged,
+		"quarantined", sum.Quarantined, keyFacts, sum.Facts, keyElapsed, sum.Elapsed.Round(time.Millisecond))
+	return sum, nil
+}
+
+// recordRun copies the previous catalog (if any) into the new publication
+// and records this run in it.
+func recordRun(ctx context.Context, db *load.DB, prevCatalog, path string, r load.RunRecord, inputs []load.Input) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if prevCatalog != "" {
+		if err := copyFile(prevCatalog, path); err != nil {
+			return fmt.Errorf("copy state catalog: %w", err)
+		}
+	}
+	cat, err := load.OpenCatalog(ctx, db, path)
+	if err != nil {
+		return err
+	}
+	if err := cat.Record(ctx, r, inputs); err != nil {
+		cat.Close(ctx)
+		return err
+	}
+	return cat.Close(ctx)
+}
+
+func samePaths(a, b []load.Input) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Path != b[i].Path {
+			return false
+		}
+	}
+	return true
+}
