@@ -88,16 +88,29 @@ func CombineFacts(ctx context.Context, d *DB, c Combine) error {
 		return err
 	}
 	scope, scopeArgs := c.Scope.where()
-	union := "SELECT * FROM facts_in WHERE " + scope
-	args := append([]any{}, scopeArgs...)
-	if prev != "" {
-		union = "SELECT * FROM (" + prev + ") WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM reread) AND " + scope + ")\nUNION ALL\n" + union
-		args = append(append([]any{}, scopeArgs...), args...)
+	add := func(q string, args ...any) {
+		stmts = append(stmts, struct {
+			q    string
+			args []any
+		}{q, args})
 	}
-	stmts = append(stmts, struct {
-		q    string
-		args []any
-	}{"CREATE OR REPLACE TABLE facts_all AS SELECT " + cols + ", min(ingest_seq) AS ingest_seq FROM (" + union + ") GROUP BY ALL", args})
+	if prev == "" {
+		add("CREATE OR REPLACE TABLE facts_all AS SELECT * FROM facts_in WHERE "+scope, scopeArgs...)
+	} else {
+		add("CREATE OR REPLACE TEMP TABLE facts_prev AS " + prev)
+		// A fact read again keeps the number of the run that first read it.
+		add(`CREATE OR REPLACE TEMP TABLE facts_in_seq AS
+			SELECT n.* EXCLUDE (ingest_seq), coalesce(p.seq, n.ingest_seq) AS ingest_seq
+			FROM facts_in AS n
+			LEFT JOIN (SELECT ` + cols + `, min(ingest_seq) AS seq FROM facts_prev GROUP BY ALL) AS p USING (` + cols + `)`)
+		add(`CREATE OR REPLACE TABLE facts_all AS
+			SELECT `+cols+`, min(ingest_seq) AS ingest_seq FROM (
+				SELECT * FROM facts_prev
+				WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM reread) AND `+scope+`)
+				UNION ALL
+				SELECT * FROM facts_in_seq WHERE `+scope+`
+			) GROUP BY ALL`, append(append([]any{}, scopeArgs...), scopeArgs...)...)
+	}
 	for _, s := range stmts {
 		if err := d.Exec(ctx, s.q, s.args...); err != nil {
 			return fmt.Errorf("combine facts: %w", err)

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -64,7 +65,7 @@ func (c Change) String() string {
 	if c.SourceKind != "reported" {
 		key += " (" + c.SourceKind + ")"
 	}
-	f := func(v sql.NullFloat64) string { return fmt.Sprintf("%.10g", v.Float64) }
+	f := func(v sql.NullFloat64) string { return strconv.FormatFloat(v.Float64, 'f', -1, 64) }
 	switch c.Kind {
 	case "added":
 		return fmt.Sprintf("added   %s: %s (%s)", key, f(c.New), c.NewCell)

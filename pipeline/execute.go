@@ -176,7 +176,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 	var toRead []string
 	var kept []load.Input
 	for _, rel := range files {
-		sum, size, err := load.FileSHA256(filepath.Join(inbox, filepath.FromSlash(rel)))
+		sum, _, err := load.FileSHA256(filepath.Join(inbox, filepath.FromSlash(rel)))
 		if err != nil {
 			return nil, fmt.Errorf("hash %s: %w", rel, err)
 		}
@@ -196,8 +196,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 			toRead = append(toRead, rel)
 			continue
 		}
-		in := old
-		in.SHA256, in.Bytes = sum, size
+		in := old // for a backfill, the version last read, even if the file changed since
 		if in.Status != load.StatusQuarantined {
 			in.Status = load.StatusUnchanged
 		}
