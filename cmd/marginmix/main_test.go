@@ -5,10 +5,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/marginmix/marginmix/load"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -109,5 +112,20 @@ func TestValidate(t *testing.T) {
 	code, stdout, _ = run(t, "validate")
 	if code != exitOK || !strings.Contains(stdout, "workbook(s): ") {
 		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+}
+
+// A second writer fails at once with exit status 1 and names the holder.
+func TestSecondWriterExitsOne(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	l, err := load.Acquire(out, "schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	code, _, stderr := run(t, "run", "--out", out)
+	want := fmt.Sprintf(": output folder is locked by another writer: pid %d on ", os.Getpid())
+	if code != exitFailed || !strings.Contains(stderr, want) || !strings.Contains(stderr, ", schedule since ") {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
