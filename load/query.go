@@ -71,9 +71,9 @@ type Table struct {
 }
 
 // Read opens the publication in out, calls fn with a Reader on it and closes
-// it. If the publication vanishes meanwhile (a run replaced and deleted it),
-// it starts over once on the new one, so everything fn reads comes from one
-// publication.
+// it. If fn (or the opening) fails after a run swapped a new publication in
+// (its files may have been deleted under the query), it starts over once on
+// the new one; so everything fn reads comes from one publication.
 func Read(ctx context.Context, out string, opt ReaderOptions, fn func(*Reader) error) error {
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
@@ -216,10 +216,19 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 			return fmt.Errorf("--as-of needs facts_vintages, which the publication in %s lacks", r.Out)
 		}
 		// The latest vintage per key as of the date, chosen as the run
-		// chooses facts (BuildTables).
+		// chooses facts (BuildTables): the latest as_of, then the latest
+		// ingestion where the publication records it.
+		order := "as_of DESC, source_file, source_sheet, source_cell"
+		var n int
+		err := r.db.Conn().QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE facts_vintages) WHERE column_name = 'ingest_seq'`).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("view facts: %w", err)
+		}
+		if n > 0 {
+			order = "as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell"
+		}
 		q := `CREATE VIEW facts AS SELECT * FROM facts_vintages
-		      QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
-		                                 ORDER BY as_of DESC, source_file, source_sheet, source_cell) = 1`
+		      QUALIFY row_number() OVER (PARTITION BY ` + factKey + ` ORDER BY ` + order + `) = 1`
 		if err := r.db.Exec(ctx, q); err != nil {
 			return fmt.Errorf("view facts: %w", err)
 		}
