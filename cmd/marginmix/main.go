@@ -109,7 +109,7 @@ and publishes Parquet datasets atomically under an output folder.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout))
+	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout), newReportCmd(stdout, stderr))
 	return root
 }
 
