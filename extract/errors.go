@@ -21,6 +21,8 @@ var (
 	// ErrNoCachedValue: a formula cell that is used has no value saved with
 	// it (the workbook was written by a program that does not calculate).
 	ErrNoCachedValue = errors.New("formula has no cached value (open and save the workbook in Excel to calculate it)")
+	// ErrChanged: the file changed while it was read, twice.
+	ErrChanged = errors.New("the file changed while it was read (is it still being written?)")
 	// ErrNoSheet: a sheet named by the caller does not exist.
 	ErrNoSheet = errors.New("no such sheet")
 )

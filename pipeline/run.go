@@ -122,10 +122,9 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration) (out workbookResult) {
 	start := time.Now()
 	abs := filepath.Join(inbox, filepath.FromSlash(rel))
-	r := workbookResult{abs: abs, input: load.Input{Path: rel, Status: load.StatusOK}}
 	defer func() {
 		if p := recover(); p != nil {
-			r.facts, r.findings = nil, nil
+			r := workbookResult{abs: abs, input: load.Input{Path: rel}}
 			out = failed(r, &extract.CellError{File: rel, Err: fmt.Errorf("%w: the reader failed: %v", extract.ErrCorrupt, p)})
 		}
 		out.elapsed = time.Since(start)
@@ -135,6 +134,36 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	// A file still being written (a download, a save over the network) is
+	// read again once; if it changes again it is quarantined.
+	for attempt := 1; ; attempt++ {
+		r := readAttempt(ctx, abs, rel, specs, cals, timeout)
+		if r.err != nil {
+			return r
+		}
+		if afterRead != nil {
+			afterRead(abs)
+		}
+		sum, _, err := load.FileSHA256(abs)
+		if err == nil && sum == r.input.SHA256 {
+			return r
+		}
+		if attempt == 2 {
+			r.facts, r.findings = nil, nil
+			if err == nil {
+				err = extract.ErrChanged
+			}
+			return failed(r, &extract.CellError{File: rel, Err: err})
+		}
+	}
+}
+
+// afterRead, when set by a test, runs between reading a workbook and
+// checking that it did not change meanwhile.
+var afterRead func(path string)
+
+func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration) workbookResult {
+	r := workbookResult{abs: abs, input: load.Input{Path: rel, Status: load.StatusOK}}
 	fail := func(err error) workbookResult {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = &extract.CellError{File: rel, Err: fmt.Errorf("%w: reading took longer than %s", extract.ErrTooLarge, timeout)}

@@ -3,6 +3,8 @@ package transform
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Canonical metrics (design.md, "Metric dictionary").
@@ -136,9 +138,24 @@ func NormKey(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// maxLabelBytes bounds a label kept as a segment name.
+const maxLabelBytes = 200
+
 // cleanLabel is a row label as a display name: trimmed, single-spaced, with
 // trailing colons and footnote markers removed.
 func cleanLabel(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxLabelBytes {
+		s = s[:maxLabelBytes]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
 	s = strings.TrimSpace(reSpaces.ReplaceAllString(reDashes.Replace(s), " "))
 	s = strings.TrimRight(s, ":*†‡¹²³⁴⁵⁶⁷⁸⁹⁰ ")
 	s = strings.TrimSpace(reFoot.ReplaceAllString(s, ""))

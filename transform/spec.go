@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,12 @@ func (e *SpecError) Error() string {
 
 func (e *SpecError) Unwrap() error { return e.Err }
 
+var reTicker = regexp.MustCompile(`^[A-Z0-9][A-Z0-9._-]{0,31}$`)
+
+// ValidTicker reports whether s can name a company: it becomes a partition
+// folder (company=T), so it holds no path separators or other surprises.
+func ValidTicker(s string) bool { return reTicker.MatchString(s) }
+
 // ParseSpec reads one YAML spec; unknown fields are errors, so typos surface.
 func ParseSpec(name string, r io.Reader) (*Spec, error) {
 	var s Spec
@@ -86,9 +93,12 @@ func (s *Spec) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return &SpecError{Spec: s.Name, Field: field, Err: fmt.Errorf(format, args...)}
 	}
-	s.Company = strings.TrimSpace(s.Company)
+	s.Company = strings.ToUpper(strings.TrimSpace(s.Company))
 	if s.Company == "" {
 		return bad("company", "required (a ticker such as AMZN)")
+	}
+	if !ValidTicker(s.Company) {
+		return bad("company", "%q is not a ticker: letters, digits, '.', '-' and '_', at most 32", s.Company)
 	}
 	if len(s.Files) == 0 {
 		return bad("files", "required: at least one file glob")

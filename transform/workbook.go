@@ -18,6 +18,8 @@ var (
 	ErrBadNumber = errors.New("not a number")
 	ErrBadDate   = errors.New("not a date")
 	ErrNoFacts   = errors.New("no facts found: no sheet has a period header with mapped rows")
+	// ErrBadCompany: a Company cell that is not a ticker.
+	ErrBadCompany = errors.New("not a ticker (letters, digits, '.', '-' and '_', at most 32)")
 	// ErrUnmappedRow: a strict spec met a row it does not map.
 	ErrUnmappedRow = errors.New("row not mapped by the strict spec")
 )
@@ -754,6 +756,9 @@ func (st *sheetState) longRow(r extract.Row) error {
 	cal := st.cal
 	if cc, ok := cellAt(r, lc.company); ok && strings.TrimSpace(cc.Raw) != "" {
 		company = strings.ToUpper(strings.TrimSpace(cc.Raw))
+		if !ValidTicker(company) {
+			return st.rowError(st.cellErr(r.Num, lc.company, fmt.Errorf("%w: %q", ErrBadCompany, cc.Raw)))
+		}
 		if st.opt.Calendar != nil && company != st.spec.Company {
 			if c, ok := st.opt.Calendar(company); ok {
 				cal = c

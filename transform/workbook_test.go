@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -307,5 +309,44 @@ func TestFormulaWithoutCachedValue(t *testing.T) {
 	if !errors.As(err, &ce) || !errors.Is(err, extract.ErrNoCachedValue) || ce.Cell != "C2" ||
 		err.Error() != `calc.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): =B2*1.1 in row "Revenue"` {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Workbook content never shapes paths: a Company cell must be a ticker, and
+// labels lose control characters and excess length.
+func TestHostileNames(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "model.xlsx")
+	long := strings.Repeat("Ω", 300)
+	writeWide(t, p, [][]any{
+		{"Company", "Segment", "Metric", "Period", "Value", "Unit"},
+		{"ACME", "Cloud\x00 Infra\nstructure", "Revenue", "Q1 2026", 10, "$m"},
+		{"ACME", long, "Revenue", "Q2 2026", 11, "$m"},
+		{"../../etc", "X", "Revenue", "Q1 2026", 12, "$m"},
+	})
+	spec := &Spec{Company: "ACME", Files: []string{"*"}, Layout: "long"}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := extract.Open(p, extract.Options{Name: "model.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	_, err = Workbook(context.Background(), wb, spec, Options{})
+	if !errors.Is(err, ErrBadCompany) || err.Error() != `model.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"` {
+		t.Fatalf("err = %v", err)
+	}
+	res, err := Workbook(context.Background(), wb, spec, Options{OnRowError: func(error) error { return nil }})
+	if err != nil || len(res.Facts) != 2 {
+		t.Fatalf("%v, %d facts", err, len(res.Facts))
+	}
+	if res.Facts[0].Segment != "Cloud Infra structure" || len(res.Facts[1].Segment) > 200 || !utf8.ValidString(res.Facts[1].Segment) {
+		t.Fatalf("segments %q / %d bytes", res.Facts[0].Segment, len(res.Facts[1].Segment))
+	}
+	for _, bad := range []string{"a/b", "../x", "", "X Y", strings.Repeat("A", 33)} {
+		s := &Spec{Company: bad, Files: []string{"*"}, Name: "s.yaml"}
+		if err := s.Validate(); err == nil {
+			t.Errorf("company %q accepted", bad)
+		}
 	}
 }

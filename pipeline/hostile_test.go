@@ -1,0 +1,123 @@
+//go:build duckdb_arrow
+
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/load"
+)
+
+// A workbook that changes while it is read is read again; one that keeps
+// changing is quarantined.
+func TestFileChangingWhileRead(t *testing.T) {
+	inbox, _ := inboxCopy(t)
+	specs, err := loadSpecs(specsFS(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := "crwv_1q26_financials.xlsx"
+	path := filepath.Join(inbox, file)
+	orig, _ := os.ReadFile(path)
+	defer func() { afterRead = nil }()
+
+	changes := 0
+	afterRead = func(p string) {
+		if changes == 0 { // the writer finishes during the first read
+			changes++
+			setCell(t, p, "Financial Summary", "J6", 1800)
+		}
+	}
+	r := readOne(context.Background(), inbox, file, specs, calendars(specs), 0)
+	if r.err != nil || changes != 1 {
+		t.Fatalf("changed once: %v", r.err)
+	}
+	for _, f := range r.facts {
+		if f.SourceCell == "Financial Summary!J6" && f.Value != 1800e6 {
+			t.Fatalf("the second read should see the new value: %v", f.Value)
+		}
+	}
+
+	os.WriteFile(path, orig, 0o644)
+	afterRead = func(p string) { // a writer that never stops
+		changes++
+		setCell(t, p, "Financial Summary", "J6", 1000+changes)
+	}
+	r = readOne(context.Background(), inbox, file, specs, calendars(specs), 0)
+	if !errors.Is(r.err, extract.ErrChanged) || r.input.Status != load.StatusQuarantined ||
+		r.err.Error() != file+": the file changed while it was read (is it still being written?)" {
+		t.Fatalf("err = %v", r.err)
+	}
+}
+
+// Hostile names in specs, sheets and labels cannot reach outside the output
+// folder or break partition names.
+func TestPublishStaysInsideOut(t *testing.T) {
+	root := t.TempDir()
+	inbox, specs, out := filepath.Join(root, "inbox"), filepath.Join(root, "specs"), filepath.Join(root, "out")
+	for _, d := range []string{inbox, specs} {
+		os.MkdirAll(d, 0o755)
+	}
+	os.WriteFile(filepath.Join(specs, "acme.yaml"), []byte("company: ACME.B\nfiles: [\"*.xlsx\"]\nlayout: long\n"), 0o644)
+	writeLong(t, filepath.Join(inbox, "model.xlsx"), "../../x\x00", [][]any{
+		{"Company", "Segment", "Metric", "Period", "Value", "Unit"},
+		{"ACME.B", "../../etc/passwd", "Revenue", "Q1 2026", 10, "$m"},
+		{"ACME.B", "Ω'; DROP TABLE facts; --", "Revenue", "Q2 2026", 11, "$m"},
+	})
+	cfg := Default()
+	cfg.Inbox, cfg.Specs, cfg.Out = inbox, specs, out
+	sum, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil || sum.Quarantined != 0 || sum.Facts != 2 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	var paths []string
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	for _, p := range paths {
+		if !strings.HasPrefix(p, out+string(filepath.Separator)) && !strings.HasPrefix(p, inbox) && !strings.HasPrefix(p, specs) &&
+			p != filepath.Join(root, ".out.lock") {
+			t.Errorf("file outside the output folder: %s", p)
+		}
+	}
+	segs := map[string]bool{}
+	for _, r := range rows(t, readParquet(t, filepath.Join(out, "facts", "company=ACME.B", "part-0.parquet"))) {
+		segs[r["segment"].(string)] = true
+	}
+	if !segs["../../etc/passwd"] || !segs["Ω'; DROP TABLE facts; --"] {
+		t.Fatalf("segments: %v", segs)
+	}
+}
+
+// writeLong saves rows to a sheet with the given (odd) name.
+func writeLong(t *testing.T, path, sheet string, rows [][]any) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	name := strings.ReplaceAll(sheet, "\x00", "")
+	name = strings.ReplaceAll(name, "/", "∕") // Excel forbids / in sheet names; the look-alike is allowed
+	if err := f.SetSheetName("Sheet1", name); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(name, cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
