@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,13 +71,20 @@ type Table struct {
 	Rows    [][]any
 }
 
+// attempts bounds how often Read starts over: once is enough unless runs
+// publish faster than a query runs.
+const attempts = 3
+
+// restarts counts Read's start-overs, for tests.
+var restarts atomic.Int64
+
 // Read opens the publication in out, calls fn with a Reader on it and closes
 // it. If fn (or the opening) fails after a run swapped a new publication in
-// (its files may have been deleted under the query), it starts over once on
-// the new one; so everything fn reads comes from one publication.
+// (its files may have been deleted under the query), it starts over on the
+// new one; so everything fn reads comes from one publication.
 func Read(ctx context.Context, out string, opt ReaderOptions, fn func(*Reader) error) error {
 	var err error
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < attempts; attempt++ {
 		var r *Reader
 		r, err = OpenReader(ctx, out, opt)
 		if err != nil {
@@ -87,6 +95,7 @@ func Read(ctx context.Context, out string, opt ReaderOptions, fn func(*Reader) e
 				return err
 			}
 			r.Close()
+			restarts.Add(1)
 			continue
 		}
 		err = fn(r)
@@ -95,6 +104,7 @@ func Read(ctx context.Context, out string, opt ReaderOptions, fn func(*Reader) e
 		if !gone {
 			return err
 		}
+		restarts.Add(1)
 	}
 	return err
 }
