@@ -1,0 +1,175 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// publishSamples runs marginmix on the bundled samples into a new folder.
+func publishSamples(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run(t, "run", "--out", out); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	return out
+}
+
+func TestQueryCommand(t *testing.T) {
+	out := publishSamples(t)
+	query := func(t *testing.T, want string, args ...string) {
+		t.Helper()
+		code, stdout, stderr := run(t, append([]string{"query", "--out", out}, args...)...)
+		if code != exitOK || stdout != want {
+			t.Errorf("query %q: exit %d\n%s\ngot:\n%s\nwant:\n%s", args, code, stderr, stdout, want)
+		}
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	// Computed as the SQL computes them, in float64 (not Go's exact constants).
+	oi, rev, oiPrev, revPrev := 14035e6, 37800e6, 12453e6, 35579e6
+	margin := oi / rev
+	qoq := (margin - oiPrev/revPrev) * 10000
+
+	t.Run("table", func(t *testing.T) {
+		query(t, `company  segment  calendar_quarter  metric                  value  period_end
+-------  -------  ----------------  ----------------  -----------  ----------
+AMZN     AWS      2026Q1            operating_income  14035000000  2026-03-31
+AMZN     AWS      2026Q1            revenue           37800000000  2026-03-31
+(2 rows)
+`, `SELECT company, segment, calendar_quarter, metric, value, period_end FROM facts
+    WHERE company = 'AMZN' AND segment = 'AWS' AND calendar_quarter = '2026Q1'
+      AND metric IN ('revenue', 'operating_income') ORDER BY metric`)
+		// Readable numbers: no exponent, at most six decimals; NULL spelt out.
+		query(t, `operating_margin  margin_qoq_bps                    big  tiny  note
+----------------  --------------  ---------------------  ----  ----
+        0.371296       212.86459  150000000000000000000     0  NULL
+(1 row)
+`, `SELECT operating_margin, margin_qoq_bps, 1.5e20::DOUBLE AS big, 1e-9::DOUBLE AS tiny, NULL::VARCHAR AS note
+    FROM segment_margins WHERE company = 'AMZN' AND segment = 'AWS' AND calendar_quarter = '2026Q1'`)
+	})
+	t.Run("csv", func(t *testing.T) {
+		query(t, `company,segment,period_end,operating_margin,margin_qoq_bps,quoted
+AMZN,AWS,2024-03-31,`+f(9414e6/25037e6)+`,,"a,""b"""
+AMZN,AWS,2026-03-31,`+f(margin)+`,`+f(qoq)+`,"a,""b"""
+`, "--format", "csv", `SELECT company, segment, period_end, operating_margin, margin_qoq_bps, 'a,"b"' AS quoted
+    FROM segment_margins WHERE company = 'AMZN' AND segment = 'AWS' AND calendar_quarter IN ('2024Q1', '2026Q1')
+    ORDER BY calendar_quarter`)
+	})
+	t.Run("json", func(t *testing.T) {
+		want := `[
+  {"company": "AMZN", "calendar_quarter": "2026Q1", "period_end": "2026-03-31", "revenue": 37800000000, "operating_income": 14035000000, "fiscal_year": 2026, "ttm_revenue": 137258000000, "unexplained": null},
+  {"company": "AMZN", "calendar_quarter": "2024Q1", "period_end": "2024-03-31", "revenue": 25037000000, "operating_income": 9414000000, "fiscal_year": 2024, "ttm_revenue": null, "unexplained": null}
+]
+`
+		query(t, want, "--format", "json", `SELECT company, calendar_quarter, period_end, revenue, operating_income, fiscal_year,
+    ttm_revenue, NULL::DOUBLE AS unexplained FROM segment_margins
+    WHERE company = 'AMZN' AND segment = 'AWS' AND calendar_quarter IN ('2024Q1', '2026Q1') ORDER BY calendar_quarter DESC`)
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(want), &rows); err != nil || len(rows) != 2 {
+			t.Fatalf("not JSON: %v", err)
+		}
+		query(t, "[]\n", "--format", "json", "SELECT * FROM facts WHERE false")
+	})
+	t.Run("views", func(t *testing.T) {
+		query(t, `name
+---------------------
+ai_mix
+data_quality
+depreciation_adjusted
+facts
+facts_vintages
+margin_bridge
+peer_trends
+revenue_per_mw
+roic
+segment_margins
+(10 rows)
+`, "SELECT view_name AS name FROM duckdb_views() WHERE NOT internal ORDER BY 1")
+		// The partition column comes back from the folder names.
+		query(t, "company,rows\nAMZN,72\nCRWV,18\nGOOGL,90\nMSFT,144\nORCL,81\n", "--format", "csv",
+			"SELECT company, count(*) AS rows FROM facts_vintages WHERE source_kind = 'reported' GROUP BY company ORDER BY company")
+	})
+	t.Run("as-of", func(t *testing.T) {
+		const ic = `SELECT value, as_of FROM facts WHERE company = 'MSFT' AND segment = 'Intelligent Cloud'
+		              AND metric = 'revenue' AND calendar_quarter = '2025Q3'`
+		query(t, "value,as_of\n31150000000,2026-06-15\n", "--format", "csv", ic)
+		query(t, "value,as_of\n30900000000,2026-04-29\n", "--format", "csv", "--as-of", "2026-05-01", ic)
+		query(t, "value,as_of\n", "--format", "csv", "--as-of", "2026-01-01", ic)
+	})
+	t.Run("errors", func(t *testing.T) {
+		code, stdout, stderr := run(t, "query", "--out", out, "SELECT * FROM nope")
+		if code != exitFailed || stdout != "" || !strings.HasPrefix(stderr, "marginmix: Catalog Error: Table with name nope does not exist!") {
+			t.Errorf("SQL error: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		missing := filepath.Join(t.TempDir(), "none")
+		code, _, stderr = run(t, "query", "--out", missing, "SELECT 1")
+		if code != exitUsage || stderr != "marginmix: no publication in "+missing+": run marginmix run first\n" {
+			t.Errorf("missing folder: exit %d: %q", code, stderr)
+		}
+		for _, args := range [][]string{
+			{"query", "--out", out},
+			{"query", "--out", out, "SELECT 1", "SELECT 2"},
+			{"query", "--out", out, "--format", "xml", "SELECT 1"},
+			{"query", "--out", out, "--as-of", "2026-13-01", "SELECT 1"},
+		} {
+			if code, _, stderr := run(t, args...); code != exitUsage {
+				t.Errorf("%q: exit %d, want 2\n%s", args, code, stderr)
+			}
+		}
+	})
+}
+
+func TestReportCommand(t *testing.T) {
+	out := publishSamples(t)
+	html := filepath.Join(t.TempDir(), "report.html")
+	code, stdout, stderr := run(t, "report", "--out", out, "--html", html)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(stdout, "\n") {
+		fs := strings.Fields(l)
+		if k := strings.Join(fs[:min(2, len(fs))], " "); len(fs) > 2 && lines[k] == "" {
+			lines[k] = strings.Join(fs, " ") // the first line of a company and segment (AWS before AWS / Core)
+		}
+	}
+	for key, want := range map[string]string{
+		"company segment":  "company segment margin Q/Q bp Y/Y bp TaaS share trend findings",
+		"AMZN AWS":         "AMZN AWS 37.13% +212.9 -236.9 37.00% rising +130.9 bp/q 0",
+		"CRWV Total":       "CRWV Total -0.99% -300.1 -231.2 - declining -165.9 bp/q 3",
+		"ORCL Cloud":       "ORCL Cloud and License 57.00% -100.0 -200.1 - declining -135.0 bp/q 0",
+		"MSFT Intelligent": "MSFT Intelligent Cloud 40.60% -60.1 -120.1 - declining -42.7 bp/q 1",
+	} {
+		if lines[key] != want {
+			t.Errorf("%s:\n got %q\nwant %q", key, lines[key], want)
+		}
+	}
+	for _, want := range []string{
+		"Latest quarter 2026Q1 (publication ",
+		"Data quality: 26 findings (5 large_margin_move, 18 margin_out_of_range, 2 restatement, 1 segment_sum_mismatch)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if !strings.Contains(stderr, "wrote "+html) || strings.Count(page, `<figure class="chart"`) != 4 || strings.Contains(page, "<script") {
+		t.Errorf("html: %d charts, stderr %q", strings.Count(page, `<figure class="chart"`), stderr)
+	}
+
+	missing := filepath.Join(t.TempDir(), "none")
+	code, _, stderr = run(t, "report", "--out", missing)
+	if code != exitUsage || stderr != "marginmix: no publication in "+missing+": run marginmix run first\n" {
+		t.Errorf("missing folder: exit %d: %q", code, stderr)
+	}
+}
