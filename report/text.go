@@ -39,7 +39,11 @@ func WriteText(w io.Writer, d *Data) error {
 		for i, c := range counts {
 			parts[i] = fmt.Sprintf("%d %s", c.N, c.Check)
 		}
-		fmt.Fprintf(&b, "Data quality: %d findings (%s); query data_quality for the cells.\n", len(d.Findings), strings.Join(parts, ", "))
+		noun := "findings"
+		if len(d.Findings) == 1 {
+			noun = "finding"
+		}
+		fmt.Fprintf(&b, "Data quality: %d %s (%s); query data_quality for the cells.\n", len(d.Findings), noun, strings.Join(parts, ", "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
