@@ -49,7 +49,10 @@ var (
 )
 
 func newPlot(title, ylabel string) *plot.Plot {
-	fontOnce.Do(func() { plot.DefaultFont = font.Font{Typeface: "Liberation", Variant: "Sans"} })
+	fontOnce.Do(func() {
+		sans := font.Font{Typeface: "Liberation", Variant: "Sans"}
+		plot.DefaultFont, plotter.DefaultFont = sans, sans
+	})
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = 13
