@@ -109,7 +109,11 @@ and publishes Parquet datasets atomically under an output folder.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout), newReportCmd(stdout, stderr))
+	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout), newReportCmd(stdout, stderr),
+		newScheduleCmd(stderr), newHealthcheckCmd(stdout))
+	logFormat = "text"
+	root.PersistentFlags().StringVar(&logFormat, "log-format", logFormat, "log format: text or json")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkLogFormat() }
 	return root
 }
 
@@ -121,10 +125,28 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// logFormat is the root's --log-format, which newLogger reads; newRoot
+// resets it.
+var logFormat string
+
+func checkLogFormat() error {
+	if logFormat != "text" && logFormat != "json" {
+		return usageError{fmt.Errorf("--log-format %q: want text or json", logFormat)}
+	}
+	return nil
+}
+
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	if err := checkLogFormat(); err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
