@@ -62,6 +62,7 @@ type Combine struct {
 	PrevVintages string        // the previous publication's facts_vintages folder; "" when none
 	Seq          int           // this run's ingest sequence number
 	Reread       []FileVersion // versions read again: their earlier rows (in Scope) give way to this read
+	Discard      []FileVersion // versions whose facts in facts_new are void (read, then quarantined or changed)
 	Scope        *Scope        // backfill: only facts in scope are replaced or added
 }
 
@@ -74,9 +75,22 @@ func CombineFacts(ctx context.Context, d *DB, c Combine) error {
 		q    string
 		args []any
 	}{
-		{"CREATE OR REPLACE TEMP TABLE facts_in AS SELECT " + cols + ", CAST(? AS INTEGER) AS ingest_seq FROM facts_new", []any{c.Seq}},
+		{"CREATE OR REPLACE TEMP TABLE discard (source_file VARCHAR, source_sha256 VARCHAR)", nil},
 		{"CREATE OR REPLACE TEMP TABLE reread (source_file VARCHAR, source_sha256 VARCHAR)", nil},
 	}
+	for _, v := range c.Discard {
+		stmts = append(stmts, struct {
+			q    string
+			args []any
+		}{"INSERT INTO discard VALUES (?, ?)", []any{v.File, v.SHA256}})
+	}
+	// A workbook with no vintage date gets the latest period it reports
+	// (transform leaves as_of empty when it streams facts).
+	stmts = append(stmts, struct {
+		q    string
+		args []any
+	}{"CREATE OR REPLACE TEMP TABLE facts_in AS SELECT " + strings.Replace(cols, "as_of", "coalesce(as_of, max(period_end) OVER (PARTITION BY source_file, source_sha256)) AS as_of", 1) +
+		", CAST(? AS INTEGER) AS ingest_seq FROM facts_new WHERE (source_file, source_sha256) NOT IN (SELECT (source_file, source_sha256) FROM discard)", []any{c.Seq}})
 	for _, v := range c.Reread {
 		stmts = append(stmts, struct {
 			q    string

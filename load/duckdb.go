@@ -28,7 +28,28 @@ type DB struct {
 
 // Open starts an in-memory DuckDB. threads <= 0 leaves DuckDB's default.
 func Open(ctx context.Context, threads int) (*DB, error) {
-	c, err := duckdb.NewConnector(dsn, nil)
+	return OpenWith(ctx, Options{Threads: threads})
+}
+
+// Options configure OpenWith.
+type Options struct {
+	Threads int // <= 0: DuckDB's default
+	// Path is a database file to hold the data on disk, so that memory
+	// stays within MemoryLimit however many facts there are; "" keeps
+	// everything in memory.
+	Path string
+	// MemoryLimit is DuckDB's memory_limit, such as "192MB"; "" leaves
+	// DuckDB's default (80% of RAM).
+	MemoryLimit string
+}
+
+// OpenWith starts a DuckDB as o says.
+func OpenWith(ctx context.Context, o Options) (*DB, error) {
+	d := dsn
+	if o.Path != "" {
+		d = o.Path + dsn
+	}
+	c, err := duckdb.NewConnector(d, nil)
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
@@ -38,23 +59,37 @@ func Open(ctx context.Context, threads int) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
-	d := &DB{db: db, conn: conn}
+	db2 := &DB{db: db, conn: conn}
 	err = conn.Raw(func(dc any) error {
 		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		d.arrow = a
+		db2.arrow = a
 		return err
 	})
 	if err != nil {
-		d.Close()
+		db2.Close()
 		return nil, fmt.Errorf("duckdb arrow: %w", err)
 	}
-	if threads > 0 {
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads)); err != nil {
-			d.Close()
+	if o.Threads > 0 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET threads = %d", o.Threads)); err != nil {
+			db2.Close()
 			return nil, err
 		}
 	}
-	return d, nil
+	if o.Path != "" {
+		// Row order is fixed by ORDER BY wherever it matters; not keeping
+		// insertion order lets DuckDB stream large inserts within its limit.
+		if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+			db2.Close()
+			return nil, err
+		}
+	}
+	if o.MemoryLimit != "" {
+		if _, err := conn.ExecContext(ctx, "SET memory_limit = ?", o.MemoryLimit); err != nil {
+			db2.Close()
+			return nil, fmt.Errorf("memory limit %q: %w", o.MemoryLimit, err)
+		}
+	}
+	return db2, nil
 }
 
 // Close closes the connection and the database.
@@ -91,6 +126,22 @@ func (d *DB) CreateTableFromArrow(ctx context.Context, table string, rdr array.R
 	q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s", Ident(table), Ident(view))
 	if _, err := d.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("materialise %s: %w", table, err)
+	}
+	_, err = d.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+Ident(view))
+	return err
+}
+
+// appendFromArrow inserts an Arrow stream into an existing table, through a
+// view read once with SELECT * (see CreateTableFromArrow).
+func (d *DB) appendFromArrow(ctx context.Context, table string, rdr array.RecordReader) error {
+	view := "arrow_in_" + table
+	release, err := d.arrow.RegisterView(rdr, view)
+	if err != nil {
+		return fmt.Errorf("register arrow view: %w", err)
+	}
+	defer release()
+	if _, err := d.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", Ident(table), Ident(view))); err != nil {
+		return fmt.Errorf("append to %s: %w", table, err)
 	}
 	_, err = d.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+Ident(view))
 	return err

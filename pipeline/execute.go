@@ -14,10 +14,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/marginmix/marginmix/load"
 	"github.com/marginmix/marginmix/transform"
 )
@@ -202,33 +198,73 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 		}
 		kept = append(kept, in)
 	}
-	results := readAll(ctx, cfg, inbox, toRead, specs, log)
+	sum := &Summary{RunID: runID, Seq: seq, Read: len(toRead)}
+	if j.scope == nil && !j.full && len(toRead) == 0 && prev.manifest != nil &&
+		prev.manifest.AnalysisFingerprint == analysisFP && samePaths(prev.manifest.Inputs, kept) {
+		sum.NothingNew = true
+		sum.Inputs = kept
+		for _, in := range kept {
+			if in.Status == load.StatusQuarantined {
+				sum.Quarantined++
+			} else {
+				sum.Unchanged++
+			}
+		}
+		sum.Elapsed = time.Since(start)
+		log.Info("nothing new; the publication is left as it was", keyOut, cfg.Out, "workbooks", len(files), keyElapsed, sum.Elapsed.Round(time.Millisecond))
+		return sum, nil
+	}
+
+	// DuckDB keeps its data in a file of its own, so that memory holds only
+	// what is in flight, whatever the number of facts.
+	tmp, err := os.MkdirTemp(cfg.TempDir, "marginmix-db-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	db, err := load.OpenWith(ctx, load.Options{Threads: cfg.Threads, Path: filepath.Join(tmp, "work.duckdb"), MemoryLimit: cfg.DuckDBMemory})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+
+	// Facts stream into DuckDB as the workers read them.
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	stream := load.NewStream(transform.Schema, max(cfg.Workers, 1))
+	ingested := make(chan error, 1)
+	go func() {
+		err := db.Ingest(readCtx, "facts_new", stream, 1<<17)
+		if err != nil {
+			cancelRead()
+			stream.Drain()
+		}
+		ingested <- err
+	}()
+	results := readAll(readCtx, cfg, inbox, toRead, specs, log, stream.Send)
+	stream.Close()
+	if err := <-ingested; err != nil {
+		return nil, fmt.Errorf("load facts: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
-	sum := &Summary{RunID: runID, Seq: seq, Read: len(toRead)}
 	byPath := map[string]load.Input{}
 	for _, in := range kept {
 		byPath[in.Path] = in
 	}
-	var recs []arrow.RecordBatch
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
-	var reread []load.FileVersion
+	var reread, void []load.FileVersion
 	var quarantined []workbookResult
 	for _, r := range results {
 		byPath[r.input.Path] = r.input
+		void = append(void, r.void...)
 		if r.err != nil {
 			quarantined = append(quarantined, r)
 			continue
 		}
-		sum.FactsRead += len(r.facts)
+		sum.FactsRead += r.input.Facts
 		reread = append(reread, load.FileVersion{File: r.input.Path, SHA256: r.input.SHA256})
-		recs = append(recs, transform.Record(memory.DefaultAllocator, r.facts))
 	}
 	for _, in := range kept {
 		if in.Status == load.StatusQuarantined {
@@ -247,28 +283,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 	}
 	sum.Quarantined = len(quarantined)
 
-	if j.scope == nil && !j.full && len(toRead) == 0 && prev.manifest != nil &&
-		prev.manifest.AnalysisFingerprint == analysisFP && samePaths(prev.manifest.Inputs, sum.Inputs) {
-		sum.NothingNew = true
-		sum.Elapsed = time.Since(start)
-		log.Info("nothing new; the publication is left as it was", keyOut, cfg.Out, "workbooks", len(files), keyElapsed, sum.Elapsed.Round(time.Millisecond))
-		return sum, nil
-	}
-
-	db, err := load.Open(ctx, cfg.Threads)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rdr, err := array.NewRecordReader(transform.Schema, recs)
-	if err != nil {
-		return nil, err
-	}
-	defer rdr.Release()
-	if err := db.CreateTableFromArrow(ctx, "facts_new", rdr); err != nil {
-		return nil, err
-	}
-	if err := load.CombineFacts(ctx, db, load.Combine{PrevVintages: prev.vintages, Seq: seq, Reread: reread, Scope: j.scope}); err != nil {
+	if err := load.CombineFacts(ctx, db, load.Combine{PrevVintages: prev.vintages, Seq: seq, Reread: reread, Discard: void, Scope: j.scope}); err != nil {
 		return nil, err
 	}
 	if err := load.BuildTables(ctx, db); err != nil {
@@ -280,6 +295,11 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 		}
 		sum.Elapsed = time.Since(start)
 		return sum, nil
+	}
+	// The analyses' ORDER BY fixes their files' row order only while
+	// insertion order is kept (ingestion ran without it, to save memory).
+	if err := db.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
+		return nil, err
 	}
 	for _, v := range cfg.Params.vars() {
 		if err := db.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {

@@ -3,8 +3,12 @@
 package pipeline
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/transform"
 )
 
 // A workbook that changes while it is read is read again; one that keeps
@@ -37,7 +42,7 @@ func TestFileChangingWhileRead(t *testing.T) {
 			setCell(t, p, "Financial Summary", "J6", 1800)
 		}
 	}
-	r := readOne(context.Background(), inbox, file, specs, calendars(specs), 0)
+	r := readOne(context.Background(), inbox, file, specs, calendars(specs), 0, nil)
 	if r.err != nil || changes != 1 {
 		t.Fatalf("changed once: %v", r.err)
 	}
@@ -52,7 +57,7 @@ func TestFileChangingWhileRead(t *testing.T) {
 		changes++
 		setCell(t, p, "Financial Summary", "J6", 1000+changes)
 	}
-	r = readOne(context.Background(), inbox, file, specs, calendars(specs), 0)
+	r = readOne(context.Background(), inbox, file, specs, calendars(specs), 0, nil)
 	if !errors.Is(r.err, extract.ErrChanged) || r.input.Status != load.StatusQuarantined ||
 		r.err.Error() != file+": the file changed while it was read (is it still being written?)" {
 		t.Fatalf("err = %v", r.err)
@@ -119,5 +124,79 @@ func writeLong(t *testing.T, path, sheet string, rows [][]any) {
 	}
 	if err := f.SaveAs(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Facts stream into DuckDB while a workbook is read; if the workbook turns
+// out bad after some batches went, none of its facts are published.
+func TestStreamedFactsOfAQuarantinedWorkbookAreVoid(t *testing.T) {
+	root := t.TempDir()
+	inbox, specs, out := filepath.Join(root, "inbox"), filepath.Join(root, "specs"), filepath.Join(root, "out")
+	os.MkdirAll(inbox, 0o755)
+	os.MkdirAll(specs, 0o755)
+	os.WriteFile(filepath.Join(specs, "acme.yaml"), []byte("company: ACME\nfiles: [\"*.xlsx\"]\nlayout: long\n"), 0o644)
+	defer func(b int) { transform.BatchSize = b }(transform.BatchSize)
+	transform.BatchSize = 500
+	const n = 2000 // four batches
+	write := func(name string, badRow int) {
+		f := excelize.NewFile()
+		sw, err := f.NewStreamWriter("Sheet1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw.SetRow("A1", []any{"Segment", "Metric", "Period", "Value", "Unit"})
+		for i := 0; i < n; i++ {
+			var v any = i
+			if i+2 == badRow {
+				v = "twelve"
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			sw.SetRow(cell, []any{fmt.Sprintf("S%05d", i), "Revenue", "Q1 2026", v, "$m"})
+		}
+		sw.Flush()
+		var buf bytes.Buffer
+		if err := f.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		// Without document properties the workbook has no vintage date.
+		zr, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		var outBuf bytes.Buffer
+		zw := zip.NewWriter(&outBuf)
+		for _, e := range zr.File {
+			if e.Name == "docProps/core.xml" {
+				continue
+			}
+			w, _ := zw.Create(e.Name)
+			rc, _ := e.Open()
+			io.Copy(w, rc)
+			rc.Close()
+		}
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(inbox, name), outBuf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("bad.xlsx", 1900)
+	write("good.xlsx", 0)
+	cfg := Default()
+	cfg.Inbox, cfg.Specs, cfg.Out = inbox, specs, out
+	sum, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Quarantined != 1 || sum.FactsRead != n || sum.Facts != n {
+		t.Fatalf("%+v", sum)
+	}
+	var files = map[string]int{}
+	for _, r := range rows(t, readParquet(t, filepath.Join(out, "facts_vintages", "company=ACME", "part-0.parquet"))) {
+		files[r["source_file"].(string)]++
+		// No vintage date anywhere: as_of is the latest period reported.
+		if r["as_of"] != "2026-03-31" {
+			t.Fatalf("as_of %v", r["as_of"])
+		}
+	}
+	if len(files) != 1 || files["good.xlsx"] != n {
+		t.Fatalf("facts by file: %v", files)
 	}
 }

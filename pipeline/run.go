@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/load"
 	queries "github.com/marginmix/marginmix/sql"
@@ -61,7 +64,14 @@ type workbookResult struct {
 	err      error
 	abs      string
 	elapsed  time.Duration
+	// void lists versions whose facts were streamed but must not count:
+	// attempts of a file that changed, or a workbook quarantined midway.
+	void []load.FileVersion
 }
+
+// sink receives facts as Arrow batches while workbooks are read; nil keeps
+// them in the results instead.
+type sink func(context.Context, arrow.RecordBatch) error
 
 // Run reads the workbooks of the inbox that are new or changed since the
 // last publication (all of them with cfg.Full), runs the analyses and
@@ -79,7 +89,7 @@ func newRunID(t time.Time) string {
 
 // readAll extracts and transforms the workbooks on cfg.Workers workers and
 // returns their results in input order.
-func readAll(ctx context.Context, cfg Config, inbox string, files []string, specs []*transform.Spec, log *slog.Logger) []workbookResult {
+func readAll(ctx context.Context, cfg Config, inbox string, files []string, specs []*transform.Spec, log *slog.Logger, out sink) []workbookResult {
 	results := make([]workbookResult, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -89,12 +99,12 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = readOne(ctx, inbox, files[i], specs, cals, cfg.WorkbookTimeout)
+				results[i] = readOne(ctx, inbox, files[i], specs, cals, cfg.WorkbookTimeout, out)
 				r := &results[i]
 				if r.err != nil {
 					log.Warn("quarantined", keyFile, r.input.Path, keyReason, r.input.Reason, keyElapsed, r.elapsed.Round(time.Millisecond))
 				} else {
-					log.Info("read", keyFile, r.input.Path, keyFacts, len(r.facts), keyFindings, len(r.findings), keyElapsed, r.elapsed.Round(time.Millisecond))
+					log.Info("read", keyFile, r.input.Path, keyFacts, r.input.Facts, keyFindings, len(r.findings), keyElapsed, r.elapsed.Round(time.Millisecond))
 					for _, f := range r.findings {
 						log.Debug("finding", keyFile, r.input.Path, "at", f.Sheet+"!"+f.Cell, "note", f.Message)
 					}
@@ -119,7 +129,7 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 // readOne extracts and transforms one workbook. Whatever goes wrong, a
 // damaged file, a bad cell, a reader that panics or runs past timeout, comes
 // back as the result's error, for quarantine.
-func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration) (out workbookResult) {
+func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration, facts sink) (out workbookResult) {
 	start := time.Now()
 	abs := filepath.Join(inbox, filepath.FromSlash(rel))
 	defer func() {
@@ -136,8 +146,10 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 	}
 	// A file still being written (a download, a save over the network) is
 	// read again once; if it changes again it is quarantined.
+	var void []load.FileVersion
 	for attempt := 1; ; attempt++ {
-		r := readAttempt(ctx, abs, rel, specs, cals, timeout)
+		r := readAttempt(ctx, abs, rel, specs, cals, timeout, facts)
+		r.void = append(void, r.void...)
 		if r.err != nil {
 			return r
 		}
@@ -148,8 +160,9 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 		if err == nil && sum == r.input.SHA256 {
 			return r
 		}
+		void = append(r.void, load.FileVersion{File: rel, SHA256: r.input.SHA256})
 		if attempt == 2 {
-			r.facts, r.findings = nil, nil
+			r.facts, r.findings, r.void = nil, nil, void
 			if err == nil {
 				err = extract.ErrChanged
 			}
@@ -162,11 +175,15 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 // checking that it did not change meanwhile.
 var afterRead func(path string)
 
-func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration) workbookResult {
+func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration, facts sink) workbookResult {
 	r := workbookResult{abs: abs, input: load.Input{Path: rel, Status: load.StatusOK}}
+	streamed := false
 	fail := func(err error) workbookResult {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = &extract.CellError{File: rel, Err: fmt.Errorf("%w: reading took longer than %s", extract.ErrTooLarge, timeout)}
+		}
+		if streamed {
+			r.void = append(r.void, load.FileVersion{File: rel, SHA256: r.input.SHA256})
 		}
 		return failed(r, err)
 	}
@@ -181,12 +198,21 @@ func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, 
 	}
 	defer wb.Close()
 	r.input.SHA256, r.input.Bytes = wb.SHA256, wb.Size
-	res, err := transform.Workbook(ctx, wb, spec, transform.Options{SourceFile: rel, Calendar: cals})
+	opt := transform.Options{SourceFile: rel, Calendar: cals}
+	if facts != nil {
+		opt.Batch = func(batch []transform.Fact) error {
+			rec := transform.Record(memory.DefaultAllocator, batch)
+			defer rec.Release()
+			streamed = true
+			return facts(ctx, rec)
+		}
+	}
+	res, err := transform.Workbook(ctx, wb, spec, opt)
 	if err != nil {
 		return fail(err)
 	}
 	r.facts, r.findings = res.Facts, res.Findings
-	r.input.Facts = len(res.Facts)
+	r.input.Facts = res.Count
 	return r
 }
 

@@ -58,7 +58,7 @@ func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r := readOne(ctx, j.dir, j.rel, specs, cals, cfg.WorkbookTimeout)
+		r := readOne(ctx, j.dir, j.rel, specs, cals, cfg.WorkbookTimeout, nil)
 		name := j.rel
 		if len(files) > 0 {
 			name = files[i]

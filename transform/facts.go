@@ -76,7 +76,11 @@ func Record(mem memory.Allocator, facts []Fact) arrow.RecordBatch {
 		str(11).Append(f.SourceSheet)
 		str(12).Append(f.SourceCell)
 		str(13).Append(f.SourceSHA256)
-		day(14).Append(arrow.Date32FromTime(f.AsOf))
+		if f.AsOf.IsZero() {
+			day(14).AppendNull() // filled in by the load step (see Options.Batch)
+		} else {
+			day(14).Append(arrow.Date32FromTime(f.AsOf))
+		}
 		b.Field(15).(*array.Float64Builder).Append(f.SourceScale)
 	}
 	return b.NewRecordBatch()

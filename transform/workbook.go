@@ -46,16 +46,27 @@ type Options struct {
 	// skip the cell and go on, or an error to stop. A nil OnRowError stops at
 	// the first bad cell.
 	OnRowError func(error) error
+	// Batch, when set, receives the facts in batches of up to BatchSize as
+	// they are read, instead of Result.Facts holding them all; the slice is
+	// reused after Batch returns. Facts of a workbook without any vintage
+	// date (no as_of in the spec, no modified date) then have a zero AsOf.
+	Batch func([]Fact) error
 	// Calendar returns another company's fiscal calendar, for workbooks
 	// (analysts' models) whose rows name several companies. Rows of a company
 	// it does not know use the spec's calendar.
 	Calendar func(company string) (Calendar, bool)
 }
 
+// BatchSize is how many facts Options.Batch receives at most at a time.
+// (A variable so that tests can make batches small.)
+var BatchSize = 16384
+
 // Result is what one workbook yields.
 type Result struct {
-	Facts    []Fact
+	Facts    []Fact // every fact, unless Options.Batch took them
+	Count    int    // facts read
 	Findings []Finding
+	flush    func() error
 }
 
 // Workbook reads every wanted sheet of an open workbook with its spec and
@@ -65,6 +76,32 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 		opt.SourceFile = wb.Name
 	}
 	res := &Result{}
+	asOf := spec.asOf
+	if asOf.IsZero() && !wb.Modified.IsZero() {
+		y, m, d := wb.Modified.Date()
+		asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	// finish completes facts with what is the same for the whole workbook.
+	finish := func(facts []Fact) {
+		for i := range facts {
+			facts[i].AsOf = asOf
+			facts[i].SourceSHA256 = wb.SHA256
+			facts[i].SourceFile = opt.SourceFile
+			facts[i].SourceKind = spec.SourceKind
+			if facts[i].Company == "" {
+				facts[i].Company = spec.Company
+			}
+		}
+	}
+	if opt.Batch != nil {
+		res.flush = func() error {
+			finish(res.Facts)
+			res.Count += len(res.Facts)
+			err := opt.Batch(res.Facts)
+			res.Facts = res.Facts[:0]
+			return err
+		}
+	}
 	for _, sh := range wb.Sheets {
 		if !spec.wantsSheet(sh.Name, sh.Hidden) {
 			continue
@@ -73,32 +110,31 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 		if err := wb.ReadSheet(ctx, sh.Name, st.row); err != nil {
 			return nil, err
 		}
+		if st.flushErr != nil {
+			return nil, st.flushErr
+		}
 	}
-	if len(res.Facts) == 0 {
-		return nil, &extract.CellError{File: wb.Name, Err: ErrNoFacts}
-	}
-	asOf := spec.asOf
-	if asOf.IsZero() && !wb.Modified.IsZero() {
-		y, m, d := wb.Modified.Date()
-		asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	}
-	if asOf.IsZero() {
-		// No vintage anywhere: the latest period in the workbook, so that the
-		// same file always gets the same as_of.
-		for _, f := range res.Facts {
-			if f.PeriodEnd.After(asOf) {
-				asOf = f.PeriodEnd
+	if res.flush != nil {
+		if err := res.flush(); err != nil {
+			return nil, err
+		}
+		res.flush = nil
+	} else {
+		res.Count = len(res.Facts)
+		if asOf.IsZero() {
+			// No vintage anywhere: the latest period in the workbook, so
+			// that the same file always gets the same as_of. (In batch mode
+			// as_of stays empty and the load step fills in the same date.)
+			for _, f := range res.Facts {
+				if f.PeriodEnd.After(asOf) {
+					asOf = f.PeriodEnd
+				}
 			}
 		}
+		finish(res.Facts)
 	}
-	for i := range res.Facts {
-		res.Facts[i].AsOf = asOf
-		res.Facts[i].SourceSHA256 = wb.SHA256
-		res.Facts[i].SourceFile = opt.SourceFile
-		res.Facts[i].SourceKind = spec.SourceKind
-		if res.Facts[i].Company == "" {
-			res.Facts[i].Company = spec.Company
-		}
+	if res.Count == 0 {
+		return nil, &extract.CellError{File: wb.Name, Err: ErrNoFacts}
 	}
 	return res, nil
 }
@@ -219,6 +255,7 @@ type sheetState struct {
 	segCtx    string
 	unmapped  bool   // inside a block whose heading is not a known metric or segment
 	segCand   string // that heading, as a segment for metric rows right below it (EDGAR's segment blocks)
+	flushErr  error  // from Options.Batch
 	units     bool   // the row after a header may be a units row ("€m", "%")
 	long      *longCols
 	sawHeader bool
@@ -256,6 +293,9 @@ func (st *sheetState) text(c extract.Cell) string {
 }
 
 func (st *sheetState) row(r extract.Row) error {
+	if st.flushErr != nil {
+		return st.flushErr
+	}
 	if r.Hidden && !st.spec.IncludeHidden {
 		return nil
 	}
@@ -611,6 +651,11 @@ func (st *sheetState) emit(metric, segment string, p Period, v, scale float64, r
 		unit = "ratio"
 	case Tokens:
 		unit = "tokens"
+	}
+	if st.res.flush != nil && len(st.res.Facts) >= BatchSize {
+		if err := st.res.flush(); err != nil {
+			st.flushErr = err
+		}
 	}
 	st.res.Facts = append(st.res.Facts, Fact{
 		Segment:         segment,
