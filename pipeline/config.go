@@ -21,7 +21,7 @@ type Config struct {
 	// WorkbookTimeout bounds the time one workbook may take to read; past it
 	// the workbook is quarantined. 0 means no bound.
 	WorkbookTimeout time.Duration
-	// DuckDBMemory is DuckDB's memory limit ("192MB"); its data lives in a
+	// DuckDBMemory is DuckDB's memory limit ("64MB"); its data lives in a
 	// temporary file under TempDir ("" = the system's), so a run's memory
 	// does not grow with the number of facts.
 	DuckDBMemory string
@@ -63,7 +63,7 @@ func (p Params) vars() []struct {
 
 // Default returns the defaults of `marginmix run`.
 func Default() Config {
-	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "192MB"}
+	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "64MB"}
 }
 
 // ConfigError names the setting at fault; the command line maps it to exit

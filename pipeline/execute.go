@@ -234,7 +234,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 	stream := load.NewStream(transform.Schema, max(cfg.Workers, 1))
 	ingested := make(chan error, 1)
 	go func() {
-		err := db.Ingest(readCtx, "facts_new", stream, 1<<17)
+		err := db.Ingest(readCtx, "facts_new", stream, 1<<15)
 		if err != nil {
 			cancelRead()
 			stream.Drain()

@@ -118,7 +118,7 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 		if err := res.flush(); err != nil {
 			return nil, err
 		}
-		res.flush = nil
+		res.flush, res.Facts = nil, nil // Batch has them; keep no buffer alive
 	} else {
 		res.Count = len(res.Facts)
 		if asOf.IsZero() {

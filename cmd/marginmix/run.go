@@ -73,6 +73,8 @@ func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel (default: number of CPUs)")
+	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", cfg.DuckDBMemory, "memory DuckDB may use (it keeps the rest in a temporary file)")
+	f.StringVar(&cfg.TempDir, "temp-dir", "", "folder for DuckDB's temporary database (default: the system's)")
 	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
 	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
 	f.IntVar(&cfg.Params.TrendWindow, "trend-window", cfg.Params.TrendWindow, "quarters in the peer_trends margin slope")
