@@ -50,6 +50,9 @@ type Workbook struct {
 	// zero when the workbook does not record one.
 	Modified time.Time
 
+	// Cells counts the non-empty cells read so far.
+	Cells int64
+
 	f        *excelize.File
 	dateRows int
 }
@@ -168,6 +171,7 @@ func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) err
 			if v == "" {
 				continue
 			}
+			w.Cells++
 			c := Cell{Col: i + 1, Raw: v}
 			if i < len(disp) {
 				c.Date = looksLikeDate(v, disp[i])

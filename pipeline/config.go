@@ -21,12 +21,15 @@ type Config struct {
 	// WorkbookTimeout bounds the time one workbook may take to read; past it
 	// the workbook is quarantined. 0 means no bound.
 	WorkbookTimeout time.Duration
-	// DuckDBMemory is DuckDB's memory limit ("64MB"); its data lives in a
+	// DuckDBMemory is DuckDB's memory limit ("128MB"); its data lives in a
 	// temporary file under TempDir ("" = the system's), so a run's memory
 	// does not grow with the number of facts.
 	DuckDBMemory string
 	TempDir      string
-	Params       Params
+	// Progress, when set, is called after each workbook is read, one call at
+	// a time.
+	Progress func(Progress)
+	Params   Params
 }
 
 // Params are the analyses' settings, visible to every .sql file as DuckDB
@@ -63,7 +66,7 @@ func (p Params) vars() []struct {
 
 // Default returns the defaults of `marginmix run`.
 func Default() Config {
-	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "64MB"}
+	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "128MB"}
 }
 
 // ConfigError names the setting at fault; the command line maps it to exit

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/load"
@@ -100,7 +101,12 @@ func fsBytes(fsys fs.FS) ([][]byte, error) {
 	return out, err
 }
 
-func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary, error) {
+func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Summary, err error) {
+	defer func() {
+		if err != nil && strings.Contains(err.Error(), "Out of Memory Error") {
+			err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory, now %s)", err, cfg.DuckDBMemory)
+		}
+	}()
 	start := time.Now()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -198,7 +204,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (*Summary
 		}
 		kept = append(kept, in)
 	}
-	sum := &Summary{RunID: runID, Seq: seq, Read: len(toRead)}
+	sum = &Summary{RunID: runID, Seq: seq, Read: len(toRead)}
 	if j.scope == nil && !j.full && len(toRead) == 0 && prev.manifest != nil &&
 		prev.manifest.AnalysisFingerprint == analysisFP && samePaths(prev.manifest.Inputs, kept) {
 		sum.NothingNew = true

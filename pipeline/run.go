@@ -64,9 +64,20 @@ type workbookResult struct {
 	err      error
 	abs      string
 	elapsed  time.Duration
+	cells    int64
 	// void lists versions whose facts were streamed but must not count:
 	// attempts of a file that changed, or a workbook quarantined midway.
 	void []load.FileVersion
+}
+
+// Progress is how far the reading of a run has come.
+type Progress struct {
+	Done, Total int // workbooks
+	Quarantined int
+	Cells       int64 // non-empty cells read
+	Facts       int64
+	Elapsed     time.Duration
+	File        string // the workbook just finished
 }
 
 // sink receives facts as Arrow batches while workbooks are read; nil keeps
@@ -93,6 +104,9 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 	results := make([]workbookResult, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	prog := Progress{Total: len(files)}
+	began := time.Now()
 	cals := calendars(specs)
 	for w := 0; w < min(cfg.Workers, max(len(files), 1)); w++ {
 		wg.Add(1)
@@ -101,6 +115,18 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 			for i := range jobs {
 				results[i] = readOne(ctx, inbox, files[i], specs, cals, cfg.WorkbookTimeout, out)
 				r := &results[i]
+				if cfg.Progress != nil {
+					mu.Lock()
+					prog.Done++
+					prog.Cells += r.cells
+					prog.Facts += int64(r.input.Facts)
+					if r.err != nil {
+						prog.Quarantined++
+					}
+					prog.Elapsed, prog.File = time.Since(began), r.input.Path
+					cfg.Progress(prog)
+					mu.Unlock()
+				}
 				if r.err != nil {
 					log.Warn("quarantined", keyFile, r.input.Path, keyReason, r.input.Reason, keyElapsed, r.elapsed.Round(time.Millisecond))
 				} else {
@@ -213,6 +239,7 @@ func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, 
 	}
 	r.facts, r.findings = res.Facts, res.Findings
 	r.input.Facts = res.Count
+	r.cells = wb.Cells
 	return r
 }
 

@@ -42,6 +42,7 @@ removed) and publishes nothing.
 					scope.Companies = append(scope.Companies, c)
 				}
 			}
+			cfg.Progress = progressFunc(stderr, log)
 			sum, err := pipeline.Backfill(cmd.Context(), cfg, scope, dryRun, log)
 			if err != nil {
 				return err

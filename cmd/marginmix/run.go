@@ -37,6 +37,7 @@ goes on.
 			if err != nil {
 				return err
 			}
+			cfg.Progress = progressFunc(stderr, log)
 			sum, err := pipeline.Run(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
