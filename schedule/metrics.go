@@ -58,7 +58,12 @@ func newMetrics(s *Scheduler) *metrics {
 	next := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "marginmix_next_run_timestamp_seconds",
 		Help: "Unix time of the next scheduled run.",
-	}, func() float64 { return unixSeconds(s.cfg.Schedule.Next(s.now())) })
+	}, func() float64 {
+		if t := s.cfg.Schedule.Next(s.now()); !t.IsZero() {
+			return unixSeconds(t)
+		}
+		return 0 // the expression never matches again
+	})
 	for _, o := range Outcomes {
 		m.runs.WithLabelValues(string(o)) // every outcome shows, at 0, before it first happens
 	}

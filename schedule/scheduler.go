@@ -255,6 +255,8 @@ func (s *Scheduler) newJob(ctx context.Context) cron.Job {
 // and counts it.
 type skipLogger struct{ s *Scheduler }
 
+var _ cron.Logger = skipLogger{}
+
 func (l skipLogger) Info(string, ...any) { l.s.skippedRunning() }
 func (l skipLogger) Error(err error, msg string, kv ...any) {
 	l.s.log.Error(msg, append(kv, keyErr, err)...)
