@@ -1,0 +1,73 @@
+// Command analyses times marginmix's analyses (sql/*.sql) over synthetic
+// facts in an embedded DuckDB, set up as a first run would set them up:
+//
+//	analyses [-facts 10000000] [-threads 0] [-memory 64MB] [-limit 0]
+//
+// DuckDB is opened as a run opens it: its data in a file of its own, under
+// marginmix's default memory limit. It prints one line per analysis and a
+// closing line with the totals.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/marginmix/marginmix/bench"
+	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/pipeline"
+)
+
+func main() {
+	n := flag.Int("facts", 10_000_000, "synthetic facts")
+	threads := flag.Int("threads", 0, "DuckDB threads (0: DuckDB's default, as marginmix)")
+	memory := flag.String("memory", pipeline.Default().DuckDBMemory, "DuckDB memory limit (\"\": DuckDB's default)")
+	inMemory := flag.Bool("in-memory", false, "keep the data in memory instead of a database file")
+	limit := flag.Duration("limit", 0, "stop an analysis that runs longer than this (0: no limit)")
+	flag.Parse()
+	ctx := context.Background()
+	opt := load.Options{Threads: *threads, MemoryLimit: *memory}
+	if !*inMemory {
+		tmp, err := os.MkdirTemp("", "marginmix-analyses-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "analyses:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(tmp)
+		opt.Path = filepath.Join(tmp, "work.duckdb")
+	}
+	code := run(ctx, opt, *n, *limit)
+	os.Exit(code)
+}
+
+func run(ctx context.Context, opt load.Options, n int, limit time.Duration) int {
+	db, err := load.OpenWith(ctx, opt)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "analyses:", err)
+		return 1
+	}
+	defer db.Close()
+	t, err := bench.PrepareAndAnalyse(ctx, db, n, limit)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "analyses:", err)
+		return 1
+	}
+	for _, a := range t.Analyses {
+		status := "ok"
+		switch {
+		case a.Stopped:
+			status = "stopped"
+		case a.Err != nil:
+			status = "error: " + strings.SplitN(a.Err.Error(), "\n", 2)[0]
+		}
+		fmt.Printf("analysis=%s seconds=%.3f rows=%d status=%s\n", a.Name, a.Elapsed.Seconds(), a.Rows, status)
+	}
+	total, done := t.Total()
+	fmt.Printf("facts=%d synth_seconds=%.3f combine_seconds=%.3f build_seconds=%.3f analyses_seconds=%.3f all_finished=%t memory_limit=%q on_disk=%t\n",
+		n, t.Synth.Seconds(), t.Combine.Seconds(), t.Build.Seconds(), total.Seconds(), done, opt.MemoryLimit, opt.Path != "")
+	return 0
+}

@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fixtures"
+	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/transform"
+)
+
+// Benchmarks of each reading stage over one default earnings workbook
+// (5 sheets, 3,705 cells, 3,360 facts) and of the analyses over synthetic
+// facts. Run them with
+//
+//	go test -tags duckdb_arrow -run XXX -bench . ./bench/
+//
+// Each reports cells/s (or facts/s) beside ns/op.
+
+var sample struct {
+	once sync.Once
+	dir  string
+	path string
+	set  fixtures.EarningsSet
+	err  error
+}
+
+// earningsWorkbook generates one earnings workbook for the whole run.
+func earningsWorkbook(b *testing.B) (string, fixtures.EarningsSet) {
+	b.Helper()
+	sample.once.Do(func() {
+		sample.set = fixtures.NewEarningsSet(1)
+		sample.dir, sample.err = os.MkdirTemp("", "marginmix-bench-")
+		if sample.err == nil {
+			sample.err = sample.set.Write(filepath.Join(sample.dir, "inbox"), filepath.Join(sample.dir, "specs"))
+		}
+		sample.path = filepath.Join(sample.dir, "inbox", fixtures.EarningsFile(0))
+	})
+	if sample.err != nil {
+		b.Fatal(sample.err)
+	}
+	return sample.path, sample.set
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sample.dir != "" {
+		os.RemoveAll(sample.dir)
+	}
+	os.Exit(code)
+}
+
+func reportCells(b *testing.B, cells int) {
+	b.ReportMetric(float64(cells)*float64(b.N)/b.Elapsed().Seconds(), "cells/s")
+}
+
+func BenchmarkUnzipScan(b *testing.B) {
+	path, set := earningsWorkbook(b)
+	for b.Loop() {
+		n, err := ZipCells(path)
+		if err != nil || n != set.CellsPerWorkbook() {
+			b.Fatalf("%d cells, %v", n, err)
+		}
+	}
+	reportCells(b, set.CellsPerWorkbook())
+}
+
+func BenchmarkRawRead(b *testing.B) {
+	path, set := earningsWorkbook(b)
+	for b.Loop() {
+		n, err := RawCells(path)
+		if err != nil || n != set.CellsPerWorkbook() {
+			b.Fatalf("%d cells, %v", n, err)
+		}
+	}
+	reportCells(b, set.CellsPerWorkbook())
+}
+
+// BenchmarkExtract: extract.Open (verification, hashing) and ReadSheet over
+// every sheet, as marginmix reads before transforming.
+func BenchmarkExtract(b *testing.B) {
+	path, set := earningsWorkbook(b)
+	ctx := context.Background()
+	for b.Loop() {
+		wb, err := extract.Open(path, extract.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, sh := range wb.Sheets {
+			if err := wb.ReadSheet(ctx, sh.Name, func(r extract.Row) error { n += len(r.Cells); return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		wb.Close()
+		if n != set.CellsPerWorkbook() {
+			b.Fatalf("%d cells, want %d", n, set.CellsPerWorkbook())
+		}
+	}
+	reportCells(b, set.CellsPerWorkbook())
+}
+
+// BenchmarkTransform: extract and transform one workbook into facts, what a
+// marginmix worker does per workbook.
+func BenchmarkTransform(b *testing.B) {
+	path, set := earningsWorkbook(b)
+	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		wb, err := extract.Open(path, extract.Options{Name: fixtures.EarningsFile(0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := transform.Workbook(ctx, wb, spec, transform.Options{SourceFile: fixtures.EarningsFile(0)})
+		wb.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Facts) != set.FactsPerWorkbook() {
+			b.Fatalf("%d facts, want %d", len(res.Facts), set.FactsPerWorkbook())
+		}
+	}
+	reportCells(b, set.CellsPerWorkbook())
+}
+
+// BenchmarkAnalyses100k runs every analysis over 100,000 synthetic facts
+// (bench/analyses runs them over 10 million).
+func BenchmarkAnalyses100k(b *testing.B) {
+	ctx := context.Background()
+	db, err := load.Open(ctx, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := PrepareAndAnalyse(ctx, db, 100_000, 0); err != nil {
+		b.Fatal(err)
+	}
+	analyses, err := Analyses()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := load.RunAnalyses(ctx, db, analyses); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "facts/s")
+}
