@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -334,5 +335,30 @@ func TestFormulaScanner(t *testing.T) {
 				t.Fatalf("%q split %d: %v", tc.doc, split, f.found)
 			}
 		}
+	}
+}
+
+// A workbook of 10,000 sheets is refused before any sheet is read.
+func TestTenThousandSheets(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(name, body string) {
+		w, _ := zw.Create(name)
+		w.Write([]byte(body))
+	}
+	var sheets, rels strings.Builder
+	for i := 1; i <= 10000; i++ {
+		fmt.Fprintf(&sheets, `<sheet name="S%d" sheetId="%d" r:id="rId%d"/>`, i, i, i)
+		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet%d.xml"/>`, i, i)
+		add(fmt.Sprintf("xl/worksheets/sheet%d.xml", i), `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>`)
+	}
+	add("xl/workbook.xml", `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>`+sheets.String()+`</sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rels.String()+`</Relationships>`)
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "many.xlsx")
+	os.WriteFile(p, buf.Bytes(), 0o644)
+	_, err := Open(p, Options{Name: "many.xlsx"})
+	if !errors.Is(err, ErrTooLarge) || err.Error() != "many.xlsx: size limit exceeded: 10000 sheets, limit 5000" {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -25,7 +25,10 @@ type Config struct {
 	// temporary file under TempDir ("" = the system's), so a run's memory
 	// does not grow with the number of facts.
 	DuckDBMemory string
-	TempDir      string
+	// AnalysisMemory is DuckDB's memory limit while the analyses run: they
+	// aggregate and window over all facts and spill less well than loading.
+	AnalysisMemory string
+	TempDir        string
 	// Progress, when set, is called after each workbook is read, one call at
 	// a time.
 	Progress func(Progress)
@@ -66,7 +69,7 @@ func (p Params) vars() []struct {
 
 // Default returns the defaults of `marginmix run`.
 func Default() Config {
-	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "128MB"}
+	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "128MB", AnalysisMemory: "384MB"}
 }
 
 // ConfigError names the setting at fault; the command line maps it to exit

@@ -104,7 +104,7 @@ func fsBytes(fsys fs.FS) ([][]byte, error) {
 func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Summary, err error) {
 	defer func() {
 		if err != nil && strings.Contains(err.Error(), "Out of Memory Error") {
-			err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory, now %s)", err, cfg.DuckDBMemory)
+			err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory (loading, now %s) or --analysis-memory (analyses, now %s))", err, cfg.DuckDBMemory, cfg.AnalysisMemory)
 		}
 	}()
 	start := time.Now()
@@ -306,6 +306,11 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 	// insertion order is kept (ingestion ran without it, to save memory).
 	if err := db.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
 		return nil, err
+	}
+	if cfg.AnalysisMemory != "" {
+		if err := db.Exec(ctx, "SET memory_limit = ?", cfg.AnalysisMemory); err != nil {
+			return nil, fmt.Errorf("analysis memory %q: %w", cfg.AnalysisMemory, err)
+		}
 	}
 	for _, v := range cfg.Params.vars() {
 		if err := db.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
