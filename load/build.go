@@ -45,6 +45,12 @@ func BuildTables(ctx context.Context, d *DB) error {
 		 QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
 		                            ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell) = 1
 		 ORDER BY ` + factOrder,
+		// What the analyses read: per company, segment, metric and quarter,
+		// the reported value where both a reported and an estimated one exist.
+		`CREATE OR REPLACE TABLE facts_preferred AS
+		 SELECT * FROM facts
+		 QUALIFY row_number() OVER (PARTITION BY company, segment, metric, calendar_quarter
+		                            ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell) = 1`,
 	}
 	for _, s := range stmts {
 		if err := d.Exec(ctx, s); err != nil {

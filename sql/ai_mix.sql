@@ -8,15 +8,11 @@
 --   taas_share_yoy_pp = the same against four quarters earlier
 --   taas_run_rate     = taas x 4
 --
--- Where a value is both reported and estimated, the reported one is used.
+-- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 WITH best AS (
     SELECT *
-    FROM facts
+    FROM facts_preferred
     WHERE metric IN ('ai_revenue', 'ai_revenue_taas', 'ai_revenue_iaas')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
 q AS (
     SELECT

@@ -17,16 +17,12 @@
 -- Rows only where revenue (not 0), operating income, depreciation and a
 -- positive server life all exist for the company, segment and quarter.
 -- Parameter: common_server_life_years (default 6).
--- Where a value is both reported and estimated, the reported one is used.
+-- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 -- fiscal_year, fiscal_quarter and period_end are those of the revenue fact.
 WITH best AS (
     SELECT *
-    FROM facts
+    FROM facts_preferred
     WHERE metric IN ('revenue', 'operating_income', 'depreciation_amortization', 'server_useful_life_years')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
 q AS (
     SELECT

@@ -24,16 +24,12 @@
 -- the trend statistics (margin_qoq_bps, slope_bps, trend, inflection,
 -- peer_rank) treat it as missing, and data_quality lists it.
 -- "Previous quarter" means the calendar quarter before, not the previous row.
--- Where a value is both reported and estimated, the reported one is used.
+-- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 -- fiscal_year, fiscal_quarter and period_end are those of the revenue fact.
 WITH best AS (
     SELECT *
-    FROM facts
+    FROM facts_preferred
     WHERE metric IN ('revenue', 'operating_income')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
 q AS (
     SELECT

@@ -7,16 +7,12 @@
 -- capacity_mw is the capacity of the quarter as given (the model's figure for
 -- that quarter end), not an average. Rows only where revenue and a positive
 -- capacity_mw exist for the company, segment and quarter.
--- Where a value is both reported and estimated, the reported one is used.
+-- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 -- fiscal_year, fiscal_quarter and period_end are those of the revenue fact.
 WITH best AS (
     SELECT *
-    FROM facts
+    FROM facts_preferred
     WHERE metric IN ('revenue', 'capacity_mw')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
 q AS (
     SELECT

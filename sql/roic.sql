@@ -10,16 +10,12 @@
 -- model's figure; no averaging of opening and closing balances).
 -- Rows only where operating income, a tax rate and a positive invested
 -- capital all exist for the company, segment and quarter.
--- Where a value is both reported and estimated, the reported one is used.
+-- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 -- fiscal_year, fiscal_quarter and period_end are those of the operating_income fact.
 WITH best AS (
     SELECT *
-    FROM facts
+    FROM facts_preferred
     WHERE metric IN ('operating_income', 'tax_rate', 'invested_capital')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
 q AS (
     SELECT

@@ -11,15 +11,11 @@
 --
 -- "Previous quarter" means the calendar quarter before, not the previous row:
 -- a gap in a series gives NULL, never a comparison across the gap.
--- Where a value is both reported and estimated, the reported one is used.
+-- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 WITH best AS (
     SELECT *
-    FROM facts
+    FROM facts_preferred
     WHERE metric IN ('revenue', 'operating_income')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
 q AS (
     SELECT
