@@ -139,7 +139,7 @@ func BenchmarkAnalyses100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := PrepareAndAnalyse(ctx, db, 100_000, 0); err != nil {
+	if _, err := PrepareAndAnalyse(ctx, db, Setup{Facts: 100_000}); err != nil {
 		b.Fatal(err)
 	}
 	analyses, err := Analyses()

@@ -161,12 +161,23 @@ func (t Timing) Total() (time.Duration, bool) {
 	return d, done
 }
 
-// PrepareAndAnalyse builds n synthetic facts in db, makes the fact tables as
-// a first run does (CombineFacts, BuildTables), sets the default parameters
-// and runs every analysis, timing each step. An analysis that runs longer
-// than limit (0: no limit) is interrupted and marked Stopped; one that fails
-// is recorded with its error, and the next one runs.
-func PrepareAndAnalyse(ctx context.Context, db *load.DB, n int, limit time.Duration) (Timing, error) {
+// Setup says how PrepareAndAnalyse runs.
+type Setup struct {
+	Facts int // synthetic facts
+	// Limit stops an analysis that runs longer (0: no limit).
+	Limit time.Duration
+	// AnalysisMemory is DuckDB's memory limit while the analyses run, as a
+	// run sets it; "" leaves the limit the database was opened with.
+	AnalysisMemory string
+}
+
+// PrepareAndAnalyse builds s.Facts synthetic facts in db, makes the fact
+// tables as a first run does (CombineFacts, BuildTables), sets the memory
+// limit and the default parameters and runs every analysis, timing each
+// step. An analysis that runs longer than s.Limit is interrupted and marked
+// Stopped; one that fails is recorded with its error, and the next one runs.
+func PrepareAndAnalyse(ctx context.Context, db *load.DB, s Setup) (Timing, error) {
+	n, limit := s.Facts, s.Limit
 	var t Timing
 	start := time.Now()
 	if err := SynthFacts(ctx, db, n); err != nil {
@@ -187,6 +198,11 @@ func PrepareAndAnalyse(ctx context.Context, db *load.DB, n int, limit time.Durat
 	// order kept.
 	if err := db.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
 		return t, err
+	}
+	if s.AnalysisMemory != "" {
+		if err := db.Exec(ctx, "SET memory_limit = ?", s.AnalysisMemory); err != nil {
+			return t, err
+		}
 	}
 	for _, p := range DefaultParams {
 		if err := db.Exec(ctx, "SET VARIABLE "+p.Name+" = ?", p.Value); err != nil {

@@ -1,10 +1,10 @@
 // Command analyses times marginmix's analyses (sql/*.sql) over synthetic
 // facts in an embedded DuckDB, set up as a first run would set them up:
 //
-//	analyses [-facts 10000000] [-threads 0] [-memory 64MB] [-limit 0]
+//	analyses [-facts 10000000] [-threads 0] [-memory 128MB] [-analysis-memory 384MB] [-limit 0]
 //
 // DuckDB is opened as a run opens it: its data in a file of its own, under
-// marginmix's default memory limit. It prints one line per analysis and a
+// marginmix's default memory limits for loading and for the analyses. It prints one line per analysis and a
 // closing line with the totals.
 package main
 
@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/marginmix/marginmix/bench"
 	"github.com/marginmix/marginmix/load"
@@ -25,7 +24,9 @@ import (
 func main() {
 	n := flag.Int("facts", 10_000_000, "synthetic facts")
 	threads := flag.Int("threads", 0, "DuckDB threads (0: DuckDB's default, as marginmix)")
-	memory := flag.String("memory", pipeline.Default().DuckDBMemory, "DuckDB memory limit (\"\": DuckDB's default)")
+	def := pipeline.Default()
+	memory := flag.String("memory", def.DuckDBMemory, "DuckDB's memory limit while facts are loaded (\"\": DuckDB's default)")
+	analysisMemory := flag.String("analysis-memory", def.AnalysisMemory, "DuckDB's memory limit while the analyses run (\"\": as -memory)")
 	inMemory := flag.Bool("in-memory", false, "keep the data in memory instead of a database file")
 	limit := flag.Duration("limit", 0, "stop an analysis that runs longer than this (0: no limit)")
 	flag.Parse()
@@ -40,18 +41,18 @@ func main() {
 		defer os.RemoveAll(tmp)
 		opt.Path = filepath.Join(tmp, "work.duckdb")
 	}
-	code := run(ctx, opt, *n, *limit)
+	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory})
 	os.Exit(code)
 }
 
-func run(ctx context.Context, opt load.Options, n int, limit time.Duration) int {
+func run(ctx context.Context, opt load.Options, s bench.Setup) int {
 	db, err := load.OpenWith(ctx, opt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "analyses:", err)
 		return 1
 	}
 	defer db.Close()
-	t, err := bench.PrepareAndAnalyse(ctx, db, n, limit)
+	t, err := bench.PrepareAndAnalyse(ctx, db, s)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "analyses:", err)
 		return 1
@@ -67,7 +68,7 @@ func run(ctx context.Context, opt load.Options, n int, limit time.Duration) int 
 		fmt.Printf("analysis=%s seconds=%.3f rows=%d status=%s\n", a.Name, a.Elapsed.Seconds(), a.Rows, status)
 	}
 	total, done := t.Total()
-	fmt.Printf("facts=%d synth_seconds=%.3f combine_seconds=%.3f build_seconds=%.3f analyses_seconds=%.3f all_finished=%t memory_limit=%q on_disk=%t\n",
-		n, t.Synth.Seconds(), t.Combine.Seconds(), t.Build.Seconds(), total.Seconds(), done, opt.MemoryLimit, opt.Path != "")
+	fmt.Printf("facts=%d synth_seconds=%.3f combine_seconds=%.3f build_seconds=%.3f analyses_seconds=%.3f all_finished=%t memory=%s analysis_memory=%s on_disk=%t\n",
+		s.Facts, t.Synth.Seconds(), t.Combine.Seconds(), t.Build.Seconds(), total.Seconds(), done, opt.MemoryLimit, s.AnalysisMemory, opt.Path != "")
 	return 0
 }

@@ -1,0 +1,441 @@
+#!/usr/bin/env bash
+# Issue 8's measurements, in one run on the same generated files, printed as
+# one table: marginmix end to end (1 and 2 workers) next to the floors it
+# builds on (excelize's raw rows, unzip and a scan for cells) and pandas; peak
+# RSS on 1,000 and 10,000 workbooks; a full run vs a no-change rerun; the
+# analyses over 10 million synthetic facts. Each target prints PASS or MISS.
+#
+#   bash bench/run.sh
+#
+# Settings (environment):
+#   N=2000               earnings workbooks of the main set
+#   RSS_SMALL=1000       workbooks of the small RSS run (the first of the main set)
+#   RSS_LARGE=10000      workbooks of the large RSS run (copies of the main set's numbers)
+#   MODEL_N=3 MODEL_ROWS=200000 MODEL_COLS=20   the big-model set (MODEL_N=0 skips it)
+#   FACTS=10000000       synthetic facts for the analyses
+#   ANALYSIS_LIMIT=30s   an analysis running longer is stopped (its time is then a lower bound)
+#   PANDAS=1             0 skips pandas; PANDAS_MODEL=1 also reads the big-model set with pandas (slow)
+#   PANDAS_WORKERS="2"   process counts pandas reads the earnings set with ("1 2" for both)
+#   RSS_CAP_MB=4096      a marginmix run past this RSS is stopped, to protect the machine
+#   RUN_LIMIT=180        a marginmix run past this many seconds is stopped (its rates then
+#                        come from the workbooks it had read; its time is a lower bound)
+#   MM_FLAGS=            extra flags for every `marginmix run`, e.g. "--duckdb-memory 256MB"
+#   KEEP=0               1 keeps the temporary folder
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+
+N="${N:-2000}"
+RSS_SMALL="${RSS_SMALL:-1000}"
+RSS_LARGE="${RSS_LARGE:-10000}"
+MODEL_N="${MODEL_N:-3}"
+MODEL_ROWS="${MODEL_ROWS:-200000}"
+MODEL_COLS="${MODEL_COLS:-20}"
+FACTS="${FACTS:-10000000}"
+ANALYSIS_LIMIT="${ANALYSIS_LIMIT:-30s}"
+PANDAS="${PANDAS:-1}"
+PANDAS_MODEL="${PANDAS_MODEL:-0}"
+PANDAS_WORKERS="${PANDAS_WORKERS:-2}"
+RSS_CAP_MB="${RSS_CAP_MB:-4096}"
+RUN_LIMIT="${RUN_LIMIT:-180}"
+MM_FLAGS="${MM_FLAGS:-}"
+KEEP="${KEEP:-0}"
+# Targets.
+SPEEDUP_MIN=1.8      # 2 workers vs 1, end to end
+RAW_RATIO_MAX=1.3    # end to end vs excelize raw read, same parallelism
+RSS_MAX_MIB=256      # peak RSS, each size
+RSS_GROWTH_MAX=1.2   # peak RSS 10,000 vs 1,000
+RERUN_MAX_PCT=2      # no-change rerun vs full run
+ANALYSES_MAX_S=5     # "a few seconds" over 10 million facts
+
+say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+if [[ "$N" -lt "$RSS_SMALL" ]]; then die "N ($N) must be at least RSS_SMALL ($RSS_SMALL)"; fi
+
+# --- prerequisites -----------------------------------------------------------
+apt_updated=0
+apt_install() {
+  if [[ "$(id -u)" != 0 ]]; then say "not root: cannot apt-get install $*"; return 1; fi
+  if [[ "$apt_updated" == 0 ]]; then apt-get update -qq >&2 || return 1; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+[[ -x /usr/bin/time ]] || apt_install time || die "/usr/bin/time is needed (apt-get install time)"
+pandas_ok=0
+if [[ "$PANDAS" == 1 ]]; then
+  if ! /usr/bin/python3 -c 'import pandas, openpyxl' 2>/dev/null; then
+    apt_install python3-pandas python3-openpyxl || say "pandas not available: its rows are skipped"
+  fi
+  /usr/bin/python3 -c 'import pandas, openpyxl' 2>/dev/null && pandas_ok=1
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/marginmix-bench.XXXXXX")"
+if [[ "$KEEP" == 1 ]]; then say "keeping $work"; else trap 'rm -rf "$work"' EXIT; fi
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+started="$(date +%s)"
+
+# --- build -------------------------------------------------------------------
+say "building marginmix and the bench tools"
+go build -tags duckdb_arrow -o "$work/marginmix" ./cmd/marginmix || die "build marginmix"
+for t in fixtures/benchgen bench/floor bench/analyses; do
+  go build -tags duckdb_arrow -o "$work/$(basename "$t")" "./$t" || die "build $t"
+done
+
+# --- generate ----------------------------------------------------------------
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -1; } # key=value from a line
+say "generating $N earnings workbooks"
+gen_e="$("$work/benchgen" -set earnings -n "$N" -dir "$work/e")" || die "benchgen earnings"
+e_cells="$(field cells <<<"$gen_e")"
+say "$gen_e"
+say "linking the first $RSS_SMALL of them as the small RSS set"
+mkdir -p "$work/e_small/inbox" "$work/e_small/specs"
+(cd "$work/e/inbox" && ls | sort | head -n "$RSS_SMALL" | xargs cp -l -t "$work/e_small/inbox") || die "link small set"
+(cd "$work/e/specs" && ls | sort | head -n "$RSS_SMALL" | xargs cp -l -t "$work/e_small/specs") || die "link small specs"
+say "generating $RSS_LARGE earnings workbooks for the large RSS run (copies beyond 500 distinct ones)"
+gen_l="$("$work/benchgen" -set earnings -n "$RSS_LARGE" -distinct 500 -dir "$work/e_large")" || die "benchgen large"
+say "$gen_l"
+if [[ "$MODEL_N" -gt 0 ]]; then
+  say "generating $MODEL_N model workbooks of $MODEL_ROWS rows x $MODEL_COLS columns"
+  gen_m="$("$work/benchgen" -set bigmodel -n "$MODEL_N" -rows "$MODEL_ROWS" -cols "$MODEL_COLS" -dir "$work/m")" || die "benchgen bigmodel"
+  m_cells="$(field cells <<<"$gen_m")"
+  say "$gen_m"
+fi
+
+# --- measuring helpers ---------------------------------------------------------
+# DuckDB's temporary database goes into the work folder when marginmix can be
+# told so, so that a stopped run leaves nothing behind.
+tmp_flag=()
+if "$work/marginmix" run --help 2>/dev/null | grep -q -- '--temp-dir'; then
+  mkdir -p "$work/tmp" && tmp_flag=(--temp-dir "$work/tmp")
+fi
+
+# Seconds from a Go duration as slog prints it (154ms, 1.2s, 1m3.5s, 870µs).
+go_secs() {
+  awk '{
+    d = $1; t = 0
+    if (match(d, /^[0-9.]+m[^s]/)) { t += 60 * substr(d, 1, index(d, "m") - 1); d = substr(d, index(d, "m") + 1) }
+    if (d ~ /ms$/) t += d / 1000; else if (d ~ /µs$|us$/) t += d / 1e6; else if (d ~ /ns$/) t += d / 1e9; else if (d ~ /s$/) t += d + 0
+    s += t
+  } END { printf "%.3f", s }'
+}
+
+# A marginmix run: NAME INBOX SPECS OUT WORKERS. Sets mm_rc, mm_secs, mm_rss_kb,
+# mm_err (empty when it published), mm_read_secs (start to the last workbook
+# read), mm_read_wbs (workbooks read), mm_facts (facts read), mm_busy (the
+# workers' summed per-workbook times).
+run_marginmix() {
+  local name=$1 inbox=$2 specs=$3 out=$4 workers=$5
+  local t0 tp rc=0 capped="" now
+  say "marginmix run: $name ($workers workers)"
+  t0="$(date +%s.%N)"
+  # shellcheck disable=SC2086
+  /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" \
+    "$work/marginmix" run --inbox "$inbox" --specs "$specs" --out "$out" --workers "$workers" --log-level info \
+    "${tmp_flag[@]}" $MM_FLAGS >"$work/$name.out" 2>"$work/$name.log" &
+  tp=$!
+  while kill -0 "$tp" 2>/dev/null; do
+    for c in $(cat "/proc/$tp/task/$tp/children" 2>/dev/null); do
+      local rss
+      rss="$(awk '/^VmRSS/ {print $2}' "/proc/$c/status" 2>/dev/null)"
+      now="$(date +%s.%N)"
+      if [[ -z "$capped" && -n "$rss" && "$rss" -gt $((RSS_CAP_MB * 1024)) ]]; then
+        capped="stopped at the RSS cap of $RSS_CAP_MB MiB"
+      elif [[ -z "$capped" ]] && awk -v a="$now" -v b="$t0" -v l="$RUN_LIMIT" 'BEGIN { exit !(a - b > l) }'; then
+        capped="stopped after $RUN_LIMIT s (RUN_LIMIT)"
+      fi
+      if [[ -n "$capped" ]]; then
+        say "$name: $capped"
+        kill "$c" 2>/dev/null # SIGTERM: marginmix cancels the run and cleans up
+        for _ in $(seq 50); do kill -0 "$c" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$c" 2>/dev/null
+      fi
+    done
+    sleep 0.2
+  done
+  wait "$tp" || rc=$?
+  mm_rc=$rc
+  read -r mm_secs _ _ mm_rss_kb < <(tail -1 "$work/$name.time")
+  mm_err="$capped"
+  if [[ -z "$mm_err" && "$rc" != 0 && "$rc" != 3 ]]; then
+    mm_err="exit $rc: $(grep -m1 '^marginmix:' "$work/$name.log" | cut -c12-140)"
+  fi
+  local last
+  last="$(grep 'msg=read ' "$work/$name.log" | tail -1 | field time)"
+  mm_read_secs=""
+  if [[ -n "$last" ]]; then
+    mm_read_secs="$(awk -v a="$(date -d "$last" +%s.%N)" -v b="$t0" 'BEGIN { printf "%.3f", a - b }')"
+  fi
+  mm_read_wbs="$(grep -c 'msg=read ' "$work/$name.log")"
+  mm_facts="$(grep 'msg=read ' "$work/$name.log" | sed -n 's/.* facts=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')"
+  mm_busy="$(grep 'msg=read ' "$work/$name.log" | sed -n 's/.* elapsed=\([^ ]*\).*/\1/p' | go_secs)"
+  say "$name: rc=$rc ${mm_secs}s, read stage ${mm_read_secs:-?}s ($mm_read_wbs workbooks, $mm_facts facts, workers busy ${mm_busy}s), peak RSS $((mm_rss_kb / 1024)) MiB ${mm_err}"
+}
+
+# Rows for a marginmix run: LABEL SET WORKERS WORKBOOKS CELLS (of the whole set).
+mm_rows() {
+  local label=$1 set=$2 w=$3 n=$4 cells=$5 per
+  per="$(awk -v c="$cells" -v n="$n" 'BEGIN { print c / n }')"
+  if [[ -z "$mm_err" ]]; then
+    row "$label" "$set" "$w" "$mm_secs" "$(fmt_int "$(rate "$cells" "$mm_secs")")" "$(rate2 "$n" "$mm_secs")" "$(mib "$mm_rss_kb")" "" ""
+  else
+    row "$label" "$set" "$w" ">= $mm_secs" "-" "-" "$(mib "$mm_rss_kb")" "" "did not publish: $mm_err"
+  fi
+  if [[ -n "$mm_read_secs" ]]; then
+    local c=$((mm_read_wbs * ${per%.*}))
+    row "  its read stage: start to last workbook read" "$set" "$w" "$mm_read_secs" "$(fmt_int "$(rate "$c" "$mm_read_secs")")" \
+      "$(rate2 "$mm_read_wbs" "$mm_read_secs")" "" "" "$mm_read_wbs workbooks, $(fmt_int "$mm_facts") facts read; workers busy $(awk -v b="$mm_busy" -v w="$w" 'BEGIN { printf "%.1f", b / w }') s each"
+  fi
+}
+
+# A floor or pandas: prints "cells seconds", or nothing if it failed.
+run_reader() {
+  local name=$1
+  shift
+  say "$name"
+  local line
+  if line="$("$@" 2>"$work/$name.err")"; then
+    echo "$(field cells <<<"$line") $(field seconds <<<"$line")"
+  else
+    say "$name failed: $(head -c 300 "$work/$name.err")"
+  fi
+}
+
+# --- the table -----------------------------------------------------------------
+rows=()
+row() { rows+=("$(printf '%s\t' "$@")"); } # measure, set, workers, seconds, cells/s, workbooks/s, peak RSS, target, result
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+rate2() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "-"; else if (n / s >= 100) printf "%.0f", n / s; else printf "%.3g", n / s }'; }
+fmt_int() { LC_ALL=C awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } print s r }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
+verdict() { # value op limit -> PASS or MISS
+  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == "<=") ? v <= l : v >= l; print ok ? "PASS" : "MISS" }'
+}
+
+# The main earnings set: end to end at 1 and 2 workers, then a rerun of the
+# second with nothing changed.
+declare -A e2e_secs e2e_read e2e_ok
+for w in 1 2; do
+  run_marginmix "e2e_w$w" "$work/e/inbox" "$work/e/specs" "$work/out_w$w" "$w"
+  mm_rows "marginmix run, end to end" "earnings $N" "$w" "$N" "$e_cells"
+  e2e_secs[$w]=$mm_secs
+  e2e_ok[$w]=$([[ -z "$mm_err" ]] && echo 1 || echo 0)
+  e2e_read[$w]=""
+  [[ "$mm_read_wbs" == "$N" ]] && e2e_read[$w]=$mm_read_secs
+  if [[ "$w" == 2 && -z "$mm_err" ]]; then
+    full_secs=$mm_secs
+    run_marginmix "rerun" "$work/e/inbox" "$work/e/specs" "$work/out_w2" 2
+    [[ -z "$mm_err" ]] && rerun_secs=$mm_secs && rerun_set="earnings $N"
+  fi
+  rm -rf "$work/out_w$w"
+done
+
+declare -A raw_secs
+for w in 1 2; do
+  r="$(run_reader "raw_w$w" "$work/floor" -mode raw -workers "$w" "$work/e/inbox")"
+  if [[ -n "$r" ]]; then
+    read -r c s <<<"$r"
+    raw_secs[$w]=$s
+    note=""; [[ "$c" != "$e_cells" ]] && note="read $c cells, the generator wrote $e_cells"
+    row "excelize Rows(), raw values (floor)" "earnings $N" "$w" "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$N" "$s")" "" "" "$note"
+  fi
+done
+for w in 1 2; do
+  r="$(run_reader "unzip_w$w" "$work/floor" -mode unzip -workers "$w" "$work/e/inbox")"
+  if [[ -n "$r" ]]; then
+    read -r c s <<<"$r"
+    row "unzip + count <c (medium's limit)" "earnings $N" "$w" "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$N" "$s")" "" "" ""
+  fi
+done
+if [[ "$pandas_ok" == 1 ]]; then
+  for w in $PANDAS_WORKERS; do
+    r="$(run_reader "pandas_w$w" /usr/bin/python3 "$repo/bench/pandas_read.py" --workers "$w" "$work/e/inbox")"
+    if [[ -n "$r" ]]; then
+      read -r c s <<<"$r"
+      row "pandas.read_excel (openpyxl)" "earnings $N" "$w" "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$N" "$s")" "" "" ""
+    fi
+  done
+fi
+
+# Peak RSS at two sizes.
+run_marginmix "rss_small" "$work/e_small/inbox" "$work/e_small/specs" "$work/out_rss_small" 2
+mm_rows "marginmix run, end to end" "earnings $RSS_SMALL" 2 "$RSS_SMALL" "$((e_cells / N * RSS_SMALL))"
+rss_small_kb=$mm_rss_kb; rss_small_err=$mm_err
+rm -rf "$work/out_rss_small"
+run_marginmix "rss_large" "$work/e_large/inbox" "$work/e_large/specs" "$work/out_rss_large" 2
+mm_rows "marginmix run, end to end" "earnings $RSS_LARGE" 2 "$RSS_LARGE" "$(field cells <<<"$gen_l")"
+rss_large_kb=$mm_rss_kb; rss_large_err=$mm_err
+rm -rf "$work/out_rss_large" "$work/e_large"
+
+# The big-model set, one worker (it is a few large workbooks).
+if [[ "$MODEL_N" -gt 0 ]]; then
+  mset="bigmodel ${MODEL_N}x$MODEL_ROWS"
+  run_marginmix "model_w1" "$work/m/inbox" "$work/m/specs" "$work/out_model" 1
+  mm_rows "marginmix run, end to end" "$mset" 1 "$MODEL_N" "$m_cells"
+  model_secs=$mm_secs; model_ok=$([[ -z "$mm_err" ]] && echo 1 || echo 0)
+  model_read=""; [[ "$mm_read_wbs" == "$MODEL_N" ]] && model_read=$mm_read_secs
+  rm -rf "$work/out_model"
+  r="$(run_reader "model_raw" "$work/floor" -mode raw -workers 1 "$work/m/inbox")"
+  if [[ -n "$r" ]]; then
+    read -r c s <<<"$r"; model_raw=$s
+    row "excelize Rows(), raw values (floor)" "$mset" 1 "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$MODEL_N" "$s")" "" "" ""
+  fi
+  r="$(run_reader "model_unzip" "$work/floor" -mode unzip -workers 1 "$work/m/inbox")"
+  if [[ -n "$r" ]]; then
+    read -r c s <<<"$r"
+    row "unzip + count <c (medium's limit)" "$mset" 1 "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$MODEL_N" "$s")" "" "" ""
+  fi
+  if [[ "$pandas_ok" == 1 && "$PANDAS_MODEL" == 1 ]]; then
+    r="$(run_reader "model_pandas" /usr/bin/python3 "$repo/bench/pandas_read.py" --workers 1 "$work/m/inbox")"
+    if [[ -n "$r" ]]; then
+      read -r c s <<<"$r"
+      row "pandas.read_excel (openpyxl)" "$mset" 1 "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$MODEL_N" "$s")" "" "" ""
+    fi
+  fi
+fi
+
+# No-change rerun: on the earnings set when its full run published; if not,
+# as bench/incremental.sh does, on 1,000 copies of the bundled samples.
+if [[ -z "${rerun_secs:-}" ]]; then
+  say "no earnings run published: measuring the rerun on 1,000 copies of the bundled samples"
+  mkdir -p "$work/samples" "$work/samples_specs"
+  samples=(fixtures/samples/*.xlsx)
+  for ((i = 0; i < 1000; i++)); do
+    src="${samples[$((i % ${#samples[@]}))]}"
+    cp "$src" "$work/samples/$(basename "$src" .xlsx)_$(printf '%05d' "$i").xlsx"
+  done
+  cp fixtures/specs/*.yaml "$work/samples_specs/"
+  run_marginmix "samples_full" "$work/samples" "$work/samples_specs" "$work/out_samples" 2
+  if [[ -z "$mm_err" ]]; then
+    full_secs=$mm_secs
+    run_marginmix "rerun" "$work/samples" "$work/samples_specs" "$work/out_samples" 2
+    [[ -z "$mm_err" ]] && rerun_secs=$mm_secs && rerun_set="1,000 sample copies"
+  fi
+  rm -rf "$work/out_samples"
+fi
+
+# The analyses over synthetic facts, with DuckDB set up as a run sets it up;
+# if an analysis fails there, again with 4 GB so that every time is known.
+analyses_runs=()
+for mem in default 4GB; do
+  args=(-facts "$FACTS" -limit "$ANALYSIS_LIMIT")
+  [[ "$mem" != default ]] && args+=(-memory "$mem" -analysis-memory "$mem")
+  say "analyses over $FACTS synthetic facts (memory: $mem)"
+  if "$work/analyses" "${args[@]}" >"$work/analyses_$mem.out" 2>"$work/analyses_$mem.err"; then
+    cat "$work/analyses_$mem.out" >&2
+    analyses_runs+=("$mem")
+    grep -q 'status=error' "$work/analyses_$mem.out" || break
+  else
+    f="$(grep -m1 . "$work/analyses_$mem.err" | cut -c1-140)"
+    say "analyses failed ($mem): $f"
+    row "analyses over synthetic facts" "$(fmt_int "$FACTS") facts" "-" "-" "" "" "" "" "DuckDB $mem: $f"
+  fi
+done
+for mem in "${analyses_runs[@]}"; do
+  line="$(tail -1 "$work/analyses_$mem.out")"
+  limits="load $(field memory <<<"$line"), analyses $(field analysis_memory <<<"$line")"
+  [[ "$mem" != default ]] && limits="4GB"
+  row "analyses: setup (synthetic facts, combine, build)" "$(fmt_int "$FACTS") facts" "-" \
+    "$(awk -v a="$(field synth_seconds <<<"$line")" -v b="$(field combine_seconds <<<"$line")" -v c="$(field build_seconds <<<"$line")" 'BEGIN { printf "%.1f", a + b + c }')" \
+    "" "" "" "" "DuckDB memory: $limits"
+  while read -r l; do
+    name="$(field analysis <<<"$l")"; s="$(field seconds <<<"$l")"; st="$(sed -n 's/.*status=//p' <<<"$l" | cut -c1-110)"
+    [[ "$st" == stopped ]] && s=">= $s" && st="stopped at $ANALYSIS_LIMIT"
+    [[ "$st" == error* ]] && s="-"
+    row "  analysis $name" "$(fmt_int "$FACTS") facts" "-" "$s" "" "" "" "" "$st"
+  done < <(grep '^analysis=' "$work/analyses_$mem.out")
+done
+
+# --- targets ---------------------------------------------------------------------
+T="TARGET:"
+if [[ "${e2e_ok[1]}" == 1 && "${e2e_ok[2]}" == 1 ]]; then
+  x="$(awk -v a="${e2e_secs[1]}" -v b="${e2e_secs[2]}" 'BEGIN { printf "%.2f", a / b }')"
+  row "$T 2 workers vs 1, end to end" "earnings $N" "2 vs 1" "" "" "" "" ">= ${SPEEDUP_MIN}x" "${x}x $(verdict "$x" ">=" "$SPEEDUP_MIN")"
+else
+  row "$T 2 workers vs 1, end to end" "earnings $N" "2 vs 1" "" "" "" "" ">= ${SPEEDUP_MIN}x" "MISS: not measurable, a run did not publish"
+fi
+if [[ -n "${e2e_read[1]}" && -n "${e2e_read[2]}" ]]; then
+  x="$(awk -v a="${e2e_read[1]}" -v b="${e2e_read[2]}" 'BEGIN { printf "%.2f", a / b }')"
+  row "$T 2 workers vs 1, read stage" "earnings $N" "2 vs 1" "" "" "" "" ">= ${SPEEDUP_MIN}x" "${x}x $(verdict "$x" ">=" "$SPEEDUP_MIN")"
+fi
+for w in 1 2; do
+  [[ -n "${raw_secs[$w]:-}" ]] || continue
+  if [[ "${e2e_ok[$w]}" == 1 ]]; then
+    x="$(awk -v a="${e2e_secs[$w]}" -v b="${raw_secs[$w]}" 'BEGIN { printf "%.2f", a / b }')"
+    row "$T end to end vs raw read" "earnings $N" "$w" "" "" "" "" "<= ${RAW_RATIO_MAX}x" "${x}x $(verdict "$x" "<=" "$RAW_RATIO_MAX")"
+  else
+    x="$(awk -v a="${e2e_secs[$w]}" -v b="${raw_secs[$w]}" 'BEGIN { printf "%.2f", a / b }')"
+    row "$T end to end vs raw read" "earnings $N" "$w" "" "" "" "" "<= ${RAW_RATIO_MAX}x" ">= ${x}x MISS (did not publish)"
+  fi
+  if [[ -n "${e2e_read[$w]}" ]]; then
+    x="$(awk -v a="${e2e_read[$w]}" -v b="${raw_secs[$w]}" 'BEGIN { printf "%.2f", a / b }')"
+    row "$T read stage vs raw read" "earnings $N" "$w" "" "" "" "" "<= ${RAW_RATIO_MAX}x" "${x}x $(verdict "$x" "<=" "$RAW_RATIO_MAX")"
+  fi
+done
+if [[ "$MODEL_N" -gt 0 && -n "${model_raw:-}" ]]; then
+  if [[ "$model_ok" == 1 ]]; then
+    x="$(awk -v a="$model_secs" -v b="$model_raw" 'BEGIN { printf "%.2f", a / b }')"
+    row "$T end to end vs raw read" "$mset" 1 "" "" "" "" "<= ${RAW_RATIO_MAX}x" "${x}x $(verdict "$x" "<=" "$RAW_RATIO_MAX")"
+  fi
+  if [[ -n "$model_read" ]]; then
+    x="$(awk -v a="$model_read" -v b="$model_raw" 'BEGIN { printf "%.2f", a / b }')"
+    row "$T read stage vs raw read" "$mset" 1 "" "" "" "" "<= ${RAW_RATIO_MAX}x" "${x}x $(verdict "$x" "<=" "$RAW_RATIO_MAX")"
+  fi
+fi
+for sz in small large; do
+  if [[ "$sz" == small ]]; then kb=$rss_small_kb; n=$RSS_SMALL; err=$rss_small_err; else kb=$rss_large_kb; n=$RSS_LARGE; err=$rss_large_err; fi
+  x="$(awk -v k="$kb" -v m="$RSS_MAX_MIB" 'BEGIN { printf "%.2f", k / 1024 / m }')"
+  v="$(verdict "$x" "<=" 1)"
+  if [[ -n "$err" ]]; then
+    # A run that stopped early has a peak that is only a lower bound.
+    [[ "$v" == PASS ]] && v="not measured (did not publish)" || v="MISS (did not publish; a lower bound)"
+  fi
+  row "$T peak RSS" "earnings $n" 2 "" "" "" "$(mib "$kb")" "<= $RSS_MAX_MIB MiB" "${x}x of it $v"
+done
+x="$(awk -v a="$rss_large_kb" -v b="$rss_small_kb" 'BEGIN { printf "%.2f", a / b }')"
+v="$(verdict "$x" "<=" "$RSS_GROWTH_MAX")"
+[[ -n "$rss_small_err$rss_large_err" ]] && v="$v? (a run did not publish)"
+row "$T peak RSS, $RSS_LARGE vs $RSS_SMALL" "earnings" 2 "" "" "" "" "<= ${RSS_GROWTH_MAX}x" "${x}x $v"
+if [[ -n "${rerun_secs:-}" ]]; then
+  x="$(awk -v a="$rerun_secs" -v b="$full_secs" 'BEGIN { printf "%.2f", 100 * a / b }')"
+  row "$T no-change rerun vs full run" "$rerun_set" 2 "$rerun_secs vs $full_secs" "" "" "" "<= ${RERUN_MAX_PCT}%" "${x}% $(verdict "$x" "<=" "$RERUN_MAX_PCT")"
+else
+  row "$T no-change rerun vs full run" "-" 2 "" "" "" "" "<= ${RERUN_MAX_PCT}%" "MISS: not measurable, no full run published"
+fi
+if [[ "${#analyses_runs[@]}" -gt 0 ]]; then
+  mem="${analyses_runs[0]}"
+  line="$(tail -1 "$work/analyses_$mem.out")"
+  secs="$(field analyses_seconds <<<"$line")"
+  x="$(awk -v a="$secs" -v m="$ANALYSES_MAX_S" 'BEGIN { printf "%.1f", a / m }')"
+  if [[ "$(field all_finished <<<"$line")" == true ]]; then
+    row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" "$secs" "" "" "" "<= $ANALYSES_MAX_S s" "${x}x of it $(verdict "$secs" "<=" "$ANALYSES_MAX_S")"
+  else
+    why="$(grep -c 'status=stopped' "$work/analyses_$mem.out") stopped, $(grep -c 'status=error' "$work/analyses_$mem.out") failed"
+    row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" ">= $secs" "" "" "" "<= $ANALYSES_MAX_S s" "MISS: $why with marginmix's memory limits"
+  fi
+else
+  row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" "" "" "" "" "<= $ANALYSES_MAX_S s" "MISS: the setup failed"
+fi
+
+# --- print -----------------------------------------------------------------------
+ended="$(date +%s)"
+commit="$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
+echo
+echo "marginmix benchmarks, $(date -u +%Y-%m-%d) (bench/run.sh, $(( (ended - started) / 60 )) min)"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; $(go version | cut -d' ' -f3); commit $commit"
+echo "load average at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "earnings: $N workbooks x $(awk -v c="$e_cells" -v n="$N" 'BEGIN { print c / n }') cells; bigmodel: ${MODEL_N} x ${MODEL_ROWS} rows x ${MODEL_COLS} columns; MM_FLAGS='$MM_FLAGS'"
+echo
+# A Markdown table, columns padded to their widths.
+{
+  printf 'measure\tset\tworkers\tseconds\tcells/s\tworkbooks/s\tpeak RSS\ttarget\tresult\t\n'
+  printf '%s\n' "${rows[@]}"
+} | awk -F '\t' '
+  { n = NR; for (i = 1; i <= 9; i++) { c[n, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+  END {
+    for (r = 1; r <= n; r++) {
+      line = "|"
+      for (i = 1; i <= 9; i++) line = line sprintf(" %-" w[i] "s |", c[r, i])
+      print line
+      if (r == 1) { line = "|"; for (i = 1; i <= 9; i++) { d = ""; for (k = 0; k < w[i] + 2; k++) d = d "-"; line = line d "|" } print line }
+    }
+  }'
