@@ -10,6 +10,7 @@ import (
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/fixtures"
 	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/pipeline"
 	"github.com/marginmix/marginmix/transform"
 )
 
@@ -46,10 +47,35 @@ func earningsWorkbook(b *testing.B) (string, fixtures.EarningsSet) {
 	return sample.path, sample.set
 }
 
+var season struct {
+	once sync.Once
+	dir  string
+	set  fixtures.EarningsSet
+	err  error
+}
+
+// earningsSeason generates 40 earnings workbooks for the whole run.
+func earningsSeason(b *testing.B) (string, fixtures.EarningsSet) {
+	b.Helper()
+	season.once.Do(func() {
+		season.set = fixtures.NewEarningsSet(40)
+		season.dir, season.err = os.MkdirTemp("", "marginmix-bench-")
+		if season.err == nil {
+			season.err = season.set.Write(filepath.Join(season.dir, "inbox"), filepath.Join(season.dir, "specs"))
+		}
+	})
+	if season.err != nil {
+		b.Fatal(season.err)
+	}
+	return season.dir, season.set
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sample.dir != "" {
-		os.RemoveAll(sample.dir)
+	for _, d := range []string{sample.dir, season.dir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
@@ -128,6 +154,58 @@ func BenchmarkTransform(b *testing.B) {
 		}
 	}
 	reportCells(b, set.CellsPerWorkbook())
+}
+
+// BenchmarkTransformParallel: BenchmarkTransform on every CPU at once
+// (-cpu 1,2 shows how reading alone scales).
+func BenchmarkTransformParallel(b *testing.B) {
+	path, set := earningsWorkbook(b)
+	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			wb, err := extract.Open(path, extract.Options{Name: fixtures.EarningsFile(0)})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, err = transform.Workbook(ctx, wb, spec, transform.Options{SourceFile: fixtures.EarningsFile(0)})
+			wb.Close()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportCells(b, set.CellsPerWorkbook())
+}
+
+// BenchmarkRun: a whole first run (pipeline.Run) over 40 earnings workbooks
+// on one worker, publishing into a new folder each time, with DuckDB allowed
+// 1 GB. Profile it with
+// -cpuprofile to see where a run's time goes besides reading.
+func BenchmarkRun(b *testing.B) {
+	dir, set := earningsSeason(b)
+	for b.Loop() {
+		cfg := pipeline.Default()
+		cfg.Inbox, cfg.Specs = filepath.Join(dir, "inbox"), filepath.Join(dir, "specs")
+		cfg.Out = filepath.Join(b.TempDir(), "out")
+		cfg.Workers = 1
+		// Speed, not the memory limits (bench/run.sh measures those): the
+		// defaults are too small for data_quality on 134,400 facts.
+		cfg.DuckDBMemory, cfg.AnalysisMemory = "1GB", "1GB"
+		sum, err := pipeline.Run(context.Background(), cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.FactsRead != 40*set.FactsPerWorkbook() {
+			b.Fatalf("%d facts read, want %d", sum.FactsRead, 40*set.FactsPerWorkbook())
+		}
+	}
+	reportCells(b, 40*set.CellsPerWorkbook())
 }
 
 // BenchmarkAnalyses100k runs every analysis over 100,000 synthetic facts

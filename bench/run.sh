@@ -154,7 +154,9 @@ run_marginmix() {
   done
   wait "$tp" || rc=$?
   mm_rc=$rc
-  read -r mm_secs _ _ mm_rss_kb < <(tail -1 "$work/$name.time")
+  local u sy
+  read -r mm_secs u sy mm_rss_kb < <(tail -1 "$work/$name.time")
+  mm_cpu="$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.1f", u + s }')"
   mm_err="$capped"
   if [[ -z "$mm_err" && "$rc" != 0 && "$rc" != 3 ]]; then
     mm_err="exit $rc: $(grep -m1 '^marginmix:' "$work/$name.log" | cut -c12-140)"
@@ -175,6 +177,7 @@ run_marginmix() {
 mm_rows() {
   local label=$1 set=$2 w=$3 n=$4 cells=$5 per
   per="$(awk -v c="$cells" -v n="$n" 'BEGIN { print c / n }')"
+  cpu=$mm_cpu
   if [[ -z "$mm_err" ]]; then
     row "$label" "$set" "$w" "$mm_secs" "$(fmt_int "$(rate "$cells" "$mm_secs")")" "$(rate2 "$n" "$mm_secs")" "$(mib "$mm_rss_kb")" "" ""
   else
@@ -187,14 +190,15 @@ mm_rows() {
   fi
 }
 
-# A floor or pandas: prints "cells seconds", or nothing if it failed.
+# A floor or pandas: prints "cells seconds cpu-seconds", or nothing if it failed.
 run_reader() {
   local name=$1
   shift
   say "$name"
-  local line
-  if line="$("$@" 2>"$work/$name.err")"; then
-    echo "$(field cells <<<"$line") $(field seconds <<<"$line")"
+  local line u sy
+  if line="$(/usr/bin/time -f '%U %S' -o "$work/$name.time" "$@" 2>"$work/$name.err")"; then
+    read -r u sy < <(tail -1 "$work/$name.time")
+    echo "$(field cells <<<"$line") $(field seconds <<<"$line") $(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.1f", u + s }')"
   else
     say "$name failed: $(head -c 300 "$work/$name.err")"
   fi
@@ -202,7 +206,10 @@ run_reader() {
 
 # --- the table -----------------------------------------------------------------
 rows=()
-row() { rows+=("$(printf '%s\t' "$@")"); } # measure, set, workers, seconds, cells/s, workbooks/s, peak RSS, target, result
+# row MEASURE SET WORKERS SECONDS CELLS/S WORKBOOKS/S RSS TARGET RESULT; the CPU
+# seconds column comes from $cpu, which each row consumes.
+cpu=""
+row() { rows+=("$(printf '%s\t' "$1" "$2" "$3" "$4" "$cpu" "${@:5}")"); cpu=""; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
 rate2() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "-"; else if (n / s >= 100) printf "%.0f", n / s; else printf "%.3g", n / s }'; }
 fmt_int() { LC_ALL=C awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } print s r }'; }
@@ -233,7 +240,7 @@ declare -A raw_secs
 for w in 1 2; do
   r="$(run_reader "raw_w$w" "$work/floor" -mode raw -workers "$w" "$work/e/inbox")"
   if [[ -n "$r" ]]; then
-    read -r c s <<<"$r"
+    read -r c s cpu <<<"$r"
     raw_secs[$w]=$s
     note=""; [[ "$c" != "$e_cells" ]] && note="read $c cells, the generator wrote $e_cells"
     row "excelize Rows(), raw values (floor)" "earnings $N" "$w" "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$N" "$s")" "" "" "$note"
@@ -242,7 +249,7 @@ done
 for w in 1 2; do
   r="$(run_reader "unzip_w$w" "$work/floor" -mode unzip -workers "$w" "$work/e/inbox")"
   if [[ -n "$r" ]]; then
-    read -r c s <<<"$r"
+    read -r c s cpu <<<"$r"
     row "unzip + count <c (medium's limit)" "earnings $N" "$w" "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$N" "$s")" "" "" ""
   fi
 done
@@ -250,7 +257,7 @@ if [[ "$pandas_ok" == 1 ]]; then
   for w in $PANDAS_WORKERS; do
     r="$(run_reader "pandas_w$w" /usr/bin/python3 "$repo/bench/pandas_read.py" --workers "$w" "$work/e/inbox")"
     if [[ -n "$r" ]]; then
-      read -r c s <<<"$r"
+      read -r c s cpu <<<"$r"
       row "pandas.read_excel (openpyxl)" "earnings $N" "$w" "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$N" "$s")" "" "" ""
     fi
   done
@@ -276,18 +283,18 @@ if [[ "$MODEL_N" -gt 0 ]]; then
   rm -rf "$work/out_model"
   r="$(run_reader "model_raw" "$work/floor" -mode raw -workers 1 "$work/m/inbox")"
   if [[ -n "$r" ]]; then
-    read -r c s <<<"$r"; model_raw=$s
+    read -r c s cpu <<<"$r"; model_raw=$s
     row "excelize Rows(), raw values (floor)" "$mset" 1 "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$MODEL_N" "$s")" "" "" ""
   fi
   r="$(run_reader "model_unzip" "$work/floor" -mode unzip -workers 1 "$work/m/inbox")"
   if [[ -n "$r" ]]; then
-    read -r c s <<<"$r"
+    read -r c s cpu <<<"$r"
     row "unzip + count <c (medium's limit)" "$mset" 1 "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$MODEL_N" "$s")" "" "" ""
   fi
   if [[ "$pandas_ok" == 1 && "$PANDAS_MODEL" == 1 ]]; then
     r="$(run_reader "model_pandas" /usr/bin/python3 "$repo/bench/pandas_read.py" --workers 1 "$work/m/inbox")"
     if [[ -n "$r" ]]; then
-      read -r c s <<<"$r"
+      read -r c s cpu <<<"$r"
       row "pandas.read_excel (openpyxl)" "$mset" 1 "$s" "$(fmt_int "$(rate "$c" "$s")")" "$(rate2 "$MODEL_N" "$s")" "" "" ""
     fi
   fi
@@ -305,6 +312,8 @@ if [[ -z "${rerun_secs:-}" ]]; then
   done
   cp fixtures/specs/*.yaml "$work/samples_specs/"
   run_marginmix "samples_full" "$work/samples" "$work/samples_specs" "$work/out_samples" 2
+  cpu=$mm_cpu
+  row "marginmix run, full (for the rerun)" "1,000 sample copies" 2 "$mm_secs" "-" "$(rate2 1000 "$mm_secs")" "$(mib "$mm_rss_kb")" "" "$mm_err"
   if [[ -z "$mm_err" ]]; then
     full_secs=$mm_secs
     run_marginmix "rerun" "$work/samples" "$work/samples_specs" "$work/out_samples" 2
@@ -407,10 +416,12 @@ if [[ "${#analyses_runs[@]}" -gt 0 ]]; then
   secs="$(field analyses_seconds <<<"$line")"
   x="$(awk -v a="$secs" -v m="$ANALYSES_MAX_S" 'BEGIN { printf "%.1f", a / m }')"
   if [[ "$(field all_finished <<<"$line")" == true ]]; then
-    row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" "$secs" "" "" "" "<= $ANALYSES_MAX_S s" "${x}x of it $(verdict "$secs" "<=" "$ANALYSES_MAX_S")"
+    lim="marginmix's memory limits"; [[ "$mem" != default ]] && lim="DuckDB at $mem"
+    row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" "$secs" "" "" "" "<= $ANALYSES_MAX_S s" "${x}x of it $(verdict "$secs" "<=" "$ANALYSES_MAX_S") ($lim)"
   else
     why="$(grep -c 'status=stopped' "$work/analyses_$mem.out") stopped, $(grep -c 'status=error' "$work/analyses_$mem.out") failed"
-    row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" ">= $secs" "" "" "" "<= $ANALYSES_MAX_S s" "MISS: $why with marginmix's memory limits"
+    lim="marginmix's memory limits"; [[ "$mem" != default ]] && lim="DuckDB at $mem"
+    row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" ">= $secs" "" "" "" "<= $ANALYSES_MAX_S s" "MISS: $why ($lim)"
   fi
 else
   row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" "" "" "" "" "<= $ANALYSES_MAX_S s" "MISS: the setup failed"
@@ -427,15 +438,15 @@ echo "earnings: $N workbooks x $(awk -v c="$e_cells" -v n="$N" 'BEGIN { print c 
 echo
 # A Markdown table, columns padded to their widths.
 {
-  printf 'measure\tset\tworkers\tseconds\tcells/s\tworkbooks/s\tpeak RSS\ttarget\tresult\t\n'
+  printf 'measure\tset\tworkers\tseconds\tCPU s\tcells/s\tworkbooks/s\tpeak RSS\ttarget\tresult\t\n'
   printf '%s\n' "${rows[@]}"
 } | awk -F '\t' '
-  { n = NR; for (i = 1; i <= 9; i++) { c[n, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+  { n = NR; for (i = 1; i <= 10; i++) { c[n, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
   END {
     for (r = 1; r <= n; r++) {
       line = "|"
-      for (i = 1; i <= 9; i++) line = line sprintf(" %-" w[i] "s |", c[r, i])
+      for (i = 1; i <= 10; i++) line = line sprintf(" %-" w[i] "s |", c[r, i])
       print line
-      if (r == 1) { line = "|"; for (i = 1; i <= 9; i++) { d = ""; for (k = 0; k < w[i] + 2; k++) d = d "-"; line = line d "|" } print line }
+      if (r == 1) { line = "|"; for (i = 1; i <= 10; i++) { d = ""; for (k = 0; k < w[i] + 2; k++) d = d "-"; line = line d "|" } print line }
     }
   }'
