@@ -329,7 +329,7 @@ for mem in default 4GB; do
   args=(-facts "$FACTS" -limit "$ANALYSIS_LIMIT")
   [[ "$mem" != default ]] && args+=(-memory "$mem" -analysis-memory "$mem")
   say "analyses over $FACTS synthetic facts (memory: $mem)"
-  if "$work/analyses" "${args[@]}" >"$work/analyses_$mem.out" 2>"$work/analyses_$mem.err"; then
+  if TMPDIR="$work" "$work/analyses" "${args[@]}" >"$work/analyses_$mem.out" 2>"$work/analyses_$mem.err"; then
     cat "$work/analyses_$mem.out" >&2
     analyses_runs+=("$mem")
     grep -q 'status=error' "$work/analyses_$mem.out" || break

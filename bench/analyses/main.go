@@ -38,10 +38,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, "analyses:", err)
 			os.Exit(1)
 		}
-		defer os.RemoveAll(tmp)
 		opt.Path = filepath.Join(tmp, "work.duckdb")
 	}
 	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory})
+	if opt.Path != "" {
+		os.RemoveAll(filepath.Dir(opt.Path)) // os.Exit skips deferred calls
+	}
 	os.Exit(code)
 }
 
