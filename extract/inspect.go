@@ -88,6 +88,7 @@ type pkg struct {
 	size     int64
 	sheets   []SheetInfo
 	date1904 bool
+	dates    [][]dateRun // date cells of each sheet
 }
 
 var (
@@ -205,6 +206,19 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 		partSheet[partName(s.part)] = i
 	}
 
+	// Which cell formats show dates, so that the sheets' date cells can be
+	// noted as they stream past. excelize reads the styles from this fixed
+	// path. A styles part that cannot be read here (damaged, which the pass
+	// below reports, or over 64 MiB, which no spreadsheet program writes) or
+	// parsed leaves every cell a plain number, as excelize would.
+	var dateStyle []bool
+	if sf, ok := byName["xl/styles.xml"]; ok {
+		if b, err := readPart(sf, 64<<20, lim); err == nil {
+			dateStyle, _ = dateStyles(b)
+		}
+	}
+	p.dates = make([][]dateRun, len(sheets))
+
 	// Decompress every entry once, so that a damaged part anywhere fails the
 	// whole workbook instead of yielding silently truncated rows.
 	var total int64
@@ -217,9 +231,14 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 		sinks := []io.Writer{prolog}
 		var ms *mergeScanner
 		var fs *formulaScanner
+		var ds *dateScanner
 		if _, ok := partSheet[name]; ok {
 			ms, fs = &mergeScanner{}, &formulaScanner{}
 			sinks = append(sinks, ms, fs)
+			if dateStyle != nil {
+				ds = &dateScanner{date: dateStyle}
+				sinks = append(sinks, ds)
+			}
 		}
 		var ss *stringScanner
 		if strings.HasSuffix(name, "sharedstrings.xml") {
@@ -247,6 +266,13 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 			}
 			sheets[partSheet[name]].Merges = ms.merges
 			sheets[partSheet[name]].Formulas = fs.found
+		}
+		if ds != nil {
+			ds.flush()
+			if ds.err != nil {
+				return nil, fail(ErrTooLarge, "part %s: %v", zf.Name, ds.err)
+			}
+			p.dates[partSheet[name]] = ds.runs
 		}
 	}
 	p.sheets, p.date1904 = sheets, date1904
@@ -348,8 +374,15 @@ func partName(s string) string {
 // decodeXML unmarshals a small XML part written in UTF-8, UTF-16 (with a
 // byte order mark) or a legacy charset named in its declaration.
 func decodeXML(b []byte, v any) error {
-	var r io.Reader = bytes.NewReader(b)
-	if bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) {
+	return xmlDecoder(bytes.NewReader(b)).Decode(v)
+}
+
+// xmlDecoder reads an XML part written in UTF-8, UTF-16 (with a byte order
+// mark) or a legacy charset named in its declaration.
+func xmlDecoder(b *bytes.Reader) *xml.Decoder {
+	var r io.Reader = b
+	var bom [2]byte
+	if n, _ := b.ReadAt(bom[:], 0); n == 2 && (bom == [2]byte{0xFF, 0xFE} || bom == [2]byte{0xFE, 0xFF}) {
 		r = transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder())
 	}
 	dec := xml.NewDecoder(r)
@@ -359,7 +392,7 @@ func decodeXML(b []byte, v any) error {
 		}
 		return charset.NewReaderLabel(label, in)
 	}
-	return dec.Decode(v)
+	return dec
 }
 
 type relationships struct {

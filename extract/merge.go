@@ -122,22 +122,28 @@ func isTagNameEnd(c byte) bool {
 
 // attr finds name="value" (or single quotes) among a tag's attributes.
 func attr(tag []byte, name string) (string, bool) {
-	s := string(tag)
+	v, ok := attrBytes(tag, name)
+	return string(v), ok
+}
+
+// attrBytes is attr without copying the value.
+func attrBytes(tag []byte, name string) ([]byte, bool) {
+	s := tag
 	for {
-		i := strings.Index(s, name)
+		i := bytes.Index(s, []byte(name))
 		if i < 0 {
-			return "", false
+			return nil, false
 		}
 		before := i == 0 || isTagNameEnd(s[i-1])
-		r := strings.TrimLeft(s[i+len(name):], " \t\r\n")
-		if before && strings.HasPrefix(r, "=") {
-			r = strings.TrimLeft(r[1:], " \t\r\n")
+		r := bytes.TrimLeft(s[i+len(name):], " \t\r\n")
+		if before && len(r) > 0 && r[0] == '=' {
+			r = bytes.TrimLeft(r[1:], " \t\r\n")
 			if len(r) > 0 && (r[0] == '"' || r[0] == '\'') {
-				if j := strings.IndexByte(r[1:], r[0]); j >= 0 {
+				if j := bytes.IndexByte(r[1:], r[0]); j >= 0 {
 					return r[1 : 1+j], true
 				}
 			}
-			return "", false
+			return nil, false
 		}
 		s = s[i+len(name):]
 	}

@@ -49,26 +49,3 @@ func TestMergeFill(t *testing.T) {
 		t.Fatalf("row 4 = %v, want nothing", got)
 	}
 }
-
-func TestLooksLikeDate(t *testing.T) {
-	for _, tc := range []struct {
-		raw, shown string
-		want       bool
-	}{
-		{"46112", "March 31, 2026", true},
-		{"46112", "03-31-26", true},
-		{"46112", "3/31/2026", true},
-		{"46112", "2026-03-31", true},
-		{"46112", "Mar-26", true},
-		{"46112", "46,112", false},
-		{"46112", "46112", false},
-		{"-1234", "(1,234)", false},
-		{"0.125", "12.5%", false},
-		{"1234.5", "$1,234.50", false},
-		{"Q1 2026", "Q1 2026", false},
-	} {
-		if got := looksLikeDate(tc.raw, tc.shown); got != tc.want {
-			t.Errorf("looksLikeDate(%q, %q) = %v, want %v", tc.raw, tc.shown, got, tc.want)
-		}
-	}
-}

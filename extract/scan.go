@@ -1,6 +1,9 @@
 package extract
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
 
 // maxSharedString bounds one shared string item. Excel's own limit is 32,767
 // characters a cell; a far longer item referenced from many cells is a string
@@ -103,4 +106,190 @@ func (f *formulaScanner) Write(p []byte) (int, error) {
 	}
 	f.carry = append(f.carry[:0:0], b[max(0, len(b)-2):]...)
 	return len(p), nil
+}
+
+// maxDateRuns bounds the runs of date cells kept for one sheet: a date
+// column down all of Excel's rows is a million runs.
+const maxDateRuns = 4 << 20
+
+// dateRun is a run of date cells in one row: columns Col to Col+N-1.
+type dateRun struct {
+	Row    int32
+	Col, N uint16
+}
+
+// dateScanner notes, as a worksheet part streams past, which number cells
+// have a date style (style indexes date), so that reading the rows later
+// tells date cells from numbers without formatting any cell. Rows and cells
+// are numbered as excelize's row iterator numbers them: a row or cell
+// without an r attribute follows the one before it.
+type dateScanner struct {
+	date   []bool
+	carry  []byte
+	inData bool // inside <sheetData>
+	row    int
+	col    int
+	runs   []dateRun // in row, then column order
+	err    error
+}
+
+func (d *dateScanner) Write(p []byte) (int, error) {
+	if d.err != nil {
+		return len(p), nil
+	}
+	b := p
+	if len(d.carry) > 0 {
+		d.carry = append(d.carry, p...)
+		b = d.carry
+	}
+	// Keep an unfinished last tag for the next write; text after a finished
+	// one is of no interest.
+	rest := []byte(nil)
+	if k := bytes.LastIndexByte(b, '<'); k >= 0 && bytes.IndexByte(b[k:], '>') < 0 {
+		b, rest = b[:k], b[k:]
+	}
+	d.scan(b)
+	if len(rest) > 64<<10 {
+		rest = nil // no tag of interest is that long
+	}
+	d.carry = append(d.carry[:0], rest...)
+	return len(p), nil
+}
+
+func (d *dateScanner) scan(b []byte) {
+	for d.err == nil {
+		j := bytes.IndexByte(b, '>')
+		if j < 0 {
+			return
+		}
+		// The tag opens at the last '<' before its '>', however the part
+		// was split into writes.
+		if i := bytes.LastIndexByte(b[:j], '<'); i >= 0 {
+			d.tag(b[i+1 : j])
+		}
+		b = b[j+1:]
+	}
+}
+
+// tag handles one tag, without its angle brackets.
+func (d *dateScanner) tag(t []byte) {
+	if len(t) == 0 || t[0] == '?' || t[0] == '!' {
+		return
+	}
+	end := t[0] == '/'
+	if end {
+		t = t[1:]
+	}
+	n := 0
+	for n < len(t) && !isTagNameEnd(t[n]) {
+		n++
+	}
+	name, attrs := t[:n], t[n:]
+	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	switch string(name) {
+	case "sheetData":
+		d.inData = !end && !bytes.HasSuffix(attrs, []byte("/"))
+	case "row":
+		if end || !d.inData {
+			return
+		}
+		d.row++
+		if v, ok := attrBytes(attrs, "r"); ok {
+			if r, ok := atoi(v); ok && r > d.row {
+				d.row = r
+			}
+		}
+		d.col = 0
+		if d.row > MaxRows {
+			d.inData = false // excelize stops the read with ErrMaxRows
+		}
+	case "c":
+		if end || !d.inData || d.row == 0 {
+			return
+		}
+		d.col++
+		if v, ok := attrBytes(attrs, "r"); ok {
+			if c, ok := refCol(v); ok {
+				d.col = c
+			}
+		}
+		v, ok := attrBytes(attrs, "s")
+		if !ok {
+			return
+		}
+		if s, ok := atoi(v); !ok || s >= len(d.date) || !d.date[s] {
+			return
+		}
+		typ, _ := attrBytes(attrs, "t")
+		switch string(typ) {
+		case "s", "str", "inlineStr", "b", "d":
+			return // text, booleans and ISO dates are never read as a day count
+		}
+		d.add(d.row, d.col)
+	}
+}
+
+// add records a date cell. Cells out of order (invalid, and read in a
+// different order by excelize) are left out.
+func (d *dateScanner) add(row, col int) {
+	if col < 1 || col > MaxCols {
+		return
+	}
+	if k := len(d.runs) - 1; k >= 0 {
+		last := &d.runs[k]
+		switch {
+		case int(last.Row) == row && int(last.Col)+int(last.N) == col:
+			last.N++
+			return
+		case int(last.Row) > row || int(last.Row) == row && int(last.Col)+int(last.N) > col:
+			return
+		}
+	}
+	if len(d.runs) >= maxDateRuns {
+		d.err = fmt.Errorf("more than %d runs of date cells", maxDateRuns)
+		return
+	}
+	d.runs = append(d.runs, dateRun{Row: int32(row), Col: uint16(col), N: 1})
+}
+
+func (d *dateScanner) flush() {
+	if d.err == nil && len(d.carry) > 0 {
+		d.scan(d.carry)
+	}
+	d.carry = nil
+}
+
+// atoi parses a small non-negative decimal attribute value.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// refCol returns the column of an A1-style reference such as "AB12".
+func refCol(b []byte) (int, bool) {
+	col := 0
+	for _, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c < 'A' || c > 'Z' {
+			break
+		}
+		col = col*26 + int(c-'A'+1)
+		if col > MaxCols {
+			return 0, false
+		}
+	}
+	return col, col > 0
 }

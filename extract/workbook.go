@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -33,9 +32,11 @@ type Options struct {
 	// Name is how the workbook is named in errors and lineage; the path when empty.
 	Name   string
 	Limits Limits
-	// DateRows is how many rows at the top of each sheet are also read with
-	// their number formats applied, to tell date cells (period headers) from
-	// plain numbers. Default 60.
+	// DateRows is ignored: date cells are told from plain numbers on every
+	// row by their cell format's number format.
+	//
+	// Deprecated: it bounded a second, formatted read of each sheet's top
+	// rows, which is gone.
 	DateRows int
 }
 
@@ -53,8 +54,8 @@ type Workbook struct {
 	// Cells counts the non-empty cells read so far.
 	Cells int64
 
-	f        *excelize.File
-	dateRows int
+	f     *excelize.File
+	dates [][]dateRun // date cells of each sheet, as Sheets
 }
 
 // Open verifies the file (format, encryption, every zip entry, size limits)
@@ -86,10 +87,7 @@ func Open(path string, opt Options) (*Workbook, error) {
 	}
 	wb := &Workbook{
 		Name: name, SHA256: p.sha256, Size: p.size, Date1904: p.date1904, Sheets: p.sheets,
-		f: f, dateRows: opt.DateRows,
-	}
-	if wb.dateRows <= 0 {
-		wb.dateRows = 60
+		f: f, dates: p.dates,
 	}
 	if props, err := f.GetDocProps(); err == nil && props.Modified != "" {
 		if t, err := time.Parse(time.RFC3339, props.Modified); err == nil {
@@ -130,8 +128,8 @@ func (w *Workbook) Formula(sheet string, col, row int) (string, error) {
 // Cells of merged ranges carry the top-left value. fn's error stops the read
 // and is returned as is; read errors are *CellError.
 func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) error) error {
-	info, ok := w.Sheet(sheet)
-	if !ok {
+	idx := slices.IndexFunc(w.Sheets, func(s SheetInfo) bool { return s.Name == sheet })
+	if idx < 0 {
 		return &CellError{File: w.Name, Sheet: sheet, Err: ErrNoSheet}
 	}
 	fail := func(row int, err error) error {
@@ -142,13 +140,9 @@ func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) err
 		return fail(0, fmt.Errorf("%w: %v", ErrCorrupt, err))
 	}
 	defer rows.Close()
-	shown, err := w.f.Rows(sheet)
-	if err != nil {
-		return fail(0, fmt.Errorf("%w: %v", ErrCorrupt, err))
-	}
-	defer shown.Close()
 
-	fill := newMergeFill(info.Merges)
+	fill := newMergeFill(w.Sheets[idx].Merges)
+	dates := dateCursor{runs: w.dates[idx]}
 	raw := excelize.Options{RawCellValue: true}
 	for num := 1; rows.Next(); num++ {
 		if num&255 == 0 {
@@ -160,23 +154,13 @@ func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) err
 		if err != nil {
 			return fail(num, fmt.Errorf("%w: %v", ErrCorrupt, err))
 		}
-		var disp []string
-		if num <= w.dateRows && shown.Next() {
-			if disp, err = shown.Columns(excelize.Options{}); err != nil {
-				return fail(num, fmt.Errorf("%w: %v", ErrCorrupt, err))
-			}
-		}
 		cells := make([]Cell, 0, len(vals))
 		for i, v := range vals {
 			if v == "" {
 				continue
 			}
 			w.Cells++
-			c := Cell{Col: i + 1, Raw: v}
-			if i < len(disp) {
-				c.Date = looksLikeDate(v, disp[i])
-			}
-			cells = append(cells, c)
+			cells = append(cells, Cell{Col: i + 1, Raw: v, Date: dates.at(num, i+1) && isDaySerial(v)})
 		}
 		cells = fill.apply(num, cells)
 		if len(cells) == 0 {
@@ -195,36 +179,31 @@ func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) err
 	return nil
 }
 
-var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+// dateCursor walks a sheet's date cells alongside its rows.
+type dateCursor struct {
+	runs []dateRun
+	next int
+}
 
-// looksLikeDate reports whether a numeric cell's displayed text is a date or
-// time rendering of it, which is how a date cell is told from a number when
-// reading raw values.
-func looksLikeDate(raw, shown string) bool {
-	if shown == raw || shown == "" {
-		return false
-	}
-	if _, err := strconv.ParseFloat(raw, 64); err != nil {
-		return false
-	}
-	s := strings.ToLower(shown)
-	if strings.ContainsAny(s, "/:") {
-		return true
-	}
-	for _, m := range monthNames {
-		if strings.Contains(s, m) {
-			return true
+// at reports whether the cell has a date style. Calls must come in row,
+// then column order.
+func (d *dateCursor) at(row, col int) bool {
+	for d.next < len(d.runs) {
+		r := d.runs[d.next]
+		if int(r.Row) > row || int(r.Row) == row && int(r.Col)+int(r.N) > col {
+			return int(r.Row) == row && int(r.Col) <= col
 		}
-	}
-	for i := 1; i+1 < len(s); i++ {
-		if s[i] == '-' && isDigit(s[i-1]) && isDigit(s[i+1]) {
-			return true
-		}
+		d.next++
 	}
 	return false
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+// isDaySerial reports whether a date-styled cell's value is shown as a date:
+// a number, and not a negative one (Excel shows those as ####).
+func isDaySerial(raw string) bool {
+	v, err := strconv.ParseFloat(raw, 64)
+	return err == nil && v >= 0
+}
 
 // mergeFill copies each merged range's top-left cell into the rest of the
 // range as rows stream past.
