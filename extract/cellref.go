@@ -29,7 +29,20 @@ func ColumnName(col int) string {
 
 // CellName turns 1-based coordinates into an A1-style reference.
 func CellName(col, row int) string {
-	return ColumnName(col) + strconv.Itoa(row)
+	var buf [24]byte
+	return string(AppendCellName(buf[:0], col, row))
+}
+
+// AppendCellName appends CellName(col, row) to dst.
+func AppendCellName(dst []byte, col, row int) []byte {
+	var letters [4]byte
+	i := len(letters)
+	for ; col > 0; col /= 26 {
+		col--
+		i--
+		letters[i] = byte('A' + col%26)
+	}
+	return strconv.AppendInt(append(dst, letters[i:]...), int64(row), 10)
 }
 
 // ParseCellName turns an A1-style reference (optionally with $ anchors) into

@@ -13,6 +13,20 @@ func TestColumnName(t *testing.T) {
 	}
 }
 
+func TestCellName(t *testing.T) {
+	for _, tc := range []struct {
+		col, row int
+		want     string
+	}{{1, 1, "A1"}, {28, 7, "AB7"}, {16384, 1048576, "XFD1048576"}, {0, 5, "5"}} {
+		if got := CellName(tc.col, tc.row); got != tc.want {
+			t.Errorf("CellName(%d, %d) = %q, want %q", tc.col, tc.row, got, tc.want)
+		}
+		if got := string(AppendCellName([]byte("S!"), tc.col, tc.row)); got != "S!"+tc.want {
+			t.Errorf("AppendCellName(S!, %d, %d) = %q, want %q", tc.col, tc.row, got, "S!"+tc.want)
+		}
+	}
+}
+
 func TestParseCellName(t *testing.T) {
 	for _, tc := range []struct {
 		ref      string
