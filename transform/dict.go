@@ -128,14 +128,58 @@ var (
 // NormKey folds a row label to the form the dictionaries use: lower case,
 // "&" as "and", "(loss)", units in parentheses and footnote markers dropped,
 // punctuation as single spaces. "Operating income (loss):" -> "operating income".
+//
+// It runs for every row label, several times a row before it was shared, so
+// each regular expression runs only when its text can match, and the last,
+// [^a-z0-9%]+ to a space, is a loop that leaves most labels uncopied.
 func NormKey(s string) string {
-	s = strings.ToLower(reDashes.Replace(s))
+	s = strings.ToLower(replaceDashes(s))
 	s = strings.ReplaceAll(s, "&", " and ")
 	s = strings.TrimRight(s, "*†‡¹²³⁴⁵⁶⁷⁸⁹⁰ ")
-	s = reGluedNote.ReplaceAllString(s, "$1")
-	s = reParen.ReplaceAllString(s, " ")
-	s = reNonWord.ReplaceAllString(s, " ")
-	return strings.TrimSpace(s)
+	if n := len(s); n > 0 && '0' <= s[n-1] && s[n-1] <= '9' {
+		s = reGluedNote.ReplaceAllString(s, "$1")
+	}
+	if strings.IndexByte(s, '(') >= 0 {
+		s = reParen.ReplaceAllString(s, " ")
+	}
+	return strings.TrimSpace(spaceNonWord(s))
+}
+
+// spaceNonWord replaces each run of characters other than a-z, 0-9 and %
+// with one space, as reNonWord does; a run is all bytes outside that ASCII
+// set, whatever the encoding.
+func spaceNonWord(s string) string {
+	word := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '%' }
+	i := 0
+	for ; i < len(s); i++ {
+		if !word(s[i]) && (s[i] != ' ' || i+1 < len(s) && !word(s[i+1])) {
+			break // a run that is not already a single space
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	b := append(make([]byte, 0, len(s)), s[:i]...)
+	run := false
+	for ; i < len(s); i++ {
+		if word(s[i]) {
+			b, run = append(b, s[i]), false
+		} else if !run {
+			b, run = append(b, ' '), true
+		}
+	}
+	return string(b)
+}
+
+// replaceDashes applies reDashes, whose patterns are all non-ASCII, to text
+// that has a non-ASCII byte: the replacer copies every string it is given.
+func replaceDashes(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return reDashes.Replace(s)
+		}
+	}
+	return s
 }
 
 // maxLabelBytes bounds a label kept as a segment name.
@@ -156,7 +200,7 @@ func cleanLabel(s string) string {
 			s = s[:len(s)-1]
 		}
 	}
-	s = strings.TrimSpace(reSpaces.ReplaceAllString(reDashes.Replace(s), " "))
+	s = strings.TrimSpace(reSpaces.ReplaceAllString(replaceDashes(s), " "))
 	s = strings.TrimRight(s, ":*†‡¹²³⁴⁵⁶⁷⁸⁹⁰ ")
 	s = strings.TrimSpace(reFoot.ReplaceAllString(s, ""))
 	return strings.TrimRight(reGluedNote.ReplaceAllString(s, "$1"), ": ")
@@ -170,8 +214,18 @@ type Dict struct {
 }
 
 // Metric returns the canonical metric a label names.
-func (d Dict) Metric(label string) (string, bool) {
-	k := NormKey(label)
+func (d Dict) Metric(label string) (string, bool) { return d.metricKey(NormKey(label)) }
+
+// Segment returns the canonical segment a label names.
+func (d Dict) Segment(label string) (string, bool) { return d.segmentKey(NormKey(label)) }
+
+// TotalOf recognises "Total net sales"-style rows: the metric a total row
+// names, if any.
+func (d Dict) TotalOf(label string) (string, bool) { return d.totalOfKey(NormKey(label)) }
+
+// metricKey, segmentKey and totalOfKey take NormKey(label), for callers
+// that look one label up several ways.
+func (d Dict) metricKey(k string) (string, bool) {
 	if m, ok := d.Metrics[k]; ok {
 		return m, true
 	}
@@ -179,9 +233,7 @@ func (d Dict) Metric(label string) (string, bool) {
 	return m, ok
 }
 
-// Segment returns the canonical segment a label names.
-func (d Dict) Segment(label string) (string, bool) {
-	k := NormKey(label)
+func (d Dict) segmentKey(k string) (string, bool) {
 	if s, ok := d.Segments[k]; ok {
 		return s, true
 	}
@@ -189,10 +241,7 @@ func (d Dict) Segment(label string) (string, bool) {
 	return s, ok
 }
 
-// TotalOf recognises "Total net sales"-style rows: the metric a total row
-// names, if any.
-func (d Dict) TotalOf(label string) (string, bool) {
-	k := NormKey(label)
+func (d Dict) totalOfKey(k string) (string, bool) {
 	for _, p := range []string{"total ", "consolidated "} {
 		if strings.HasPrefix(k, p) {
 			return d.Metric(strings.TrimPrefix(k, p))

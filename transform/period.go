@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,7 +76,7 @@ var (
 // normLabel lowercases a header and folds dashes, quotes, spaces and
 // footnote markers so the patterns above see one spelling.
 func normLabel(s string) string {
-	s = strings.ToLower(reDashes.Replace(s))
+	s = strings.ToLower(replaceDashes(s))
 	s = strings.TrimSpace(reSpaces.ReplaceAllString(s, " "))
 	for {
 		t := strings.TrimSpace(reFoot.ReplaceAllString(s, ""))
@@ -272,7 +271,9 @@ type Period struct {
 
 // CalendarQuarter is the calendar quarter containing End, e.g. "2026Q1".
 func (p Period) CalendarQuarter() string {
-	return fmt.Sprintf("%dQ%d", p.End.Year(), (int(p.End.Month())-1)/3+1)
+	var buf [24]byte
+	b := strconv.AppendInt(buf[:0], int64(p.End.Year()), 10)
+	return string(append(b, 'Q', byte('0'+(int(p.End.Month())-1)/3+1)))
 }
 
 // Resolve places a label on the company's calendar.

@@ -474,9 +474,10 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 			return nil
 		}
 		st.ctxRows, st.units = 0, false
-		if m, ok := st.spec.dict.Metric(label); ok {
+		k := NormKey(label)
+		if m, ok := st.spec.dict.metricKey(k); ok {
 			st.section, st.segCtx, st.unmapped, st.segCand = m, "", false, ""
-		} else if s, ok := st.spec.dict.Segment(label); ok {
+		} else if s, ok := st.spec.dict.segmentKey(k); ok {
 			st.section, st.segCtx, st.unmapped, st.segCand = "", s, false, ""
 		} else {
 			st.section, st.segCtx, st.unmapped, st.segCand = "", "", true, ""
@@ -579,16 +580,16 @@ func (st *sheetState) rowError(err error) error {
 // it sits in (metric-major "Net sales:" over segment rows, or segment-major
 // "AWS" over metric rows).
 func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
-	d := st.spec.dict
+	d, k := st.spec.dict, NormKey(label)
 	switch {
 	case st.section != "":
-		if s, ok := d.Segment(label); ok {
+		if s, ok := d.segmentKey(k); ok {
 			return st.section, s, true
 		}
-		if m, ok := d.TotalOf(label); ok && m == st.section {
+		if m, ok := d.totalOfKey(k); ok && m == st.section {
 			return st.section, TotalSegment, true
 		}
-		if m, ok := d.Metric(label); ok {
+		if m, ok := d.metricKey(k); ok {
 			// The block's metric repeated ("Revenue" under "Group"), or
 			// another company-level metric.
 			return m, TotalSegment, true
@@ -598,10 +599,10 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 		}
 		return st.section, cleanLabel(label), true
 	case st.segCtx != "":
-		if m, ok := d.Metric(label); ok {
+		if m, ok := d.metricKey(k); ok {
 			return m, st.segCtx, true
 		}
-		if m, ok := d.TotalOf(label); ok {
+		if m, ok := d.totalOfKey(k); ok {
 			return m, st.segCtx, true
 		}
 		return "", "", false
@@ -609,7 +610,7 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 		// Under an unknown heading: a metric row right below it belongs to
 		// the heading as a segment (EDGAR's "Americas" over "Net sales");
 		// once other rows intervene, metric rows are company-level again.
-		if m, ok := d.Metric(label); ok {
+		if m, ok := d.metricKey(k); ok {
 			if st.segCand != "" {
 				return m, st.segCand, true
 			}
@@ -617,10 +618,10 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 		}
 		return "", "", false
 	default:
-		if m, ok := d.Metric(label); ok {
+		if m, ok := d.metricKey(k); ok {
 			return m, TotalSegment, true
 		}
-		if m, ok := d.TotalOf(label); ok {
+		if m, ok := d.totalOfKey(k); ok {
 			return m, TotalSegment, true
 		}
 		return "", "", false
@@ -667,9 +668,16 @@ func (st *sheetState) emit(metric, segment string, p Period, v, scale float64, r
 		Value:           v,
 		Unit:            unit,
 		SourceSheet:     st.sheet,
-		SourceCell:      st.sheet + "!" + extract.CellName(col, row),
+		SourceCell:      st.sourceCell(col, row),
 		SourceScale:     scale,
 	})
+}
+
+// sourceCell is the lineage reference "Sheet!F12", built in one allocation.
+func (st *sheetState) sourceCell(col, row int) string {
+	var buf [64]byte
+	b := append(append(buf[:0], st.sheet...), '!')
+	return string(extract.AppendCellName(b, col, row))
 }
 
 var longRoles = map[string]string{

@@ -1,0 +1,48 @@
+package transform
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// normKeyRegexp is NormKey as it was written before its fast paths: every
+// regular expression on every label. NormKey must agree with it.
+func normKeyRegexp(s string) string {
+	s = strings.ToLower(reDashes.Replace(s))
+	s = strings.ReplaceAll(s, "&", " and ")
+	s = strings.TrimRight(s, "*†‡¹²³⁴⁵⁶⁷⁸⁹⁰ ")
+	s = reGluedNote.ReplaceAllString(s, "$1")
+	s = reParen.ReplaceAllString(s, " ")
+	s = regexp.MustCompile(`[^a-z0-9%]+`).ReplaceAllString(s, " ")
+	return strings.TrimSpace(s)
+}
+
+var normKeySeeds = []string{
+	"Operating income (loss):", "Net sales", "AWS", "Total net sales", "Group2", "Vodacom4,5",
+	"Capital additions2", "Revenue (in millions)", "Europe – other", "R&D", "  Cloud  &  AI  ",
+	"Gross margin %", "Revenue\u00a0(a)", "Services¹", "Opérations", "a  b", "a b", " a", "a ",
+	"x\xffy", "(1)", "Revenue (unaudited)", "OCI (Oracle Cloud Infrastructure)", "",
+}
+
+func TestNormKeyAsRegexp(t *testing.T) {
+	for _, s := range normKeySeeds {
+		if got, want := NormKey(s), normKeyRegexp(s); got != want {
+			t.Errorf("NormKey(%q) = %q, want %q", s, got, want)
+		}
+	}
+	if got := NormKey("Operating income (loss):"); got != "operating income" {
+		t.Errorf("NormKey = %q", got)
+	}
+}
+
+func FuzzNormKey(f *testing.F) {
+	for _, s := range normKeySeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := NormKey(s), normKeyRegexp(s); got != want {
+			t.Fatalf("NormKey(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
