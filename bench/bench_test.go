@@ -217,7 +217,7 @@ func BenchmarkAnalyses100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := PrepareAndAnalyse(ctx, db, Setup{Facts: 100_000}); err != nil {
+	if _, err := PrepareAndAnalyse(ctx, db, Setup{Facts: 100_000, Dir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
 	analyses, err := Analyses()

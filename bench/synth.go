@@ -36,7 +36,7 @@ var synthMetrics = []struct{ name, unit, expr string }{
 }
 
 // SynthFacts creates the table facts_new with n synthetic facts, in the
-// columns CombineFacts reads.
+// columns BuildFacts reads.
 func SynthFacts(ctx context.Context, db *load.DB, n int) error {
 	m := len(synthMetrics)
 	metricCase, unitCase, valueCase := "CASE mi", "CASE mi", "CASE mi"
@@ -136,8 +136,8 @@ var DefaultParams = []struct {
 
 // Timing is how long each stage of PrepareAndAnalyse took.
 type Timing struct {
-	Synth, Combine, Build time.Duration
-	Analyses              []AnalysisTiming // in name order
+	Synth, Build time.Duration
+	Analyses     []AnalysisTiming // in name order
 }
 
 // AnalysisTiming is one analysis' run.
@@ -169,10 +169,12 @@ type Setup struct {
 	// AnalysisMemory is DuckDB's memory limit while the analyses run, as a
 	// run sets it; "" leaves the limit the database was opened with.
 	AnalysisMemory string
+	// Dir receives the fact datasets, as a run's staging folder does.
+	Dir string
 }
 
 // PrepareAndAnalyse builds s.Facts synthetic facts in db, makes the fact
-// tables as a first run does (CombineFacts, BuildTables), sets the memory
+// datasets as a first run does (BuildFacts, into s.Dir), sets the memory
 // limit and the default parameters and runs every analysis, timing each
 // step. An analysis that runs longer than s.Limit is interrupted and marked
 // Stopped; one that fails is recorded with its error, and the next one runs.
@@ -185,12 +187,7 @@ func PrepareAndAnalyse(ctx context.Context, db *load.DB, s Setup) (Timing, error
 	}
 	t.Synth = time.Since(start)
 	start = time.Now()
-	if err := load.CombineFacts(ctx, db, load.Combine{Seq: 1}); err != nil {
-		return t, err
-	}
-	t.Combine = time.Since(start)
-	start = time.Now()
-	if err := load.BuildTables(ctx, db); err != nil {
+	if err := load.BuildFacts(ctx, db, load.Combine{Seq: 1}, s.Dir); err != nil {
 		return t, err
 	}
 	t.Build = time.Since(start)

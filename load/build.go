@@ -31,35 +31,6 @@ const factKey = "company, segment, metric, calendar_quarter, source_kind"
 // parquetOptions: zstd, and nothing that varies between runs.
 const parquetOptions = "FORMAT parquet, COMPRESSION zstd"
 
-// BuildTables derives the fact tables from facts_all (every fact read, with
-// ingest_seq): facts_vintages holds each distinct value with its vintage,
-// facts the latest vintage of each fact: the latest as_of, then the latest
-// ingestion (a workbook replaced under the same as_of restates it). Within
-// one vintage, the first cell in lineage order wins, so the choice is stable.
-func BuildTables(ctx context.Context, d *DB) error {
-	stmts := []string{
-		`CREATE OR REPLACE TABLE facts_vintages AS
-		 SELECT * FROM facts_all ORDER BY ` + factOrder,
-		`CREATE OR REPLACE TABLE facts AS
-		 SELECT * FROM facts_vintages
-		 QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
-		                            ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell) = 1
-		 ORDER BY ` + factOrder,
-		// What the analyses read: per company, segment, metric and quarter,
-		// the reported value where both a reported and an estimated one exist.
-		`CREATE OR REPLACE TABLE facts_preferred AS
-		 SELECT * FROM facts
-		 QUALIFY row_number() OVER (PARTITION BY company, segment, metric, calendar_quarter
-		                            ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell) = 1`,
-	}
-	for _, s := range stmts {
-		if err := d.Exec(ctx, s); err != nil {
-			return fmt.Errorf("build fact tables: %w", err)
-		}
-	}
-	return nil
-}
-
 // RunAnalyses creates one table per analysis from its SQL.
 func RunAnalyses(ctx context.Context, d *DB, analyses []Analysis) error {
 	for _, a := range analyses {
@@ -104,18 +75,11 @@ func errorLine(err error) int {
 	return n
 }
 
-// WriteParquet writes the fact datasets (hive-partitioned by company) and
-// one file per analysis into dir, which must not exist yet.
+// WriteParquet writes one file per analysis into dir (BuildFacts has
+// written the fact datasets there).
 func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
-	}
-	for _, t := range []string{"facts", "facts_vintages"} {
-		q := fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN 'part-{i}')",
-			t, factOrder, Literal(filepath.Join(dir, t)), parquetOptions)
-		if err := d.Exec(ctx, q); err != nil {
-			return fmt.Errorf("write %s: %w", t, err)
-		}
 	}
 	for _, a := range analyses {
 		q := fmt.Sprintf("COPY %s TO %s (%s)", Ident(a.Name), Literal(filepath.Join(dir, a.Name+".parquet")), parquetOptions)
@@ -127,9 +91,10 @@ func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) e
 }
 
 // Outputs lists every Parquet file under dir with its row count and hash,
-// in path order.
+// in path order. Folders whose names start with _ are internal and skipped.
 func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
 	var out []Output
+	var lits []string
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -141,18 +106,43 @@ func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
-		var rows int64
-		q := "SELECT count(*) FROM read_parquet(" + Literal(p) + ")"
-		if err := d.conn.QueryRowContext(ctx, q).Scan(&rows); err != nil {
-			return fmt.Errorf("count %s: %w", rel, err)
-		}
 		sum, size, err := FileSHA256(p)
 		if err != nil {
 			return err
 		}
-		out = append(out, Output{Path: filepath.ToSlash(rel), Rows: rows, Bytes: size, SHA256: sum})
+		out = append(out, Output{Path: filepath.ToSlash(rel), Bytes: size, SHA256: sum})
+		lits = append(lits, Literal(p))
 		return nil
 	})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	// Row counts from the files' footers, in one query (a run of thousands
+	// of companies writes thousands of files).
+	rows, err := d.conn.QueryContext(ctx, "SELECT file_name, num_rows FROM parquet_file_metadata(["+strings.Join(lits, ", ")+"])")
+	if err != nil {
+		return nil, fmt.Errorf("count output rows: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		counts[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		n, ok := counts[filepath.Join(dir, filepath.FromSlash(out[i].Path))]
+		if !ok {
+			return nil, fmt.Errorf("count output rows: no footer read for %s", out[i].Path)
+		}
+		out[i].Rows = n
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, err
+	return out, nil
 }

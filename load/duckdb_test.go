@@ -59,7 +59,16 @@ func loadFacts(t *testing.T, db *DB, facts []transform.Fact, batches int) {
 	if err := db.CreateTableFromArrow(context.Background(), "facts_new", rdr); err != nil {
 		t.Fatal(err)
 	}
-	if err := CombineFacts(context.Background(), db, Combine{Seq: 1}); err != nil {
+}
+
+// buildFacts runs a first run's BuildFacts into dir (a new temporary
+// folder when dir is "").
+func buildFacts(t *testing.T, db *DB, dir string) {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := BuildFacts(context.Background(), db, Combine{Seq: 1}, dir); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,9 +132,7 @@ func buildInto(t *testing.T, facts []transform.Fact, dir string) []Output {
 	loadFacts(t, db, facts, 3)
 	ctx := context.Background()
 	an := []Analysis{{Name: "by_company", Source: "test.sql", SQL: "SELECT company, sum(value) AS total FROM facts GROUP BY company ORDER BY company"}}
-	if err := BuildTables(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	buildFacts(t, db, dir)
 	if err := RunAnalyses(ctx, db, an); err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +181,7 @@ func TestLatestVintageWins(t *testing.T) {
 	db := openDB(t)
 	loadFacts(t, db, []transform.Fact{newer, old}, 1)
 	ctx := context.Background()
-	if err := BuildTables(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	buildFacts(t, db, "")
 	var v float64
 	var n int
 	if err := db.Conn().QueryRowContext(ctx, "SELECT value FROM facts").Scan(&v); err != nil || v != 99 {
@@ -190,7 +195,8 @@ func TestLatestVintageWins(t *testing.T) {
 func TestAnalysisErrorNamesFile(t *testing.T) {
 	db := openDB(t)
 	loadFacts(t, db, testFacts(3), 1)
-	err := RunAnalyses(context.Background(), db, []Analysis{{Name: "broken", Source: "mine/broken.sql", SQL: "-- a comment\nSELECT company,\n       nope\nFROM facts_all;\n"}})
+	buildFacts(t, db, "")
+	err := RunAnalyses(context.Background(), db, []Analysis{{Name: "broken", Source: "mine/broken.sql", SQL: "-- a comment\nSELECT company,\n       nope\nFROM facts;\n"}})
 	var ae *AnalysisError
 	if !errors.As(err, &ae) || ae.Source != "mine/broken.sql" || ae.Line != 3 || !strings.HasPrefix(err.Error(), "mine/broken.sql:3: ") {
 		t.Fatalf("err = %v", err)

@@ -289,12 +289,23 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 	}
 	sum.Quarantined = len(quarantined)
 
-	if err := load.CombineFacts(ctx, db, load.Combine{PrevVintages: prev.vintages, Seq: seq, Reread: reread, Discard: void, Scope: j.scope}); err != nil {
+	// The fact datasets are written as they are built, into the next
+	// publication's staging folder (a dry run's go to the temporary folder).
+	factsDir := filepath.Join(tmp, "dry-run")
+	var pub *load.Publication
+	if !j.dryRun {
+		if pub, err = load.NewPublication(cfg.Out, runID); err != nil {
+			return nil, err
+		}
+		defer pub.Abort()
+		factsDir = pub.Dir
+	}
+	combine := load.Combine{PrevVintages: prev.vintages, Seq: seq, Reread: reread, Discard: void, Scope: j.scope}
+	stage := time.Now()
+	if err := load.BuildFacts(ctx, db, combine, factsDir); err != nil {
 		return nil, err
 	}
-	if err := load.BuildTables(ctx, db); err != nil {
-		return nil, err
-	}
+	log.Info("fact datasets built", keyElapsed, time.Since(stage).Round(time.Millisecond))
 	if j.dryRun {
 		if sum.Changes, err = load.DiffFacts(ctx, db, prev.facts, j.scope); err != nil {
 			return nil, err
@@ -317,15 +328,14 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 			return nil, fmt.Errorf("set %s: %w", v.Name, err)
 		}
 	}
-	if err := load.RunAnalyses(ctx, db, analyses); err != nil {
-		return nil, err
+	for _, a := range analyses {
+		stage = time.Now()
+		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
+			return nil, err
+		}
+		log.Debug("analysis", "dataset", a.Name, keyElapsed, time.Since(stage).Round(time.Millisecond))
 	}
 
-	pub, err := load.NewPublication(cfg.Out, runID)
-	if err != nil {
-		return nil, err
-	}
-	defer pub.Abort()
 	if err := load.WriteParquet(ctx, db, pub.Dir, analyses); err != nil {
 		return nil, err
 	}

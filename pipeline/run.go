@@ -281,7 +281,7 @@ func loadAnalyses(dir string) ([]load.Analysis, error) {
 	if err != nil {
 		return nil, &ConfigError{Field: "sql", Err: err}
 	}
-	seen := map[string]bool{"facts": true, "facts_vintages": true, "facts_all": true}
+	seen := map[string]bool{"facts": true, "facts_vintages": true, "facts_preferred": true, "facts_new": true}
 	for _, a := range out {
 		seen[a.Name] = true
 	}

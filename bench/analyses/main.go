@@ -32,18 +32,16 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 	opt := load.Options{Threads: *threads, MemoryLimit: *memory}
+	tmp, err := os.MkdirTemp("", "marginmix-analyses-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "analyses:", err)
+		os.Exit(1)
+	}
 	if !*inMemory {
-		tmp, err := os.MkdirTemp("", "marginmix-analyses-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "analyses:", err)
-			os.Exit(1)
-		}
 		opt.Path = filepath.Join(tmp, "work.duckdb")
 	}
-	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory})
-	if opt.Path != "" {
-		os.RemoveAll(filepath.Dir(opt.Path)) // os.Exit skips deferred calls
-	}
+	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory, Dir: filepath.Join(tmp, "out")})
+	os.RemoveAll(tmp) // os.Exit skips deferred calls
 	os.Exit(code)
 }
 
@@ -70,7 +68,7 @@ func run(ctx context.Context, opt load.Options, s bench.Setup) int {
 		fmt.Printf("analysis=%s seconds=%.3f rows=%d status=%s\n", a.Name, a.Elapsed.Seconds(), a.Rows, status)
 	}
 	total, done := t.Total()
-	fmt.Printf("facts=%d synth_seconds=%.3f combine_seconds=%.3f build_seconds=%.3f analyses_seconds=%.3f all_finished=%t memory=%s analysis_memory=%s on_disk=%t\n",
-		s.Facts, t.Synth.Seconds(), t.Combine.Seconds(), t.Build.Seconds(), total.Seconds(), done, opt.MemoryLimit, s.AnalysisMemory, opt.Path != "")
+	fmt.Printf("facts=%d synth_seconds=%.3f build_seconds=%.3f analyses_seconds=%.3f all_finished=%t memory=%s analysis_memory=%s on_disk=%t\n",
+		s.Facts, t.Synth.Seconds(), t.Build.Seconds(), total.Seconds(), done, opt.MemoryLimit, s.AnalysisMemory, opt.Path != "")
 	return 0
 }

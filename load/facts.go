@@ -1,0 +1,225 @@
+//go:build duckdb_arrow
+
+package load
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ChunkRows bounds the facts BuildFacts works on in one step: companies are
+// taken in name order, as many as fit in ChunkRows rows (a company larger
+// than that is a step of its own). Every statement of a step then sorts and
+// windows at most that many rows, so DuckDB's memory need does not grow with
+// the number of workbooks. At about 250 bytes a fact in DuckDB's vectors,
+// 200,000 rows stay well inside the default 128 MB.
+var ChunkRows int64 = 200_000
+
+// FactDatasets are the fact datasets BuildFacts writes, hive-partitioned by
+// company.
+var FactDatasets = []string{"facts", "facts_vintages"}
+
+// BuildFacts makes the fact datasets from this run's facts (the table
+// facts_new) and the previous publication's vintages, as c says, and writes
+// them into dir (facts/company=X/part-0.parquet and facts_vintages/...).
+//
+//   - facts_vintages holds every distinct fact read, with its vintage
+//     (as_of) and the sequence number of the run that first read it (a fact
+//     read again keeps it, so reruns change nothing);
+//   - facts holds the latest vintage of each fact: the latest as_of, then
+//     the latest ingestion (a workbook replaced under the same as_of
+//     restates it); within one vintage the first cell in lineage order wins,
+//     so the choice is stable;
+//   - facts_preferred (a table, not written) holds what the analyses read:
+//     per company, segment, metric and quarter, the reported value where
+//     both a reported and an estimated one exist.
+//
+// Afterwards facts and facts_vintages are views over the files just
+// written, and facts_preferred a table. The work goes company range by
+// company range (ChunkRows), because a window or a sort over every fact at
+// once cannot stay within a small memory limit.
+func BuildFacts(ctx context.Context, d *DB, c Combine, dir string) error {
+	if err := d.buildFacts(ctx, c, dir); err != nil {
+		return fmt.Errorf("build fact tables: %w", err)
+	}
+	return nil
+}
+
+func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
+	cols := strings.Join(factColumns, ", ")
+	prev, err := d.previousVintages(ctx, c.PrevVintages)
+	if err != nil {
+		return err
+	}
+	scope, scopeArgs := c.Scope.where()
+	// Row order matters from here on (sorted Parquet); every statement
+	// below works on one company range, so keeping it costs little memory.
+	if err := d.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
+		return err
+	}
+	setup := []string{
+		"CREATE OR REPLACE TEMP TABLE _discard (source_file VARCHAR, source_sha256 VARCHAR)",
+		"CREATE OR REPLACE TEMP TABLE _reread (source_file VARCHAR, source_sha256 VARCHAR)",
+	}
+	for _, q := range setup {
+		if err := d.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	for _, v := range c.Discard {
+		if err := d.Exec(ctx, "INSERT INTO _discard VALUES (?, ?)", v.File, v.SHA256); err != nil {
+			return err
+		}
+	}
+	for _, v := range c.Reread {
+		if err := d.Exec(ctx, "INSERT INTO _reread VALUES (?, ?)", v.File, v.SHA256); err != nil {
+			return err
+		}
+	}
+	// One row per workbook version read: a workbook with no vintage date
+	// gets the latest period it reports (transform leaves as_of empty when it
+	// streams facts). A discarded version has no row here, so the inner join
+	// below drops its facts.
+	steps := []string{
+		`CREATE OR REPLACE TEMP TABLE _sources AS
+		 SELECT source_file, source_sha256, max(period_end) AS as_of_default FROM facts_new GROUP BY ALL`,
+		`DELETE FROM _sources WHERE (source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _discard)`,
+		`CREATE OR REPLACE TABLE facts_preferred AS SELECT ` + cols + `, CAST(NULL AS INTEGER) AS ingest_seq FROM facts_new LIMIT 0`,
+	}
+	for _, q := range steps {
+		if err := d.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	var newCols []string
+	for _, c := range factColumns {
+		if c == "as_of" {
+			newCols = append(newCols, "coalesce(n.as_of, s.as_of_default) AS as_of")
+		} else {
+			newCols = append(newCols, "n."+c)
+		}
+	}
+	newFacts := `SELECT ` + strings.Join(newCols, ", ") + `, CAST(? AS INTEGER) AS ingest_seq
+		FROM facts_new AS n JOIN _sources AS s USING (source_file, source_sha256)
+		WHERE n.company BETWEEN ? AND ?`
+
+	ranges, err := d.companyRanges(ctx, prev)
+	if err != nil {
+		return err
+	}
+	for _, dataset := range FactDatasets {
+		if err := os.MkdirAll(filepath.Join(dir, dataset), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, r := range ranges {
+		var chunk string
+		var args []any
+		if prev == "" {
+			chunk = `CREATE OR REPLACE TEMP TABLE _chunk AS ` + newFacts + ` AND ` + scope
+			args = append([]any{c.Seq, r.lo, r.hi}, scopeArgs...)
+		} else {
+			if err := d.Exec(ctx, `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM (`+prev+`) WHERE company BETWEEN ? AND ?`, r.lo, r.hi); err != nil {
+				return err
+			}
+			// A fact read again keeps the number of the run that first read it.
+			chunk = `CREATE OR REPLACE TEMP TABLE _chunk AS
+				SELECT ` + cols + `, min(ingest_seq) AS ingest_seq FROM (
+					SELECT * FROM _prev
+					WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _reread) AND ` + scope + `)
+					UNION ALL
+					SELECT n.* EXCLUDE (ingest_seq), coalesce(p.seq, n.ingest_seq) AS ingest_seq
+					FROM (` + newFacts + ` AND ` + scope + `) AS n
+					LEFT JOIN (SELECT ` + cols + `, min(ingest_seq) AS seq FROM _prev GROUP BY ALL) AS p USING (` + cols + `)
+				) GROUP BY ALL`
+			args = append(append(append([]any{}, scopeArgs...), c.Seq, r.lo, r.hi), scopeArgs...)
+		}
+		steps := []struct {
+			q    string
+			args []any
+		}{
+			{chunk, args},
+			{`CREATE OR REPLACE TEMP TABLE _latest AS SELECT * FROM _chunk
+			  QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
+			                             ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell) = 1`, nil},
+			{`INSERT INTO facts_preferred SELECT * FROM _latest
+			  QUALIFY row_number() OVER (PARTITION BY company, segment, metric, calendar_quarter
+			                             ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell) = 1`, nil},
+			{copyFacts("_chunk", filepath.Join(dir, "facts_vintages")), nil},
+			{copyFacts("_latest", filepath.Join(dir, "facts")), nil},
+		}
+		for _, s := range steps {
+			if err := d.Exec(ctx, s.q, s.args...); err != nil {
+				return fmt.Errorf("companies %s to %s: %w", r.lo, r.hi, err)
+			}
+		}
+	}
+	for _, q := range []string{"DROP TABLE IF EXISTS _chunk", "DROP TABLE IF EXISTS _latest", "DROP TABLE IF EXISTS _prev"} {
+		if err := d.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return d.factViews(ctx, dir)
+}
+
+// copyFacts writes a table of facts, sorted, into a hive-partitioned
+// dataset folder, next to the companies earlier ranges wrote there.
+func copyFacts(table, dir string) string {
+	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)",
+		table, factOrder, Literal(dir), parquetOptions)
+}
+
+// factViews makes facts and facts_vintages views over the datasets in dir,
+// with the columns in table order (hive partitioning moves company to the
+// end, and would guess its type from the folder names). With no facts at
+// all they are empty tables of the same shape.
+func (d *DB) factViews(ctx context.Context, dir string) error {
+	sel := strings.Join(append(append([]string{}, factColumns...), "ingest_seq"), ", ")
+	for _, t := range FactDatasets {
+		glob := filepath.Join(dir, t, "*", "*.parquet")
+		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, hive_types = {'company': VARCHAR})",
+			t, sel, Literal(glob))
+		if files, _ := filepath.Glob(glob); len(files) == 0 {
+			q = fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM facts_preferred LIMIT 0", t)
+		}
+		if err := d.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type companyRange struct{ lo, hi string }
+
+// companyRanges splits the companies of this run's facts and of the
+// previous vintages into ranges of at most ChunkRows facts.
+func (d *DB) companyRanges(ctx context.Context, prev string) ([]companyRange, error) {
+	q := "SELECT company, count(*) FROM facts_new WHERE company IS NOT NULL GROUP BY company"
+	if prev != "" {
+		q = "SELECT company, sum(n) FROM (" + q + " UNION ALL SELECT company, count(*) FROM (" + prev + ") GROUP BY company) AS t(company, n) GROUP BY company"
+	}
+	rows, err := d.conn.QueryContext(ctx, q+" ORDER BY company")
+	if err != nil {
+		return nil, fmt.Errorf("count facts by company: %w", err)
+	}
+	defer rows.Close()
+	var out []companyRange
+	var inRange int64
+	for rows.Next() {
+		var company string
+		var n int64
+		if err := rows.Scan(&company, &n); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || inRange+n > ChunkRows {
+			out = append(out, companyRange{lo: company, hi: company})
+			inRange = 0
+		}
+		out[len(out)-1].hi = company
+		inRange += n
+	}
+	return out, rows.Err()
+}
