@@ -188,11 +188,16 @@ SELECT
     t.mix_effect_bps,
     t.rate_effect_bps,
     t.total_change_bps,
-    pa.parent_margin,
-    pa.parent_prev_margin,
-    (pa.parent_margin - pa.parent_prev_margin) * 10000 AS parent_change_bps,
-    (pa.parent_margin - pa.parent_prev_margin) * 10000 - t.total_change_bps AS unexplained_bps
+    CASE WHEN t.row_kind = 'total' THEN pa.parent_margin END AS parent_margin,
+    CASE WHEN t.row_kind = 'total' THEN pa.parent_prev_margin END AS parent_prev_margin,
+    CASE WHEN t.row_kind = 'total' THEN (pa.parent_margin - pa.parent_prev_margin) * 10000 END AS parent_change_bps,
+    CASE WHEN t.row_kind = 'total' THEN (pa.parent_margin - pa.parent_prev_margin) * 10000 - t.total_change_bps END
+        AS unexplained_bps
 FROM (SELECT * FROM line_rows UNION ALL SELECT * FROM total_rows) AS t
+-- Joined on the keys alone (parent has one row per company, segment and
+-- quarter) and kept to the total rows by the CASEs above: a condition on
+-- t.row_kind in ON would leave DuckDB no equality to hash on, and a nested
+-- loop join over every line and total row.
 LEFT JOIN parent AS pa
-    ON t.row_kind = 'total' AND pa.company = t.company AND pa.segment = t.segment AND pa.qi = t.qi
+    ON pa.company = t.company AND pa.segment = t.segment AND pa.qi = t.qi
 ORDER BY t.company, t.segment, t.calendar_quarter, t.row_kind, t.line
