@@ -1,9 +1,17 @@
 -- data_quality: one row per finding about the facts, for an analyst to review
 -- before trusting the analyses. check_name is one of:
 --
---   segment_sum_mismatch  reported segments (not business lines "<parent> / <line>", not
---                         Total) do not add up to the reported Total, for revenue and
---                         operating_income: |sum - Total| > tolerance, where
+--   segment_sum_mismatch  a breakdown that does not add up to its Total, for revenue and
+--                         operating_income. A breakdown is what one sheet of a workbook
+--                         gives: the reported segments (not business lines "<parent> /
+--                         <line>", not Total) read from the same file and sheet, in the same
+--                         vintage, as a current reported Total (of the vintage facts holds).
+--                         A workbook that splits one Total several ways on several sheets
+--                         (segments, geography, products, each with its Total row) has each
+--                         split checked against its own Total, never the segments of all
+--                         sheets summed. Segments on a sheet without a Total are not checked;
+--                         a segment (or Total) written twice on one sheet counts once, its
+--                         first cell. A finding when |sum - Total| > tolerance, where
 --                         tolerance = reconciliation_tolerance_units x source_scale
 --                                     x (segments summed + 1 for the Total),
 --                         i.e. each value written may be off by that much rounding in the
@@ -31,9 +39,16 @@
 --
 --   difference = value - expected; cells = "file:Sheet!A1" of every value involved, the
 --   value's cells first, then the expected's, separated by "; "; detail says it in words.
--- Margins use the reported value where both a reported and an estimated one exist.
+-- Margins use the reported value where both a reported and an estimated one exist
+-- (facts_preferred).
 -- Parameters: reconciliation_tolerance_units (default 0.5), large_move_bps (default 1000).
-WITH cells AS (
+--
+-- facts and facts_vintages run to millions of rows, and this runs within a
+-- small memory limit: every step that orders, windows or lists values first
+-- narrows the rows to the few that can give a finding, found with cheap
+-- counts per series and per sheet. The whole-table CTEs are NOT MATERIALIZED
+-- (DuckDB would otherwise store a CTE used twice, here millions of rows).
+WITH cells AS NOT MATERIALIZED (
     SELECT
         *,
         CAST(substr(calendar_quarter, 1, 4) AS INTEGER) * 4
@@ -41,55 +56,157 @@ WITH cells AS (
         source_file || ':' || source_cell AS cell
     FROM facts
 ),
-vintages AS (
+vintages AS NOT MATERIALIZED (
     SELECT *, source_file || ':' || source_cell AS cell
     FROM facts_vintages
 ),
 
+-- Per series (company, segment, metric, source_kind) of facts: its quarters,
+-- the first and the last. facts holds one row per key and so one per quarter.
+series AS MATERIALIZED (
+    SELECT
+        company,
+        segment,
+        metric,
+        source_kind,
+        count(*) AS n,
+        min(calendar_quarter) AS first_quarter,
+        max(calendar_quarter) AS last_quarter
+    FROM facts
+    GROUP BY company, segment, metric, source_kind
+),
+-- conflicting_values, restatement and segment_sum_mismatch: a key read only
+-- once has no second value. Only the series with more rows in
+-- facts_vintages than in facts (one a key) have keys read more than once.
+repeated AS (
+    SELECT company, segment, metric, source_kind, count(*) AS n
+    FROM facts_vintages
+    GROUP BY company, segment, metric, source_kind
+    EXCEPT ALL
+    SELECT company, segment, metric, source_kind, n
+    FROM series
+),
+
 -- segment_sum_mismatch
+-- Every sheet with reported segments and a current reported Total (of the
+-- vintage, as_of and ingest_seq, that facts holds): its Total (the sheet's
+-- first Total cell) and a first, unordered sum of its segments.
+sheets AS (
+    SELECT
+        company,
+        metric,
+        calendar_quarter,
+        source_file,
+        source_sheet,
+        as_of,
+        ingest_seq,
+        arg_min(value, source_cell) FILTER (WHERE segment = 'Total') AS total,
+        arg_min(source_scale, source_cell) FILTER (WHERE segment = 'Total') AS total_scale,
+        min(source_cell) FILTER (WHERE segment = 'Total') AS total_source_cell,
+        count(*) FILTER (WHERE segment <> 'Total') AS n,
+        sum(value) FILTER (WHERE segment <> 'Total') AS value,
+        sum(abs(value)) FILTER (WHERE segment <> 'Total') AS magnitude,
+        max(source_scale) FILTER (WHERE segment <> 'Total') AS scale
+    FROM vintages
+    WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income') AND NOT contains(segment, ' / ')
+    GROUP BY company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
+    HAVING total_source_cell IS NOT NULL AND n > 0
+),
+sheet_totals AS (
+    SELECT * EXCLUDE (n, value, magnitude, scale)
+    FROM sheets
+    SEMI JOIN (
+        SELECT company, metric, calendar_quarter, as_of, ingest_seq
+        FROM facts
+        WHERE segment = 'Total' AND source_kind = 'reported' AND metric IN ('revenue', 'operating_income')
+    ) AS f USING (company, metric, calendar_quarter, as_of, ingest_seq)
+),
+-- The sheets that may not add up: beyond the tolerance less a margin far
+-- above any rounding of an unordered floating-point sum, or with a segment
+-- of a repeated series (which may be written twice on the sheet, and counts
+-- once). Only these are summed in order and listed.
+suspect AS (
+    SELECT company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
+    FROM sheets
+    SEMI JOIN sheet_totals USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq)
+    WHERE abs(value - total) > getvariable('reconciliation_tolerance_units') * greatest(scale, total_scale) * (n + 1)
+        - 1e-9 * (magnitude + abs(total))
+    UNION
+    SELECT company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
+    FROM vintages
+    SEMI JOIN repeated USING (company, segment, metric, source_kind)
+    WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income') AND segment <> 'Total'
+),
+-- The suspect sheets' segments, each once (its first cell on the sheet).
+sheet_segments AS (
+    SELECT
+        company,
+        metric,
+        calendar_quarter,
+        source_file,
+        source_sheet,
+        as_of,
+        ingest_seq,
+        segment,
+        arg_min(value, source_cell) AS value,
+        arg_min(source_scale, source_cell) AS scale,
+        arg_min(cell, source_cell) AS cell
+    FROM vintages
+    SEMI JOIN suspect USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq)
+    WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income')
+        AND segment <> 'Total' AND NOT contains(segment, ' / ')
+    GROUP BY company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq, segment
+),
 parts AS (
     SELECT
         company,
         metric,
         calendar_quarter,
+        source_file,
+        source_sheet,
+        as_of,
+        ingest_seq,
         count(*) AS n,
         sum(value ORDER BY segment) AS value,
-        max(source_scale) AS scale,
-        max(as_of) AS as_of,
+        max(scale) AS scale,
         string_agg(cell, '; ' ORDER BY segment) AS cells,
         string_agg(segment, ' + ' ORDER BY segment) AS segments
-    FROM cells
-    WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income')
-        AND segment <> 'Total' AND NOT regexp_matches(segment, ' / ')
-    GROUP BY company, metric, calendar_quarter
+    FROM sheet_segments
+    GROUP BY company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
 ),
 recon AS (
     SELECT
         t.company,
         t.metric,
         t.calendar_quarter,
-        t.value AS total,
+        t.source_file,
+        t.source_sheet,
+        t.total,
         t.as_of AS total_as_of,
-        t.cell AS total_cell,
-        p.*  EXCLUDE (company, metric, calendar_quarter),
-        getvariable('reconciliation_tolerance_units') * greatest(p.scale, t.source_scale) * (p.n + 1) AS tolerance
-    FROM cells AS t
+        t.source_file || ':' || t.total_source_cell AS total_cell,
+        p.n,
+        p.value,
+        p.as_of,
+        p.cells,
+        p.segments,
+        getvariable('reconciliation_tolerance_units') * greatest(p.scale, t.total_scale) * (p.n + 1) AS tolerance
+    FROM sheet_totals AS t
     JOIN parts AS p
-        ON p.company = t.company AND p.metric = t.metric AND p.calendar_quarter = t.calendar_quarter
-    WHERE t.segment = 'Total' AND t.source_kind = 'reported'
+        USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq)
 ),
 
--- margin_out_of_range, large_margin_move
-best AS (
-    SELECT *
-    FROM cells
+-- margin_out_of_range, large_margin_move: the preferred value of each fact
+-- (reported over estimate, then the latest vintage, then the first cell).
+best AS NOT MATERIALIZED (
+    SELECT
+        *,
+        CAST(substr(calendar_quarter, 1, 4) AS INTEGER) * 4
+            + CAST(substr(calendar_quarter, 6, 1) AS INTEGER) - 1 AS qi,
+        source_file || ':' || source_cell AS cell
+    FROM facts_preferred
     WHERE metric IN ('revenue', 'operating_income')
-    QUALIFY row_number() OVER (
-        PARTITION BY company, segment, metric, calendar_quarter
-        ORDER BY source_kind = 'reported' DESC, as_of DESC, source_file, source_cell
-    ) = 1
 ),
-margins AS (
+margins AS MATERIALIZED (
     SELECT
         r.company,
         r.segment,
@@ -109,13 +226,22 @@ margins AS (
     WHERE r.metric = 'revenue' AND r.value <> 0
 ),
 
--- conflicting_values
+-- conflicting_values, restatement: the keys of repeated series with more
+-- than one value, and every row of them.
+varying AS (
+    SELECT company, segment, metric, calendar_quarter, source_kind
+    FROM facts_vintages
+    SEMI JOIN repeated USING (company, segment, metric, source_kind)
+    GROUP BY company, segment, metric, calendar_quarter, source_kind
+    HAVING min(value) <> max(value)
+),
 ordered AS (
     SELECT
         *,
         row_number() OVER k AS pos,
         first_value(value) OVER k AS first_val
     FROM vintages
+    SEMI JOIN varying USING (company, segment, metric, calendar_quarter, source_kind)
     WINDOW k AS (
         PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
         ORDER BY source_file, source_sheet, source_cell
@@ -138,47 +264,6 @@ conflicts AS (
     GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
     HAVING count(DISTINCT value) > 1
 ),
-
--- series_gap
-present AS (
-    SELECT
-        company,
-        segment,
-        metric,
-        qi,
-        calendar_quarter,
-        string_agg(cell, '; ' ORDER BY source_kind, cell) AS cells
-    FROM cells
-    GROUP BY company, segment, metric, qi, calendar_quarter
-),
-spans AS (
-    SELECT company, segment, metric, unnest(range(min(qi), max(qi) + 1)) AS qi
-    FROM present
-    GROUP BY company, segment, metric
-),
-missing AS (
-    SELECT s.*
-    FROM spans AS s
-    ANTI JOIN present AS p
-        ON p.company = s.company AND p.segment = s.segment AND p.metric = s.metric AND p.qi = s.qi
-),
-gaps AS (
-    SELECT
-        m.company,
-        m.segment,
-        m.metric,
-        CAST(m.qi // 4 AS VARCHAR) || 'Q' || CAST(m.qi % 4 + 1 AS VARCHAR) AS calendar_quarter,
-        b.calendar_quarter AS before_quarter,
-        a.calendar_quarter AS after_quarter,
-        b.cells || '; ' || a.cells AS cells
-    FROM missing AS m
-    ASOF JOIN present AS b
-        ON b.company = m.company AND b.segment = m.segment AND b.metric = m.metric AND b.qi < m.qi
-    ASOF JOIN present AS a
-        ON a.company = m.company AND a.segment = m.segment AND a.metric = m.metric AND a.qi > m.qi
-),
-
--- restatement
 per_vintage AS (
     SELECT *
     FROM ordered
@@ -192,6 +277,74 @@ changes AS (
         lag(cell) OVER k AS old_cell
     FROM per_vintage
     WINDOW k AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind ORDER BY as_of, ingest_seq)
+),
+
+-- series_gap
+-- A series (company, segment, metric) has no gap when one source_kind has a
+-- value in every quarter from the series' first to its last: a source_kind
+-- with as many quarters as its span is contiguous, and one as long as the
+-- series' span covers it. Only the other series are looked at quarter by
+-- quarter.
+gappy AS (
+    SELECT company, segment, metric, min(lo) AS lo, max(hi) AS hi
+    FROM (
+        SELECT
+            company,
+            segment,
+            metric,
+            n,
+            CAST(substr(first_quarter, 1, 4) AS INTEGER) * 4 + CAST(substr(first_quarter, 6, 1) AS INTEGER) - 1 AS lo,
+            CAST(substr(last_quarter, 1, 4) AS INTEGER) * 4 + CAST(substr(last_quarter, 6, 1) AS INTEGER) - 1 AS hi
+        FROM series
+    )
+    GROUP BY company, segment, metric
+    HAVING max(CASE WHEN n = hi - lo + 1 THEN n ELSE 0 END) < max(hi) - min(lo) + 1
+),
+present AS (
+    SELECT DISTINCT company, segment, metric, qi, calendar_quarter
+    FROM cells
+    SEMI JOIN gappy USING (company, segment, metric)
+),
+missing AS (
+    SELECT *
+    FROM (SELECT company, segment, metric, unnest(range(lo, hi + 1)) AS qi FROM gappy) AS s
+    ANTI JOIN present AS p
+        ON p.company = s.company AND p.segment = s.segment AND p.metric = s.metric AND p.qi = s.qi
+),
+gaps AS (
+    SELECT
+        m.company,
+        m.segment,
+        m.metric,
+        CAST(m.qi // 4 AS VARCHAR) || 'Q' || CAST(m.qi % 4 + 1 AS VARCHAR) AS calendar_quarter,
+        b.calendar_quarter AS before_quarter,
+        a.calendar_quarter AS after_quarter,
+        b.qi AS before_qi,
+        a.qi AS after_qi
+    FROM missing AS m
+    ASOF JOIN present AS b
+        ON b.company = m.company AND b.segment = m.segment AND b.metric = m.metric AND b.qi < m.qi
+    ASOF JOIN present AS a
+        ON a.company = m.company AND a.segment = m.segment AND a.metric = m.metric AND a.qi > m.qi
+),
+-- The cells of the quarters next to a gap.
+gap_cells AS (
+    SELECT company, segment, metric, qi, string_agg(cell, '; ' ORDER BY source_kind, cell) AS cells
+    FROM cells
+    SEMI JOIN (
+        SELECT company, segment, metric, before_qi AS qi FROM gaps
+        UNION
+        SELECT company, segment, metric, after_qi AS qi FROM gaps
+    ) AS k USING (company, segment, metric, qi)
+    GROUP BY company, segment, metric, qi
+),
+gap_rows AS (
+    SELECT g.*, b.cells || '; ' || a.cells AS cells
+    FROM gaps AS g
+    JOIN gap_cells AS b
+        ON b.company = g.company AND b.segment = g.segment AND b.metric = g.metric AND b.qi = g.before_qi
+    JOIN gap_cells AS a
+        ON a.company = g.company AND a.segment = g.segment AND a.metric = g.metric AND a.qi = g.after_qi
 ),
 
 findings AS (
@@ -209,8 +362,8 @@ findings AS (
         as_of,
         total_as_of AS expected_as_of,
         cells || '; ' || total_cell AS cells,
-        format('{} {}: the segments ({}) sum to {}, the reported Total is {}: a difference of {} beyond the tolerance of {}',
-            metric, calendar_quarter, segments, printf('%,.0f', value), printf('%,.0f', total),
+        format('{} {}, {}:{}: the segments ({}) sum to {}, the reported Total is {}: a difference of {} beyond the tolerance of {}',
+            metric, calendar_quarter, source_file, source_sheet, segments, printf('%,.0f', value), printf('%,.0f', total),
             printf('%,.0f', value - total), printf('%,.0f', tolerance)) AS detail
     FROM recon
     WHERE abs(value - total) > tolerance
@@ -269,7 +422,7 @@ findings AS (
         NULL,
         cells,
         format('no value for {} between {} and {}', calendar_quarter, before_quarter, after_quarter)
-    FROM gaps
+    FROM gap_rows
 
     UNION ALL
     SELECT
