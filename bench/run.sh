@@ -17,7 +17,7 @@
 #   PANDAS=1             0 skips pandas; PANDAS_MODEL=1 also reads the big-model set with pandas (slow)
 #   PANDAS_WORKERS="2"   process counts pandas reads the earnings set with ("1 2" for both)
 #   RSS_CAP_MB=4096      a marginmix run past this RSS is stopped, to protect the machine
-#   RUN_LIMIT=240        a marginmix run past this many seconds is stopped (its rates then
+#   RUN_LIMIT=900        a marginmix run past this many seconds is stopped (its rates then
 #                        come from the workbooks it had read; its time is a lower bound)
 #   MM_FLAGS=            extra flags for every `marginmix run`, e.g. "--duckdb-memory 256MB"
 #   KEEP=0               1 keeps the temporary folder
@@ -37,7 +37,7 @@ PANDAS="${PANDAS:-1}"
 PANDAS_MODEL="${PANDAS_MODEL:-0}"
 PANDAS_WORKERS="${PANDAS_WORKERS:-2}"
 RSS_CAP_MB="${RSS_CAP_MB:-4096}"
-RUN_LIMIT="${RUN_LIMIT:-240}"
+RUN_LIMIT="${RUN_LIMIT:-900}"
 MM_FLAGS="${MM_FLAGS:-}"
 KEEP="${KEEP:-0}"
 # Targets.
