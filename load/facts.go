@@ -153,9 +153,6 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 			// source_kind is reported or estimate (transform.Spec), and
 			// _latest holds one row of each kind per quarter at most: an
 			// estimate is preferred only where no reported value exists.
-			// source_kind is reported or estimate (transform.Spec), and
-			// _latest holds one row of each kind per quarter at most: an
-			// estimate is preferred only where no reported value exists.
 			{"estimated", `INSERT INTO _estimated SELECT DISTINCT company FROM _latest WHERE source_kind <> 'reported'`, nil},
 			{"preferred", `INSERT INTO _preferred_estimated SELECT * FROM _latest
 			  WHERE company IN (SELECT company FROM _latest WHERE source_kind <> 'reported')
