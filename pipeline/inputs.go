@@ -114,7 +114,15 @@ func listInbox(dir string) ([]string, error) {
 			return nil
 		}
 		if !e.Type().IsRegular() {
-			return nil
+			// A link to a workbook is read (analysts link files into an
+			// inbox); a link to a folder, a dangling link, a pipe or a
+			// device is not.
+			if e.Type()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				return nil
+			}
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {

@@ -1,0 +1,47 @@
+//go:build duckdb_arrow
+
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// The inbox lists workbooks and links to workbooks, and skips lock files,
+// hidden files, dangling links and links to folders.
+func TestListInboxFollowsLinksToFiles(t *testing.T) {
+	root := t.TempDir()
+	inbox, elsewhere := filepath.Join(root, "inbox"), filepath.Join(root, "elsewhere")
+	for _, d := range []string{inbox, elsewhere, filepath.Join(elsewhere, "folder"), filepath.Join(inbox, "q2")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p string) {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, name string) {
+		if err := os.Symlink(target, filepath.Join(inbox, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(inbox, "amzn.xlsx"))
+	write(filepath.Join(inbox, "q2", "msft.xlsx"))
+	write(filepath.Join(inbox, "~$amzn.xlsx"))
+	write(filepath.Join(inbox, ".hidden.xlsx"))
+	write(filepath.Join(elsewhere, "orcl.xlsx"))
+	link(filepath.Join(elsewhere, "orcl.xlsx"), "orcl.xlsx")
+	link(filepath.Join(elsewhere, "gone.xlsx"), "gone.xlsx")
+	link(filepath.Join(elsewhere, "folder"), "folder")
+	got, err := listInbox(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"amzn.xlsx", "orcl.xlsx", "q2/msft.xlsx"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("listInbox = %q, want %q", got, want)
+	}
+}
