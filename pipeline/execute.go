@@ -223,11 +223,11 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 
 	// DuckDB keeps its data in a file of its own, so that memory holds only
 	// what is in flight, whatever the number of facts.
-	tmp, err := os.MkdirTemp(cfg.TempDir, "marginmix-db-")
+	tmp, release, err := workFolder(cfg.TempDir, log)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer release()
 	db, err := load.OpenWith(ctx, load.Options{Threads: cfg.Threads, Path: filepath.Join(tmp, "work.duckdb"), MemoryLimit: cfg.DuckDBMemory})
 	if err != nil {
 		return nil, err

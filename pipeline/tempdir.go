@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// tempPrefix names the folders a run keeps DuckDB's database in.
+const tempPrefix = "marginmix-db-"
+
+// workFolder makes a run's temporary folder in dir ("" for the system's)
+// and holds an flock on a file inside it for as long as the run lives.
+// Before that it removes the folders of runs that died without cleaning up
+// (SIGKILL, power loss): a folder whose lock nobody holds. A DuckDB file of
+// a large run takes hundreds of megabytes, so they must not pile up.
+// release closes the lock and removes the folder.
+func workFolder(dir string, log *slog.Logger) (path string, release func(), err error) {
+	sweepWorkFolders(dir, log)
+	path, err = os.MkdirTemp(dir, tempPrefix)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(path, "owner.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err == nil {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		os.RemoveAll(path)
+		return "", nil, err
+	}
+	return path, func() {
+		os.RemoveAll(path)
+		f.Close()
+	}, nil
+}
+
+// sweepWorkFolders removes the temporary folders of dead runs in dir.
+// A folder without a lock file is left alone: it may be one being made.
+func sweepWorkFolders(dir string, log *slog.Logger) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
+	for _, m := range matches {
+		f, err := os.OpenFile(filepath.Join(m, "owner.lock"), os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close() // a live run's
+			continue
+		}
+		if err == nil {
+			if rmErr := os.RemoveAll(m); rmErr == nil {
+				log.Info("removed the temporary folder of a run that did not finish", "folder", m)
+			}
+		}
+		f.Close()
+	}
+}
