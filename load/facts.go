@@ -38,9 +38,9 @@ var FactDatasets = []string{"facts", "facts_vintages"}
 //     both a reported and an estimated one exist.
 //
 // Afterwards facts and facts_vintages are views over the files just
-// written. facts_preferred is facts itself for every company without
-// estimates (most of them: investor-relations workbooks report), and a
-// table for the few with estimates; copying every fact once more into a
+// written. facts_preferred is facts itself for every company and segment
+// without estimates (most of them: investor-relations workbooks report),
+// and a table for the few with estimates; copying every fact once more into a
 // table cost a third of the time. The work goes company range by
 // company range (ChunkRows), because a window or a sort over every fact at
 // once cannot stay within a small memory limit.
@@ -91,7 +91,7 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 		 SELECT source_file, source_sha256, max(period_end) AS as_of_default FROM facts_new GROUP BY ALL`,
 		`DELETE FROM _sources WHERE (source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _discard)`,
 		`CREATE OR REPLACE TABLE _preferred_estimated AS SELECT ` + cols + `, CAST(NULL AS INTEGER) AS ingest_seq FROM facts_new LIMIT 0`,
-		`CREATE OR REPLACE TEMP TABLE _estimated (company VARCHAR)`,
+		`CREATE OR REPLACE TEMP TABLE _estimated (company VARCHAR, segment VARCHAR)`,
 	}
 	for _, q := range steps {
 		if err := d.Exec(ctx, q); err != nil {
@@ -108,7 +108,7 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 	}
 	newFacts := `SELECT ` + strings.Join(newCols, ", ") + `, CAST(? AS INTEGER) AS ingest_seq
 		FROM facts_new AS n JOIN _sources AS s USING (source_file, source_sha256)
-		WHERE n.company BETWEEN ? AND ?`
+		WHERE `
 
 	ranges, err := d.companyRanges(ctx, prev)
 	if err != nil {
@@ -123,10 +123,10 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 		var chunk string
 		var args []any
 		if prev == "" {
-			chunk = `CREATE OR REPLACE TEMP TABLE _chunk AS ` + newFacts + ` AND ` + scope
-			args = append([]any{c.Seq, r.lo, r.hi}, scopeArgs...)
+			chunk = `CREATE OR REPLACE TEMP TABLE _chunk AS ` + newFacts + r.cond("n.") + ` AND ` + scope
+			args = append(append([]any{c.Seq}, r.args()...), scopeArgs...)
 		} else {
-			if err := d.Exec(ctx, `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM (`+prev+`) WHERE company BETWEEN ? AND ?`, r.lo, r.hi); err != nil {
+			if err := d.Exec(ctx, `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM (`+prev+`) WHERE `+r.cond(""), r.args()...); err != nil {
 				return err
 			}
 			// A fact read again keeps the number of the run that first read it.
@@ -136,10 +136,10 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 					WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _reread) AND ` + scope + `)
 					UNION ALL
 					SELECT n.* EXCLUDE (ingest_seq), coalesce(p.seq, n.ingest_seq) AS ingest_seq
-					FROM (` + newFacts + ` AND ` + scope + `) AS n
+					FROM (` + newFacts + r.cond("n.") + ` AND ` + scope + `) AS n
 					LEFT JOIN (SELECT ` + cols + `, min(ingest_seq) AS seq FROM _prev GROUP BY ALL) AS p USING (` + cols + `)
 				) GROUP BY ALL`
-			args = append(append(append([]any{}, scopeArgs...), c.Seq, r.lo, r.hi), scopeArgs...)
+			args = append(append(append(append([]any{}, scopeArgs...), c.Seq), r.args()...), scopeArgs...)
 		}
 		steps := []struct {
 			what string
@@ -153,17 +153,19 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 			// source_kind is reported or estimate (transform.Spec), and
 			// _latest holds one row of each kind per quarter at most: an
 			// estimate is preferred only where no reported value exists.
-			{"estimated", `INSERT INTO _estimated SELECT DISTINCT company FROM _latest WHERE source_kind <> 'reported'`, nil},
+			// Per segment, not per company: a company split into steps by
+			// segment has estimates in some steps only.
+			{"estimated", `INSERT INTO _estimated SELECT DISTINCT company, segment FROM _latest WHERE source_kind <> 'reported'`, nil},
 			{"preferred", `INSERT INTO _preferred_estimated SELECT * FROM _latest
-			  WHERE company IN (SELECT company FROM _latest WHERE source_kind <> 'reported')
+			  WHERE (company, segment) IN (SELECT (company, segment) FROM _latest WHERE source_kind <> 'reported')
 			    AND (source_kind = 'reported' OR (company, segment, metric, calendar_quarter) NOT IN (
 			      SELECT (company, segment, metric, calendar_quarter) FROM _latest WHERE source_kind = 'reported'))`, nil},
-			{"write facts_vintages", copyFacts("_chunk", filepath.Join(dir, "facts_vintages")), nil},
-			{"write facts", copyFacts("_latest", filepath.Join(dir, "facts")), nil},
+			{"write facts_vintages", copyFacts("_chunk", filepath.Join(dir, "facts_vintages"), r.part), nil},
+			{"write facts", copyFacts("_latest", filepath.Join(dir, "facts"), r.part), nil},
 		}
 		for _, s := range steps {
 			if err := d.Exec(ctx, s.q, s.args...); err != nil {
-				return fmt.Errorf("%s, companies %s to %s: %w", s.what, r.lo, r.hi, err)
+				return fmt.Errorf("%s, %s: %w", s.what, r, err)
 			}
 		}
 	}
@@ -176,10 +178,15 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 }
 
 // copyFacts writes a table of facts, sorted, into a hive-partitioned
-// dataset folder, next to the companies earlier ranges wrote there.
-func copyFacts(table, dir string) string {
-	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)",
-		table, factOrder, Literal(dir), parquetOptions)
+// dataset folder, next to the companies earlier ranges wrote there. A
+// company written in several steps gets a file per step, part-K-0.parquet.
+func copyFacts(table, dir string, part int) string {
+	pattern := "part-{i}"
+	if part >= 0 {
+		pattern = fmt.Sprintf("part-%d-{i}", part)
+	}
+	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN '%s', OVERWRITE_OR_IGNORE)",
+		table, factOrder, Literal(dir), parquetOptions, pattern)
 }
 
 // factViews makes facts and facts_vintages views over the datasets in dir,
@@ -205,39 +212,109 @@ func (d *DB) factViews(ctx context.Context, dir string) error {
 		}
 	}
 	return d.Exec(ctx, `CREATE OR REPLACE VIEW facts_preferred AS
-		SELECT * FROM facts WHERE company NOT IN (SELECT company FROM _estimated)
+		SELECT * FROM facts WHERE (company, segment) NOT IN (SELECT (company, segment) FROM _estimated)
 		UNION ALL
 		SELECT * FROM _preferred_estimated`)
 }
 
-type companyRange struct{ lo, hi string }
+// companyRange is one step of BuildFacts: companies lo to hi, or (part >=
+// 0) the segments segLo to segHi of company lo, when that company alone has
+// more than ChunkRows facts.
+type companyRange struct {
+	lo, hi       string
+	segLo, segHi string
+	part         int
+}
+
+func (r companyRange) cond(prefix string) string {
+	c := prefix + "company BETWEEN ? AND ?"
+	if r.part >= 0 {
+		c += " AND " + prefix + "segment BETWEEN ? AND ?"
+	}
+	return c
+}
+
+func (r companyRange) args() []any {
+	if r.part >= 0 {
+		return []any{r.lo, r.hi, r.segLo, r.segHi}
+	}
+	return []any{r.lo, r.hi}
+}
+
+func (r companyRange) String() string {
+	if r.part >= 0 {
+		return fmt.Sprintf("company %s, segments %s to %s", r.lo, r.segLo, r.segHi)
+	}
+	return fmt.Sprintf("companies %s to %s", r.lo, r.hi)
+}
 
 // companyRanges splits the companies of this run's facts and of the
-// previous vintages into ranges of at most ChunkRows facts.
+// previous vintages into ranges of at most ChunkRows facts; a company with
+// more is split by segment (every fact key holds both, so each step still
+// sees all the vintages of its facts).
 func (d *DB) companyRanges(ctx context.Context, prev string) ([]companyRange, error) {
-	q := "SELECT company, count(*) FROM facts_new WHERE company IS NOT NULL GROUP BY company"
-	if prev != "" {
-		q = "SELECT company, sum(n) FROM (" + q + " UNION ALL SELECT company, count(*) FROM (" + prev + ") GROUP BY company) AS t(company, n) GROUP BY company"
-	}
-	rows, err := d.conn.QueryContext(ctx, q+" ORDER BY company")
+	counts, err := d.groupCounts(ctx, prev, "company", "company IS NOT NULL", nil)
 	if err != nil {
 		return nil, fmt.Errorf("count facts by company: %w", err)
 	}
-	defer rows.Close()
 	var out []companyRange
 	var inRange int64
-	for rows.Next() {
-		var company string
-		var n int64
-		if err := rows.Scan(&company, &n); err != nil {
-			return nil, err
+	for _, c := range counts {
+		if c.n > ChunkRows {
+			segs, err := d.groupCounts(ctx, prev, "segment", "company = ?", []any{c.key})
+			if err != nil {
+				return nil, fmt.Errorf("count facts of %s by segment: %w", c.key, err)
+			}
+			var parts []companyRange
+			var inPart int64
+			for _, s := range segs {
+				if len(parts) == 0 || inPart+s.n > ChunkRows {
+					parts = append(parts, companyRange{lo: c.key, hi: c.key, segLo: s.key, part: len(parts)})
+					inPart = 0
+				}
+				parts[len(parts)-1].segHi = s.key
+				inPart += s.n
+			}
+			out = append(out, parts...)
+			inRange = ChunkRows // the next company starts a range of its own
+			continue
 		}
-		if len(out) == 0 || inRange+n > ChunkRows {
-			out = append(out, companyRange{lo: company, hi: company})
+		if len(out) == 0 || inRange+c.n > ChunkRows {
+			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1})
 			inRange = 0
 		}
-		out[len(out)-1].hi = company
-		inRange += n
+		out[len(out)-1].hi = c.key
+		inRange += c.n
+	}
+	return out, nil
+}
+
+type groupCount struct {
+	key string
+	n   int64
+}
+
+// groupCounts counts this run's facts and the previous vintages by one
+// column, under a condition, in the column's order.
+func (d *DB) groupCounts(ctx context.Context, prev, col, where string, args []any) ([]groupCount, error) {
+	q := "SELECT " + col + ", count(*) FROM facts_new WHERE " + where + " GROUP BY " + col
+	if prev != "" {
+		q = "SELECT k, sum(n) FROM (" + q + " UNION ALL SELECT " + col + ", count(*) FROM (" + prev + ") WHERE " + where +
+			" GROUP BY " + col + ") AS t(k, n) GROUP BY k"
+		args = append(append([]any{}, args...), args...)
+	}
+	rows, err := d.conn.QueryContext(ctx, q+" ORDER BY 1", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []groupCount
+	for rows.Next() {
+		var g groupCount
+		if err := rows.Scan(&g.key, &g.n); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
 	}
 	return out, rows.Err()
 }

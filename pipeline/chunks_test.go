@@ -7,17 +7,26 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/marginmix/marginmix/load"
 )
 
-// BuildFacts works company range by company range to bound DuckDB's memory.
-// The ranges must not show in what is published: a first run, a rerun
-// that restates a cell and a backfill give byte-identical files whether
-// every company is a range of its own or all of them share one.
+// BuildFacts works company range by company range, and splits a company
+// with more than load.ChunkRows facts by segment, to bound DuckDB's memory.
+// The steps must not show in what is published: through a first run, a
+// rerun that restates a cell and a backfill, the analyses are
+// byte-identical, and each company's facts, read in file-name order, are
+// the same rows in the same order, whether all companies share one step,
+// several share one, or every company is split segment by segment.
 func TestCompanyRangesDoNotShow(t *testing.T) {
-	publish := func(chunkRows int64) map[string]string {
+	type published struct {
+		files map[string]string           // analyses and other files, by path
+		facts map[string][]map[string]any // dataset/company -> rows in file-name order
+		parts map[string]int              // dataset/company -> files
+	}
+	publish := func(chunkRows int64) published {
 		saved := load.ChunkRows
 		load.ChunkRows = chunkRows
 		defer func() { load.ChunkRows = saved }()
@@ -34,32 +43,48 @@ func TestCompanyRangesDoNotShow(t *testing.T) {
 		if _, err := Backfill(ctx, cfgFor(inbox, out), load.Scope{Companies: []string{"MSFT"}, From: "2025Q1"}, false, nil); err != nil {
 			t.Fatal(err)
 		}
-		return fileBytes(t, out)
+		p := published{files: map[string]string{}, facts: map[string][]map[string]any{}, parts: map[string]int{}}
+		for path, b := range fileBytes(t, out) {
+			if !strings.HasPrefix(path, "facts") {
+				p.files[path] = b
+			}
+		}
+		for _, ds := range load.FactDatasets {
+			dirs, _ := filepath.Glob(filepath.Join(out, ds, "company=*"))
+			for _, d := range dirs {
+				files, _ := filepath.Glob(filepath.Join(d, "*.parquet"))
+				sort.Strings(files)
+				key := ds + "/" + filepath.Base(d)
+				p.parts[key] = len(files)
+				for _, f := range files {
+					p.facts[key] = append(p.facts[key], rows(t, readParquet(t, f))...)
+				}
+			}
+		}
+		return p
 	}
-	one, each := publish(1<<40), publish(1)
-	if len(one) != 5*2+8 { // facts and facts_vintages of five companies, eight analyses
-		t.Fatalf("%d files published: %v", len(one), keys(one))
+	one := publish(1 << 40)
+	if len(one.files) != 8 || len(one.facts) != 2*5 { // eight analyses; two datasets of five companies
+		t.Fatalf("%d analysis files, %d company folders", len(one.files), len(one.facts))
 	}
-	var differ []string
-	for p := range one {
-		if one[p] != each[p] {
-			differ = append(differ, p)
+	for name, chunkRows := range map[string]int64{"several companies a step": 150, "one segment a step": 1} {
+		other := publish(chunkRows)
+		for path := range one.files {
+			if one.files[path] != other.files[path] {
+				t.Errorf("%s: %s differs", name, path)
+			}
+		}
+		if len(one.files) != len(other.files) {
+			t.Errorf("%s: %d files, want %d", name, len(other.files), len(one.files))
+		}
+		if !reflect.DeepEqual(one.facts, other.facts) {
+			t.Errorf("%s: the facts differ", name)
+		}
+		if chunkRows == 1 && other.parts["facts/company=AMZN"] < 2 {
+			t.Errorf("%s: AMZN's facts are in %d file(s); the company was not split", name, other.parts["facts/company=AMZN"])
 		}
 	}
-	sort.Strings(differ)
-	if len(differ) > 0 || len(one) != len(each) {
-		t.Fatalf("%d and %d files; these differ: %v", len(one), len(each), differ)
+	if one.parts["facts/company=AMZN"] != 1 {
+		t.Errorf("one step: AMZN's facts are in %d files", one.parts["facts/company=AMZN"])
 	}
-	if !reflect.DeepEqual(keys(one), keys(each)) {
-		t.Fatal("different file names")
-	}
-}
-
-func keys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
