@@ -52,24 +52,14 @@ func ParseCellName(ref string) (col, row int, err error) {
 	if i < len(ref) && ref[i] == '$' {
 		i++
 	}
-	start := i
-	for i < len(ref) {
-		c := ref[i]
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c < 'A' || c > 'Z' {
-			break
-		}
-		col = col*26 + int(c-'A'+1)
-		if col > MaxCols {
-			return 0, 0, fmt.Errorf("cell reference %q: column out of range", ref)
-		}
-		i++
+	col, n, ok := colLetters(ref[i:])
+	if !ok {
+		return 0, 0, fmt.Errorf("cell reference %q: column out of range", ref)
 	}
-	if i == start {
+	if n == 0 {
 		return 0, 0, fmt.Errorf("cell reference %q: no column letters", ref)
 	}
+	i += n
 	if i < len(ref) && ref[i] == '$' {
 		i++
 	}
@@ -90,4 +80,23 @@ func ParseCellName(ref string) (col, row int, err error) {
 		return 0, 0, fmt.Errorf("cell reference %q: row out of range", ref)
 	}
 	return col, row, nil
+}
+
+// colLetters reads the column letters at the start of a reference (either
+// case): the 1-based column and how many letters; ok is false past MaxCols.
+func colLetters[T string | []byte](ref T) (col, n int, ok bool) {
+	for ; n < len(ref); n++ {
+		c := ref[n]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c < 'A' || c > 'Z' {
+			break
+		}
+		col = col*26 + int(c-'A'+1)
+		if col > MaxCols {
+			return 0, n, false
+		}
+	}
+	return col, n, true
 }

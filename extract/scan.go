@@ -278,18 +278,6 @@ func atoi(b []byte) (int, bool) {
 
 // refCol returns the column of an A1-style reference such as "AB12".
 func refCol(b []byte) (int, bool) {
-	col := 0
-	for _, c := range b {
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c < 'A' || c > 'Z' {
-			break
-		}
-		col = col*26 + int(c-'A'+1)
-		if col > MaxCols {
-			return 0, false
-		}
-	}
-	return col, col > 0
+	col, _, ok := colLetters(b)
+	return col, ok && col > 0
 }
