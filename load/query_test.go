@@ -251,8 +251,10 @@ func TestQueryWhilePublishing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	// Runs publish further apart than a query takes (~60 ms here), as real
-	// runs do, so one start-over is enough; several queries overlap a swap.
+	// Runs publish further apart than a query takes (~60 ms here, several
+	// times that on a loaded machine: at 150 ms apart one query started over
+	// three times under a load average of 8), as real runs do, so one
+	// start-over is enough; several queries overlap a swap.
 	const publications = 6
 	var wg sync.WaitGroup
 	done := make(chan struct{})
@@ -269,7 +271,7 @@ func TestQueryWhilePublishing(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 		}
 	}()
 	defer func() { <-done }() // the publisher outlives no failing check
