@@ -23,14 +23,20 @@ func workFolder(dir string, log *slog.Logger) (path string, release func(), err 
 	if err != nil {
 		return "", nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(path, "owner.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err == nil {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	}
+	// The lock file gets its name only once it is locked: a sweep running
+	// at this moment in another process opens owner.lock only, so it can
+	// never take a folder being made for a dead run's.
+	f, err := os.OpenFile(filepath.Join(path, "owner.lock.new"), os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 	if err != nil {
-		if f != nil {
-			f.Close()
-		}
+		os.RemoveAll(path)
+		return "", nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		// A file system without flock (some FUSE and NFS mounts): the run
+		// goes on; its folder, never named owner.lock, is never swept.
+		log.Warn("cannot lock the temporary folder; a run killed now would leave it behind", "folder", path, "error", err)
+	} else if err := os.Rename(f.Name(), filepath.Join(path, "owner.lock")); err != nil {
+		f.Close()
 		os.RemoveAll(path)
 		return "", nil, err
 	}

@@ -21,15 +21,19 @@ func TestWorkFoldersOfDeadRunsAreSwept(t *testing.T) {
 	}
 	// A dead run's folder: its lock file exists and nobody holds it.
 	dead := filepath.Join(dir, tempPrefix+"dead")
-	os.MkdirAll(dead, 0o755)
-	os.WriteFile(filepath.Join(dead, "owner.lock"), nil, 0o600)
-	os.WriteFile(filepath.Join(dead, "work.duckdb"), []byte("data"), 0o600)
-	// A folder being made (no lock file yet), and someone else's folder.
-	young := filepath.Join(dir, tempPrefix+"young")
-	os.MkdirAll(young, 0o755)
-	other := filepath.Join(dir, "other-dir")
-	os.MkdirAll(other, 0o755)
-	os.WriteFile(filepath.Join(other, "owner.lock"), nil, 0o600)
+	young := filepath.Join(dir, tempPrefix+"young") // being made: its lock has no name yet
+	other := filepath.Join(dir, "other-dir")        // not a run's
+	for _, d := range []string{dead, young, other} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{filepath.Join(dead, "owner.lock"), filepath.Join(dead, "work.duckdb"),
+		filepath.Join(young, "owner.lock.new"), filepath.Join(other, "owner.lock")} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	second, release2, err := workFolder(dir, log)
 	if err != nil {
@@ -54,4 +58,39 @@ func TestWorkFoldersOfDeadRunsAreSwept(t *testing.T) {
 	if exists(live) || exists(second) {
 		t.Fatal("release left the folder")
 	}
+}
+
+// Runs starting together with the same temporary directory never sweep
+// each other's folders: each folder's lock is taken before it has the name
+// the sweep looks for.
+func TestWorkFoldersOfRunsStartingTogether(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	stop := make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				sweepWorkFolders(dir, log)
+			}
+		}
+	}()
+	for i := 0; i < 2000; i++ {
+		path, release, err := workFolder(dir, log)
+		if err != nil {
+			close(stop)
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if err := os.WriteFile(filepath.Join(path, "work.duckdb"), []byte("x"), 0o600); err != nil {
+			close(stop)
+			t.Fatalf("run %d: its folder was swept: %v", i, err)
+		}
+		release()
+	}
+	close(stop)
+	<-swept
 }
