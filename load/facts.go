@@ -12,10 +12,10 @@ import (
 
 // ChunkRows bounds the facts BuildFacts works on in one step: companies are
 // taken in name order, as many as fit in ChunkRows rows (a company larger
-// than that is a step of its own). Every statement of a step then sorts and
+// than that is split by segment). Every statement of a step then sorts and
 // windows at most that many rows, so DuckDB's memory need does not grow with
-// the number of workbooks. At about 250 bytes a fact in DuckDB's vectors,
-// 200,000 rows stay well inside the default 128 MB.
+// the number of workbooks. 200,000 facts a step ran out of the default
+// 128 MB in the partitioned write; 100,000 fit.
 var ChunkRows int64 = 100_000
 
 // FactDatasets are the fact datasets BuildFacts writes, hive-partitioned by
@@ -179,11 +179,11 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 
 // copyFacts writes a table of facts, sorted, into a hive-partitioned
 // dataset folder, next to the companies earlier ranges wrote there. A
-// company written in several steps gets a file per step, part-K-0.parquet.
+// company written in several steps gets a file per step, part-00000K-0.parquet.
 func copyFacts(table, dir string, part int) string {
 	pattern := "part-{i}"
 	if part >= 0 {
-		pattern = fmt.Sprintf("part-%d-{i}", part)
+		pattern = fmt.Sprintf("part-%06d-{i}", part) // in name order, as written
 	}
 	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN '%s', OVERWRITE_OR_IGNORE)",
 		table, factOrder, Literal(dir), parquetOptions, pattern)
