@@ -100,6 +100,11 @@ func ignored(name string, dir bool) bool {
 // it, sorted.
 func listInbox(dir string) ([]string, error) {
 	var out []string
+	// An inbox that is itself a link is walked where it leads (WalkDir
+	// does not follow a link at its root).
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err

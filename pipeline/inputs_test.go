@@ -44,4 +44,12 @@ func TestListInboxFollowsLinksToFiles(t *testing.T) {
 	if want := []string{"amzn.xlsx", "orcl.xlsx", "q2/msft.xlsx"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("listInbox = %q, want %q", got, want)
 	}
+	// The inbox itself may be a link.
+	linked := filepath.Join(root, "linked-inbox")
+	if err := os.Symlink(inbox, linked); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := listInbox(linked); err != nil || !reflect.DeepEqual(again, got) {
+		t.Fatalf("listInbox through a link = %q, %v; want %q", again, err, got)
+	}
 }
