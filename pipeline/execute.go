@@ -101,8 +101,20 @@ func fsBytes(fsys fs.FS) ([][]byte, error) {
 	return out, err
 }
 
+// asCanceled makes the error of a run whose context was cancelled wrap the
+// context's error. DuckDB reports a statement stopped by a cancelled context
+// as its own "INTERRUPT Error", and callers (the scheduler, the command
+// line's exit 130) tell a cancelled run by context.Canceled.
+func asCanceled(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w: %v", ctx.Err(), err)
+	}
+	return err
+}
+
 func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Summary, err error) {
 	defer func() {
+		err = asCanceled(ctx, err)
 		if err != nil && strings.Contains(err.Error(), "Out of Memory Error") {
 			err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory (loading, now %s) or --analysis-memory (analyses, now %s))", err, cfg.DuckDBMemory, cfg.AnalysisMemory)
 		}
