@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/marginmix/marginmix/internal/metricstest"
 	"github.com/robfig/cron/v3"
 )
 
@@ -148,46 +147,7 @@ func scrape(t *testing.T, s *Scheduler) map[string]float64 {
 	srv := &http.Server{Handler: s.Handler()}
 	go srv.Serve(ln)
 	defer srv.Close()
-	return scrapeURL(t, "http://"+ln.Addr().String()+"/metrics")
-}
-
-func scrapeURL(t *testing.T, url string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("/metrics: %s", resp.Status)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for name, f := range fams {
-		if !strings.HasPrefix(name, "marginmix_") {
-			continue
-		}
-		for _, m := range f.Metric {
-			key := name
-			for _, lp := range m.Label {
-				key += fmt.Sprintf("{%s=%s}", lp.GetName(), lp.GetValue())
-			}
-			switch {
-			case m.Counter != nil:
-				out[key] = m.Counter.GetValue()
-			case m.Gauge != nil:
-				out[key] = m.Gauge.GetValue()
-			case m.Histogram != nil:
-				out[key+"_count"] = float64(m.Histogram.GetSampleCount())
-				out[key+"_sum"] = m.Histogram.GetSampleSum()
-			}
-		}
-	}
-	return out
+	return metricstest.Scrape(t, "http://"+ln.Addr().String()+"/metrics")
 }
 
 func TestRunsNeverOverlap(t *testing.T) {
@@ -600,7 +560,7 @@ func TestServeEverySecond(t *testing.T) {
 	close(skipped)
 	l.waitFor(t, "INFO run finished trigger=schedule outcome=nothing_new")
 	l.waitFor(t, "INFO run finished trigger=schedule outcome=nothing_new")
-	m := scrapeURL(t, "http://"+ln.Addr().String()+"/metrics")
+	m := metricstest.Scrape(t, "http://"+ln.Addr().String()+"/metrics")
 	cancel()
 	if err := <-served; err != nil {
 		t.Fatal(err)

@@ -18,9 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
+	"github.com/marginmix/marginmix/internal/metricstest"
 	"github.com/marginmix/marginmix/load"
 	"github.com/marginmix/marginmix/pipeline"
 	"github.com/marginmix/marginmix/schedule"
@@ -123,34 +121,7 @@ func (l *jsonLog) waitAny(t *testing.T, msg string, fields map[string]any) map[s
 // scrapeMetrics reads /metrics and returns the marginmix_ samples.
 func scrapeMetrics(t *testing.T, addr string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for name, f := range fams {
-		for _, m := range f.Metric {
-			key := name
-			for _, lp := range m.Label {
-				key += fmt.Sprintf("{%s=%s}", lp.GetName(), lp.GetValue())
-			}
-			switch {
-			case m.Counter != nil:
-				out[key] = m.Counter.GetValue()
-			case m.Gauge != nil:
-				out[key] = m.Gauge.GetValue()
-			case m.Histogram != nil:
-				out[key+"_count"] = float64(m.Histogram.GetSampleCount())
-			}
-		}
-	}
-	return out
+	return metricstest.Scrape(t, "http://"+addr+"/metrics")
 }
 
 func healthz(t *testing.T, addr string) (int, schedule.Status) {
