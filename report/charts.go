@@ -48,6 +48,22 @@ var (
 	colAdjusted = color.RGBA{0x1f, 0x77, 0xb4, 0xff}
 )
 
+// barPair makes two borderless bar series of width w in colours ca and cb,
+// for the caller to stack or set side by side.
+func barPair(w vg.Length, a, b plotter.Values, ca, cb color.Color) (*plotter.BarChart, *plotter.BarChart, error) {
+	ba, err := plotter.NewBarChart(a, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	bb, err := plotter.NewBarChart(b, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	ba.Color, bb.Color = ca, cb
+	ba.LineStyle.Width, bb.LineStyle.Width = 0, 0
+	return ba, bb, nil
+}
+
 func newPlot(title, ylabel string) *plot.Plot {
 	fontOnce.Do(func() {
 		sans := font.Font{Typeface: "Liberation", Variant: "Sans"}
@@ -190,16 +206,10 @@ func chartMix(m MixSeries) (string, error) {
 		}
 	}
 	w := vg.Points(26)
-	bi, err := plotter.NewBarChart(iaas, w)
+	bi, bt, err := barPair(w, iaas, taas, colIaaS, colTaaS)
 	if err != nil {
 		return "", err
 	}
-	bt, err := plotter.NewBarChart(taas, w)
-	if err != nil {
-		return "", err
-	}
-	bi.Color, bt.Color = colIaaS, colTaaS
-	bi.LineStyle.Width, bt.LineStyle.Width = 0, 0
 	bt.StackOn(bi)
 	p.Add(bi, bt)
 	if len(labels.XYs) > 0 {
@@ -316,16 +326,10 @@ func chartAdjusted(rows []Adjusted) (string, error) {
 		labels.Labels = append(labels.Labels, signed(r.DifferenceBps, 0)+" bp")
 	}
 	w := vg.Points(22)
-	br, err := plotter.NewBarChart(rep, w)
+	br, ba, err := barPair(w, rep, adj, colReported, colAdjusted)
 	if err != nil {
 		return "", err
 	}
-	ba, err := plotter.NewBarChart(adj, w)
-	if err != nil {
-		return "", err
-	}
-	br.Color, ba.Color = colReported, colAdjusted
-	br.LineStyle.Width, ba.LineStyle.Width = 0, 0
 	br.Offset, ba.Offset = -w/2, w/2
 	p.Add(br, ba)
 	if len(rows) > 0 {
