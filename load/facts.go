@@ -63,40 +63,29 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 	if err := d.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
 		return err
 	}
-	setup := []string{
-		"CREATE OR REPLACE TEMP TABLE _discard (source_file VARCHAR, source_sha256 VARCHAR)",
-		"CREATE OR REPLACE TEMP TABLE _reread (source_file VARCHAR, source_sha256 VARCHAR)",
-	}
-	for _, q := range setup {
-		if err := d.Exec(ctx, q); err != nil {
-			return err
-		}
+	setup := []stmt{
+		{q: "CREATE OR REPLACE TEMP TABLE _discard (source_file VARCHAR, source_sha256 VARCHAR)"},
+		{q: "CREATE OR REPLACE TEMP TABLE _reread (source_file VARCHAR, source_sha256 VARCHAR)"},
 	}
 	for _, v := range c.Discard {
-		if err := d.Exec(ctx, "INSERT INTO _discard VALUES (?, ?)", v.File, v.SHA256); err != nil {
-			return err
-		}
+		setup = append(setup, stmt{q: "INSERT INTO _discard VALUES (?, ?)", args: []any{v.File, v.SHA256}})
 	}
 	for _, v := range c.Reread {
-		if err := d.Exec(ctx, "INSERT INTO _reread VALUES (?, ?)", v.File, v.SHA256); err != nil {
-			return err
-		}
+		setup = append(setup, stmt{q: "INSERT INTO _reread VALUES (?, ?)", args: []any{v.File, v.SHA256}})
 	}
 	// One row per workbook version read: a workbook with no vintage date
 	// gets the latest period it reports (transform leaves as_of empty when it
 	// streams facts). A discarded version has no row here, so the inner join
 	// below drops its facts.
-	steps := []string{
-		`CREATE OR REPLACE TEMP TABLE _sources AS
-		 SELECT source_file, source_sha256, max(period_end) AS as_of_default FROM facts_new GROUP BY ALL`,
-		`DELETE FROM _sources WHERE (source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _discard)`,
-		`CREATE OR REPLACE TABLE _preferred_estimated AS SELECT ` + cols + `, CAST(NULL AS INTEGER) AS ingest_seq FROM facts_new LIMIT 0`,
-		`CREATE OR REPLACE TEMP TABLE _estimated (company VARCHAR, segment VARCHAR)`,
-	}
-	for _, q := range steps {
-		if err := d.Exec(ctx, q); err != nil {
-			return err
-		}
+	setup = append(setup,
+		stmt{q: `CREATE OR REPLACE TEMP TABLE _sources AS
+		 SELECT source_file, source_sha256, max(period_end) AS as_of_default FROM facts_new GROUP BY ALL`},
+		stmt{q: `DELETE FROM _sources WHERE (source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _discard)`},
+		stmt{q: `CREATE OR REPLACE TABLE _preferred_estimated AS SELECT ` + cols + `, CAST(NULL AS INTEGER) AS ingest_seq FROM facts_new LIMIT 0`},
+		stmt{q: `CREATE OR REPLACE TEMP TABLE _estimated (company VARCHAR, segment VARCHAR)`},
+	)
+	if err := d.run(ctx, "", setup); err != nil {
+		return err
 	}
 	var newCols []string
 	for _, c := range factColumns {
@@ -120,17 +109,15 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 		}
 	}
 	for _, r := range ranges {
-		var chunk string
-		var args []any
+		var steps []stmt
 		if prev == "" {
-			chunk = `CREATE OR REPLACE TEMP TABLE _chunk AS ` + newFacts + r.cond("n.") + ` AND ` + scope
-			args = append(append([]any{c.Seq}, r.args()...), scopeArgs...)
+			steps = append(steps, stmt{"combine", `CREATE OR REPLACE TEMP TABLE _chunk AS ` + newFacts + r.cond("n.") + ` AND ` + scope,
+				append(append([]any{c.Seq}, r.args()...), scopeArgs...)})
 		} else {
-			if err := d.Exec(ctx, `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM (`+prev+`) WHERE `+r.cond(""), r.args()...); err != nil {
-				return err
-			}
 			// A fact read again keeps the number of the run that first read it.
-			chunk = `CREATE OR REPLACE TEMP TABLE _chunk AS
+			steps = append(steps,
+				stmt{"previous vintages", `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM (` + prev + `) WHERE ` + r.cond(""), r.args()},
+				stmt{"combine", `CREATE OR REPLACE TEMP TABLE _chunk AS
 				SELECT ` + cols + `, min(ingest_seq) AS ingest_seq FROM (
 					SELECT * FROM _prev
 					WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _reread) AND ` + scope + `)
@@ -138,16 +125,10 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 					SELECT n.* EXCLUDE (ingest_seq), coalesce(p.seq, n.ingest_seq) AS ingest_seq
 					FROM (` + newFacts + r.cond("n.") + ` AND ` + scope + `) AS n
 					LEFT JOIN (SELECT ` + cols + `, min(ingest_seq) AS seq FROM _prev GROUP BY ALL) AS p USING (` + cols + `)
-				) GROUP BY ALL`
-			args = append(append(append(append([]any{}, scopeArgs...), c.Seq), r.args()...), scopeArgs...)
+				) GROUP BY ALL`, append(append(append(append([]any{}, scopeArgs...), c.Seq), r.args()...), scopeArgs...)})
 		}
-		steps := []struct {
-			what string
-			q    string
-			args []any
-		}{
-			{"combine", chunk, args},
-			{"latest", `CREATE OR REPLACE TEMP TABLE _latest AS SELECT * FROM _chunk
+		steps = append(steps,
+			stmt{"latest", `CREATE OR REPLACE TEMP TABLE _latest AS SELECT * FROM _chunk
 			  QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
 			                             ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell) = 1`, nil},
 			// source_kind is reported or estimate (transform.Spec), and
@@ -155,26 +136,44 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 			// estimate is preferred only where no reported value exists.
 			// Per segment, not per company: a company split into steps by
 			// segment has estimates in some steps only.
-			{"estimated", `INSERT INTO _estimated SELECT DISTINCT company, segment FROM _latest WHERE source_kind <> 'reported'`, nil},
-			{"preferred", `INSERT INTO _preferred_estimated SELECT * FROM _latest
+			stmt{"estimated", `INSERT INTO _estimated SELECT DISTINCT company, segment FROM _latest WHERE source_kind <> 'reported'`, nil},
+			stmt{"preferred", `INSERT INTO _preferred_estimated SELECT * FROM _latest
 			  WHERE (company, segment) IN (SELECT (company, segment) FROM _latest WHERE source_kind <> 'reported')
 			    AND (source_kind = 'reported' OR (company, segment, metric, calendar_quarter) NOT IN (
 			      SELECT (company, segment, metric, calendar_quarter) FROM _latest WHERE source_kind = 'reported'))`, nil},
-			{"write facts_vintages", copyFacts("_chunk", filepath.Join(dir, "facts_vintages"), r.part), nil},
-			{"write facts", copyFacts("_latest", filepath.Join(dir, "facts"), r.part), nil},
-		}
-		for _, s := range steps {
-			if err := d.Exec(ctx, s.q, s.args...); err != nil {
-				return fmt.Errorf("%s, %s: %w", s.what, r, err)
-			}
-		}
-	}
-	for _, q := range []string{"DROP TABLE IF EXISTS _chunk", "DROP TABLE IF EXISTS _latest", "DROP TABLE IF EXISTS _prev"} {
-		if err := d.Exec(ctx, q); err != nil {
+			stmt{"write facts_vintages", copyFacts("_chunk", filepath.Join(dir, "facts_vintages"), r.part), nil},
+			stmt{"write facts", copyFacts("_latest", filepath.Join(dir, "facts"), r.part), nil},
+		)
+		if err := d.run(ctx, r.String(), steps); err != nil {
 			return err
 		}
 	}
+	drop := []stmt{{q: "DROP TABLE IF EXISTS _chunk"}, {q: "DROP TABLE IF EXISTS _latest"}, {q: "DROP TABLE IF EXISTS _prev"}}
+	if err := d.run(ctx, "", drop); err != nil {
+		return err
+	}
 	return d.factViews(ctx, dir)
+}
+
+// stmt is one statement of BuildFacts; what names it in errors.
+type stmt struct {
+	what string
+	q    string
+	args []any
+}
+
+// run executes statements in order; an error names the statement and
+// where (a company range), when they are given.
+func (d *DB) run(ctx context.Context, where string, stmts []stmt) error {
+	for _, s := range stmts {
+		if err := d.Exec(ctx, s.q, s.args...); err != nil {
+			if s.what != "" {
+				return fmt.Errorf("%s, %s: %w", s.what, where, err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // copyFacts writes a table of facts, sorted, into a hive-partitioned
