@@ -12,18 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/marginmix/marginmix/fact"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/marginmix/marginmix/transform"
 )
 
-func testFacts(n int) []transform.Fact {
-	var out []transform.Fact
+func testFacts(n int) []fact.Fact {
+	var out []fact.Fact
 	for i := 0; i < n; i++ {
 		q := i%4 + 1
-		out = append(out, transform.Fact{
+		out = append(out, fact.Fact{
 			Company: []string{"AMZN", "MSFT", "GOOGL"}[i%3], Segment: fmt.Sprintf("S%d", i%5), Metric: "revenue",
 			CalendarQuarter: fmt.Sprintf("%dQ%d", 2020+i/4, q), FiscalYear: 2020 + i/4, FiscalQuarter: q,
 			PeriodEnd: time.Date(2020+i/4, time.Month(3*q), 28, 0, 0, 0, 0, time.UTC),
@@ -45,14 +45,14 @@ func openDB(t *testing.T) *DB {
 	return db
 }
 
-func loadFacts(t *testing.T, db *DB, facts []transform.Fact, batches int) {
+func loadFacts(t *testing.T, db *DB, facts []fact.Fact, batches int) {
 	t.Helper()
 	var recs []arrow.RecordBatch
 	per := (len(facts) + batches - 1) / batches
 	for i := 0; i < len(facts); i += per {
-		recs = append(recs, transform.Record(memory.DefaultAllocator, facts[i:min(i+per, len(facts))]))
+		recs = append(recs, fact.Record(memory.DefaultAllocator, facts[i:min(i+per, len(facts))]))
 	}
-	rdr, err := array.NewRecordReader(transform.Schema, recs)
+	rdr, err := array.NewRecordReader(fact.Schema, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestNoExtensionDownloads(t *testing.T) {
 	}
 }
 
-func buildInto(t *testing.T, facts []transform.Fact, dir string) []Output {
+func buildInto(t *testing.T, facts []fact.Fact, dir string) []Output {
 	t.Helper()
 	db := openDB(t)
 	loadFacts(t, db, facts, 3)
@@ -150,7 +150,7 @@ func TestParquetByteIdentical(t *testing.T) {
 	facts := testFacts(3000)
 	a := buildInto(t, facts, filepath.Join(t.TempDir(), "a"))
 	// The same facts in another order give the same files.
-	rev := append([]transform.Fact(nil), facts...)
+	rev := append([]fact.Fact(nil), facts...)
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
@@ -179,7 +179,7 @@ func TestLatestVintageWins(t *testing.T) {
 	newer := old
 	newer.Value, newer.AsOf, newer.SourceFile = 99, old.AsOf.AddDate(0, 3, 0), "restated.xlsx"
 	db := openDB(t)
-	loadFacts(t, db, []transform.Fact{newer, old}, 1)
+	loadFacts(t, db, []fact.Fact{newer, old}, 1)
 	ctx := context.Background()
 	buildFacts(t, db, "")
 	var v float64

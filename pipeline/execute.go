@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/load"
-	"github.com/marginmix/marginmix/transform"
 )
 
 // job is what one execution is asked to do.
@@ -249,7 +249,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 	// Facts stream into DuckDB as the workers read them.
 	readCtx, cancelRead := context.WithCancel(ctx)
 	defer cancelRead()
-	stream := load.NewStream(transform.Schema, max(cfg.Workers, 1))
+	stream := load.NewStream(fact.Schema, max(cfg.Workers, 1))
 	ingested := make(chan error, 1)
 	go func() {
 		err := db.Ingest(readCtx, "facts_new", stream, 1<<15)

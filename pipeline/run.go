@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/marginmix/marginmix/fact"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -59,7 +61,7 @@ type Summary struct {
 // workbookResult is what reading one workbook gave.
 type workbookResult struct {
 	input    load.Input
-	facts    []transform.Fact
+	facts    []fact.Fact
 	findings []transform.Finding
 	err      error
 	abs      string
@@ -226,8 +228,8 @@ func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, 
 	r.input.SHA256, r.input.Bytes = wb.SHA256, wb.Size
 	opt := transform.Options{SourceFile: rel, Calendar: cals}
 	if facts != nil {
-		opt.Batch = func(batch []transform.Fact) error {
-			rec := transform.Record(memory.DefaultAllocator, batch)
+		opt.Batch = func(batch []fact.Fact) error {
+			rec := fact.Record(memory.DefaultAllocator, batch)
 			defer rec.Release()
 			streamed = true
 			return facts(ctx, rec)

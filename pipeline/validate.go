@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/transform"
 )
 
@@ -12,7 +13,7 @@ import (
 type Checked struct {
 	Path     string // as named on the command line, or relative to the inbox
 	Company  string
-	Facts    []transform.Fact
+	Facts    []fact.Fact
 	Findings []transform.Finding
 	Err      error // why the workbook would be quarantined; nil when it reads
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/internal/corpus"
 )
 
@@ -73,11 +74,11 @@ func TestEarningsMicrosoftFY18Q4(t *testing.T) {
 	}
 	checkFacts(t, res, "MSFT", []cellWant{
 		// Stated on both sheets; they agree.
-		{"Intelligent Cloud", Revenue, "2018Q2", 9606e6, []string{"Segment Revenue & OI!B11", "Segment History!K7"}},
-		{TotalSegment, Revenue, "2018Q2", 30085e6, []string{"Segment Revenue & OI!B13", "Segment History!K10"}},
-		{"Corporate", OperatingIncome, "2017Q2", -306e6, []string{"Segment Revenue & OI!D18", "Segment History!E17"}},
-		{"More Personal Computing", OperatingIncome, "2017Q4", 2510e6, []string{"Segment History!I16"}},
-		{"Productivity and Business Processes", Revenue, "2016Q3", 6436e6, []string{"Segment History!B6"}},
+		{"Intelligent Cloud", fact.Revenue, "2018Q2", 9606e6, []string{"Segment Revenue & OI!B11", "Segment History!K7"}},
+		{fact.TotalSegment, fact.Revenue, "2018Q2", 30085e6, []string{"Segment Revenue & OI!B13", "Segment History!K10"}},
+		{"Corporate", fact.OperatingIncome, "2017Q2", -306e6, []string{"Segment Revenue & OI!D18", "Segment History!E17"}},
+		{"More Personal Computing", fact.OperatingIncome, "2017Q4", 2510e6, []string{"Segment History!I16"}},
+		{"Productivity and Business Processes", fact.Revenue, "2016Q3", 6436e6, []string{"Segment History!B6"}},
 	})
 	for _, f := range res.Facts {
 		if f.Unit != "USD" || f.SourceScale != 1e6 {
@@ -105,11 +106,11 @@ func TestEarningsAppleEDGAR(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFacts(t, res, "AAPL", []cellWant{
-		{TotalSegment, Revenue, "2025Q1", 95359e6, []string{"CONDENSED CONSOLIDATED STATEMEN!B3", "Segment Information and Geogr_3!B4"}},
-		{TotalSegment, OperatingIncome, "2024Q1", 27900e6, []string{"CONDENSED CONSOLIDATED STATEMEN!C10", "Segment Information and Geogr_3!C5"}},
-		{"Americas", Revenue, "2025Q1", 40315e6, []string{"Segment Information and Geogr_3!B8"}},
-		{"Greater China", OperatingIncome, "2024Q1", 6700e6, []string{"Segment Information and Geogr_3!C17"}},
-		{"Rest of Asia Pacific", Revenue, "2025Q1", 7290e6, []string{"Segment Information and Geogr_3!B24"}},
+		{fact.TotalSegment, fact.Revenue, "2025Q1", 95359e6, []string{"CONDENSED CONSOLIDATED STATEMEN!B3", "Segment Information and Geogr_3!B4"}},
+		{fact.TotalSegment, fact.OperatingIncome, "2024Q1", 27900e6, []string{"CONDENSED CONSOLIDATED STATEMEN!C10", "Segment Information and Geogr_3!C5"}},
+		{"Americas", fact.Revenue, "2025Q1", 40315e6, []string{"Segment Information and Geogr_3!B8"}},
+		{"Greater China", fact.OperatingIncome, "2024Q1", 6700e6, []string{"Segment Information and Geogr_3!C17"}},
+		{"Rest of Asia Pacific", fact.Revenue, "2025Q1", 7290e6, []string{"Segment Information and Geogr_3!B24"}},
 	})
 	for _, f := range res.Facts {
 		// The "6 Months Ended" columns D and E are year-to-date.
@@ -128,10 +129,10 @@ func TestEarningsVodafoneQuarterlyRevenue(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFacts(t, res, "VOD", []cellWant{
-		{"Europe", Revenue, "2023Q2", 8226e6, []string{"01 Quarterly revenue!K8"}},
-		{"Vodacom", Revenue, "2021Q2", 1870e6, []string{"01 Quarterly revenue!C9"}},
-		{"Other and eliminations", Revenue, "2022Q3", -5e6, []string{"01 Quarterly revenue!H12"}},
-		{TotalSegment, Revenue, "2023Q1", 11138e6, []string{"01 Quarterly revenue!J13"}},
+		{"Europe", fact.Revenue, "2023Q2", 8226e6, []string{"01 Quarterly revenue!K8"}},
+		{"Vodacom", fact.Revenue, "2021Q2", 1870e6, []string{"01 Quarterly revenue!C9"}},
+		{"Other and eliminations", fact.Revenue, "2022Q3", -5e6, []string{"01 Quarterly revenue!H12"}},
+		{fact.TotalSegment, fact.Revenue, "2023Q1", 11138e6, []string{"01 Quarterly revenue!J13"}},
 	})
 	// 6 rows x 9 quarters; the organic growth columns M..U are not levels and
 	// the country blocks hold service revenue, not revenue.

@@ -5,100 +5,48 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/marginmix/marginmix/fact"
 )
-
-// Canonical metrics (design.md, "Metric dictionary").
-const (
-	Revenue                  = "revenue"
-	OperatingIncome          = "operating_income"
-	DepreciationAmortization = "depreciation_amortization"
-	Capex                    = "capex"
-	AIRevenue                = "ai_revenue"
-	AIRevenueTaaS            = "ai_revenue_taas"
-	AIRevenueIaaS            = "ai_revenue_iaas"
-	CapacityMW               = "capacity_mw"
-	ServerUsefulLife         = "server_useful_life_years"
-	TaxRate                  = "tax_rate"
-	InvestedCapital          = "invested_capital"
-	TokenShareCustomSilicon  = "token_share_custom_silicon"
-)
-
-// TotalSegment is the canonical segment of company-level rows.
-const TotalSegment = "Total"
-
-// UnitKind is the kind of unit a metric is measured in.
-type UnitKind int
-
-const (
-	Money UnitKind = iota // scaled by the sheet's scale; unit is the currency
-	MW
-	Years
-	Ratio
-	Tokens
-)
-
-// metricUnits gives each canonical metric its unit kind. A metric missing
-// here is money.
-var metricUnits = map[string]UnitKind{
-	CapacityMW:              MW,
-	ServerUsefulLife:        Years,
-	TaxRate:                 Ratio,
-	TokenShareCustomSilicon: Ratio,
-}
-
-// MetricUnit returns the unit kind of a canonical metric.
-func MetricUnit(metric string) UnitKind { return metricUnits[metric] }
-
-// IsMetric reports whether m is a canonical metric name.
-func IsMetric(m string) bool {
-	for _, v := range metricAliases {
-		if v == m {
-			return true
-		}
-	}
-	return false
-}
 
 // metricAliases maps normalised row labels to canonical metrics.
 var metricAliases = map[string]string{
-	"net sales": Revenue, "sales": Revenue, "revenue": Revenue, "revenues": Revenue,
-	"net revenue": Revenue, "net revenues": Revenue, "total revenue": Revenue,
-	"total revenues": Revenue, "total net sales": Revenue, "total net revenue": Revenue,
-	"segment revenue": Revenue, "segment revenues": Revenue,
+	"net sales": fact.Revenue, "sales": fact.Revenue, "revenue": fact.Revenue, "revenues": fact.Revenue,
+	"net revenue": fact.Revenue, "net revenues": fact.Revenue, "total revenue": fact.Revenue,
+	"total revenues": fact.Revenue, "total net sales": fact.Revenue, "total net revenue": fact.Revenue,
+	"segment revenue": fact.Revenue, "segment revenues": fact.Revenue,
 
-	"operating income": OperatingIncome, "operating profit": OperatingIncome,
-	"income from operations": OperatingIncome, "operating income loss": OperatingIncome,
-	"segment operating income": OperatingIncome, "total operating income": OperatingIncome,
-	"operating earnings": OperatingIncome, "ebit": OperatingIncome,
+	"operating income": fact.OperatingIncome, "operating profit": fact.OperatingIncome,
+	"income from operations": fact.OperatingIncome, "operating income loss": fact.OperatingIncome,
+	"segment operating income": fact.OperatingIncome, "total operating income": fact.OperatingIncome,
+	"operating earnings": fact.OperatingIncome, "ebit": fact.OperatingIncome,
 
-	"depreciation and amortization": DepreciationAmortization, "d and a": DepreciationAmortization,
-	"depreciation": DepreciationAmortization, "depreciation expense": DepreciationAmortization,
+	"depreciation and amortization": fact.DepreciationAmortization, "d and a": fact.DepreciationAmortization,
+	"depreciation": fact.DepreciationAmortization, "depreciation expense": fact.DepreciationAmortization,
 
-	"capital expenditures": Capex, "capex": Capex, "capital expenditure": Capex,
-	"purchases of property and equipment": Capex,
+	"capital expenditures": fact.Capex, "capex": fact.Capex, "capital expenditure": fact.Capex,
+	"purchases of property and equipment": fact.Capex,
 
-	"ai revenue": AIRevenue, "ai revenues": AIRevenue, "total ai revenue": AIRevenue,
-	"ai revenue taas": AIRevenueTaaS, "taas revenue": AIRevenueTaaS, "taas": AIRevenueTaaS,
-	"token as a service revenue": AIRevenueTaaS, "token as a service": AIRevenueTaaS,
-	"ai revenue iaas": AIRevenueIaaS, "iaas revenue": AIRevenueIaaS, "iaas": AIRevenueIaaS,
-	"gpu rental revenue": AIRevenueIaaS, "gpu as a service": AIRevenueIaaS,
+	"ai revenue": fact.AIRevenue, "ai revenues": fact.AIRevenue, "total ai revenue": fact.AIRevenue,
+	"ai revenue taas": fact.AIRevenueTaaS, "taas revenue": fact.AIRevenueTaaS, "taas": fact.AIRevenueTaaS,
+	"token as a service revenue": fact.AIRevenueTaaS, "token as a service": fact.AIRevenueTaaS,
+	"ai revenue iaas": fact.AIRevenueIaaS, "iaas revenue": fact.AIRevenueIaaS, "iaas": fact.AIRevenueIaaS,
+	"gpu rental revenue": fact.AIRevenueIaaS, "gpu as a service": fact.AIRevenueIaaS,
 
-	"capacity": CapacityMW, "capacity mw": CapacityMW, "data center capacity": CapacityMW,
-	"active power": CapacityMW, "active power mw": CapacityMW,
-	"server useful life": ServerUsefulLife, "useful life of servers": ServerUsefulLife,
-	"server useful life years": ServerUsefulLife, "server life": ServerUsefulLife,
-	"tax rate": TaxRate, "effective tax rate": TaxRate, "cash tax rate": TaxRate,
-	"invested capital":           InvestedCapital,
-	"token share custom silicon": TokenShareCustomSilicon,
-	"custom silicon token share": TokenShareCustomSilicon,
+	"capacity": fact.CapacityMW, "capacity mw": fact.CapacityMW, "data center capacity": fact.CapacityMW,
+	"active power": fact.CapacityMW, "active power mw": fact.CapacityMW,
+	"server useful life": fact.ServerUsefulLife, "useful life of servers": fact.ServerUsefulLife,
+	"server useful life years": fact.ServerUsefulLife, "server life": fact.ServerUsefulLife,
+	"tax rate": fact.TaxRate, "effective tax rate": fact.TaxRate, "cash tax rate": fact.TaxRate,
+	"invested capital":           fact.InvestedCapital,
+	"token share custom silicon": fact.TokenShareCustomSilicon,
+	"custom silicon token share": fact.TokenShareCustomSilicon,
 }
 
 func init() {
 	// Every canonical name is its own alias ("ai_revenue_taas").
-	for _, m := range []string{Revenue, OperatingIncome, DepreciationAmortization, Capex, AIRevenue,
-		AIRevenueTaaS, AIRevenueIaaS, CapacityMW, ServerUsefulLife, TaxRate, InvestedCapital,
-		TokenShareCustomSilicon} {
-		metricAliases[NormKey(m)] = m
+	for _, m := range fact.Metrics {
+		metricAliases[NormKey(m.Name)] = m.Name
 	}
 }
 
@@ -106,8 +54,8 @@ func init() {
 var segmentAliases = map[string]string{
 	"aws": "AWS", "amazon web services": "AWS", "amazon web services aws": "AWS",
 	"north america": "North America", "international": "International",
-	"total": TotalSegment, "consolidated": TotalSegment, "total consolidated": TotalSegment,
-	"company total": TotalSegment, "total company": TotalSegment, "group": TotalSegment,
+	"total": fact.TotalSegment, "consolidated": fact.TotalSegment, "total consolidated": fact.TotalSegment,
+	"company total": fact.TotalSegment, "total company": fact.TotalSegment, "group": fact.TotalSegment,
 	"productivity and business processes": "Productivity and Business Processes",
 	"intelligent cloud":                   "Intelligent Cloud", "more personal computing": "More Personal Computing",
 	"google services": "Google Services", "google cloud": "Google Cloud", "other bets": "Other Bets",

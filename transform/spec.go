@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marginmix/marginmix/fact"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -154,7 +156,7 @@ func (s *Spec) Validate() error {
 	}
 	s.dict = Dict{Metrics: map[string]string{}, Segments: map[string]string{}}
 	for label, metric := range s.Metrics {
-		if !IsMetric(metric) {
+		if !fact.IsMetric(metric) {
 			return bad("metrics", "%q maps to %q, which is not a canonical metric", label, metric)
 		}
 		s.dict.Metrics[NormKey(label)] = metric

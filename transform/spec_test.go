@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/marginmix/marginmix/fact"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -33,7 +35,7 @@ segments:
 			t.Errorf("Matches(%q) = %v, want %v", tc.rel, got, tc.want)
 		}
 	}
-	if m, ok := s.dict.Metric("Azure and other cloud services:"); !ok || m != Revenue {
+	if m, ok := s.dict.Metric("Azure and other cloud services:"); !ok || m != fact.Revenue {
 		t.Errorf("spec metric alias: %q %v", m, ok)
 	}
 	if g, ok := s.dict.Segment("  Microsoft Cloud"); !ok || g != "Intelligent Cloud" {
@@ -75,18 +77,18 @@ func TestDict(t *testing.T) {
 	for _, tc := range []struct {
 		label, metric string
 	}{
-		{"Net sales:", Revenue}, {"Total revenues", Revenue}, {"Revenue", Revenue},
-		{"Operating income (loss):", OperatingIncome}, {"Income from operations", OperatingIncome},
-		{"Depreciation & amortization", DepreciationAmortization}, {"D&A", DepreciationAmortization},
-		{"Capacity (MW)", CapacityMW}, {"Server useful life (years)", ServerUsefulLife},
-		{"ai_revenue_taas", AIRevenueTaaS}, {"Operating income¹", OperatingIncome},
+		{"Net sales:", fact.Revenue}, {"Total revenues", fact.Revenue}, {"Revenue", fact.Revenue},
+		{"Operating income (loss):", fact.OperatingIncome}, {"Income from operations", fact.OperatingIncome},
+		{"Depreciation & amortization", fact.DepreciationAmortization}, {"D&A", fact.DepreciationAmortization},
+		{"Capacity (MW)", fact.CapacityMW}, {"Server useful life (years)", fact.ServerUsefulLife},
+		{"ai_revenue_taas", fact.AIRevenueTaaS}, {"Operating income¹", fact.OperatingIncome},
 	} {
 		if m, ok := d.Metric(tc.label); !ok || m != tc.metric {
 			t.Errorf("Metric(%q) = %q, %v; want %q", tc.label, m, ok, tc.metric)
 		}
 	}
 	for _, tc := range []struct{ label, seg string }{
-		{"  AWS", "AWS"}, {"Amazon Web Services", "AWS"}, {"Consolidated", TotalSegment}, {"Total", TotalSegment},
+		{"  AWS", "AWS"}, {"Amazon Web Services", "AWS"}, {"Consolidated", fact.TotalSegment}, {"Total", fact.TotalSegment},
 		{"Alphabet-level activities", "Alphabet-level activities"}, {"Cloud & license", "Cloud and License"},
 		{"Oracle Cloud Infrastructure (OCI)", "OCI"},
 	} {
@@ -94,7 +96,7 @@ func TestDict(t *testing.T) {
 			t.Errorf("Segment(%q) = %q, %v; want %q", tc.label, s, ok, tc.seg)
 		}
 	}
-	if m, ok := d.TotalOf("Total net sales"); !ok || m != Revenue {
+	if m, ok := d.TotalOf("Total net sales"); !ok || m != fact.Revenue {
 		t.Errorf("TotalOf = %q %v", m, ok)
 	}
 	for _, l := range []string{"Operating margin", "Year-over-year Percentage Growth:", "Adjusted operating income"} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fact"
 )
 
 // Sentinel causes for transform errors, carried inside *extract.CellError.
@@ -50,7 +51,7 @@ type Options struct {
 	// they are read, instead of Result.Facts holding them all; the slice is
 	// reused after Batch returns. Facts of a workbook without any vintage
 	// date (no as_of in the spec, no modified date) then have a zero AsOf.
-	Batch func([]Fact) error
+	Batch func([]fact.Fact) error
 	// Calendar returns another company's fiscal calendar, for workbooks
 	// (analysts' models) whose rows name several companies. Rows of a company
 	// it does not know use the spec's calendar.
@@ -63,8 +64,8 @@ var BatchSize = 16384
 
 // Result is what one workbook yields.
 type Result struct {
-	Facts    []Fact // every fact, unless Options.Batch took them
-	Count    int    // facts read
+	Facts    []fact.Fact // every fact, unless Options.Batch took them
+	Count    int         // facts read
 	Findings []Finding
 	flush    func() error
 }
@@ -82,7 +83,7 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 		asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
 	// finish completes facts with what is the same for the whole workbook.
-	finish := func(facts []Fact) {
+	finish := func(facts []fact.Fact) {
 		for i := range facts {
 			facts[i].AsOf = asOf
 			facts[i].SourceSHA256 = wb.SHA256
@@ -501,10 +502,10 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 		st.note(ref, "row %q not mapped to a metric and segment; skipped", cleanLabel(label))
 		return nil
 	}
-	if segment == TotalSegment && st.section != "" {
+	if segment == fact.TotalSegment && st.section != "" {
 		defer func() { st.section = "" }() // a total row closes its block
 	}
-	unit := MetricUnit(metric)
+	unit := fact.MetricUnit(metric)
 	if err := st.checkFormulas(r, label); err != nil {
 		return err
 	}
@@ -523,7 +524,7 @@ func (st *sheetState) wideRow(r extract.Row, numeric bool) error {
 			}
 			continue
 		case Percent:
-			if unit != Ratio {
+			if unit != fact.Ratio {
 				st.note(extract.CellName(c.Col, r.Num), "percentage %q in a %s row; skipped", c.Raw, metric)
 				continue
 			}
@@ -587,12 +588,12 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 			return st.section, s, true
 		}
 		if m, ok := d.totalOfKey(k); ok && m == st.section {
-			return st.section, TotalSegment, true
+			return st.section, fact.TotalSegment, true
 		}
 		if m, ok := d.metricKey(k); ok {
 			// The block's metric repeated ("Revenue" under "Group"), or
 			// another company-level metric.
-			return m, TotalSegment, true
+			return m, fact.TotalSegment, true
 		}
 		if reNotLevel.MatchString(strings.ToLower(label)) {
 			return "", "", false
@@ -614,15 +615,15 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 			if st.segCand != "" {
 				return m, st.segCand, true
 			}
-			return m, TotalSegment, true
+			return m, fact.TotalSegment, true
 		}
 		return "", "", false
 	default:
 		if m, ok := d.metricKey(k); ok {
-			return m, TotalSegment, true
+			return m, fact.TotalSegment, true
 		}
 		if m, ok := d.totalOfKey(k); ok {
-			return m, TotalSegment, true
+			return m, fact.TotalSegment, true
 		}
 		return "", "", false
 	}
@@ -632,33 +633,21 @@ func (st *sheetState) classify(label string) (metric, segment string, ok bool) {
 // multiplier a long table's Unit column fixes; 0 means the sheet's scale for
 // money and 1 otherwise.
 func (st *sheetState) emit(metric, segment string, p Period, v, scale float64, row, col int) {
-	unit := ""
-	kind := MetricUnit(metric)
+	kind := fact.MetricUnit(metric)
 	if scale == 0 {
 		scale = 1
-		if kind == Money {
+		if kind == fact.Money {
 			scale = st.scale
 		}
 	}
 	v *= scale
-	switch kind {
-	case Money:
-		unit = st.currency
-	case MW:
-		unit = "MW"
-	case Years:
-		unit = "years"
-	case Ratio:
-		unit = "ratio"
-	case Tokens:
-		unit = "tokens"
-	}
+	unit := kind.Unit(st.currency)
 	if st.res.flush != nil && len(st.res.Facts) >= BatchSize {
 		if err := st.res.flush(); err != nil {
 			st.flushErr = err
 		}
 	}
-	st.res.Facts = append(st.res.Facts, Fact{
+	st.res.Facts = append(st.res.Facts, fact.Fact{
 		Segment:         segment,
 		Metric:          metric,
 		CalendarQuarter: p.CalendarQuarter(),
@@ -744,33 +733,33 @@ func cellAt(r extract.Row, col int) (extract.Cell, bool) {
 
 // longUnit reads a unit column: "$m", "USD millions", "MW", "years", "%".
 // scale is 0 when the unit does not fix one.
-func longUnit(s string) (kind UnitKind, scale float64, currency string, known bool) {
+func longUnit(s string) (kind fact.UnitKind, scale float64, currency string, known bool) {
 	k := strings.ToLower(strings.TrimSpace(s))
 	switch k {
 	case "":
-		return Money, 0, "", false
+		return fact.Money, 0, "", false
 	case "mw":
-		return MW, 1, "", true
+		return fact.MW, 1, "", true
 	case "years", "yrs", "year", "yr":
-		return Years, 1, "", true
+		return fact.Years, 1, "", true
 	case "%", "pct", "percent":
-		return Ratio, 0.01, "", true
+		return fact.Ratio, 0.01, "", true
 	case "ratio", "x":
-		return Ratio, 1, "", true
+		return fact.Ratio, 1, "", true
 	case "tokens":
-		return Tokens, 1, "", true
+		return fact.Tokens, 1, "", true
 	}
 	cur := captionCurrency(s)
 	if cur == "" && (strings.Contains(k, "$") || strings.Contains(k, "usd")) {
 		cur = "USD"
 	}
 	if sc, ok := captionScale(k); ok {
-		return Money, sc, cur, true
+		return fact.Money, sc, cur, true
 	}
 	if cur != "" {
-		return Money, 1, cur, true
+		return fact.Money, 1, cur, true
 	}
-	return Money, 0, "", false
+	return fact.Money, 0, "", false
 }
 
 func (st *sheetState) longRow(r extract.Row) error {
@@ -844,7 +833,7 @@ func (st *sheetState) longRow(r extract.Row) error {
 	if p.Kind != KindQuarter {
 		return nil
 	}
-	segment := TotalSegment
+	segment := fact.TotalSegment
 	if sc, ok := cellAt(r, lc.segment); ok && strings.TrimSpace(sc.Raw) != "" {
 		if s, ok := st.spec.dict.Segment(sc.Raw); ok {
 			segment = s
@@ -856,11 +845,11 @@ func (st *sheetState) longRow(r extract.Row) error {
 	if uc, ok := cellAt(r, lc.unit); ok {
 		kind, sc, cur, known := longUnit(uc.Raw)
 		if known {
-			if kind != MetricUnit(metric) {
+			if kind != fact.MetricUnit(metric) {
 				return st.rowError(st.cellErr(r.Num, lc.unit, fmt.Errorf("unit %q does not fit metric %s", uc.Raw, metric)))
 			}
 			scale = sc
-			if k == Percent && kind == Ratio {
+			if k == Percent && kind == fact.Ratio {
 				scale = 1 // "37%" in a % row: already a fraction
 			}
 			if cur != "" {

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/marginmix/marginmix/fact"
+
 	"github.com/xuri/excelize/v2"
 
 	"github.com/marginmix/marginmix/extract"
@@ -64,9 +66,9 @@ func readSample(t *testing.T, file, spec string, opt Options) *Result {
 	return res
 }
 
-func find(t *testing.T, res *Result, company, segment, metric, quarter string) Fact {
+func find(t *testing.T, res *Result, company, segment, metric, quarter string) fact.Fact {
 	t.Helper()
-	var hits []Fact
+	var hits []fact.Fact
 	for _, f := range res.Facts {
 		if f.Company == company && f.Segment == segment && f.Metric == metric && f.CalendarQuarter == quarter {
 			hits = append(hits, f)
@@ -89,25 +91,25 @@ func count(res *Result) map[string]int {
 // The expected values below were read off the sample sheets by hand.
 func TestSampleAMZN(t *testing.T) {
 	res := readSample(t, "amzn_1q26_segments.xlsx", "amzn.yaml", Options{})
-	want := Fact{
-		Company: "AMZN", Segment: "AWS", Metric: Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
+	want := fact.Fact{
+		Company: "AMZN", Segment: "AWS", Metric: fact.Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
 		PeriodEnd: d(2026, 3, 31), Value: 37800e6, Unit: "USD", SourceKind: "reported",
 		SourceFile: "amzn_1q26_segments.xlsx", SourceSheet: "Segment Information", SourceCell: "Segment Information!J10",
 		SourceSHA256: "", AsOf: d(2026, 4, 30), SourceScale: 1e6,
 	}
-	got := find(t, res, "AMZN", "AWS", Revenue, "2026Q1")
+	got := find(t, res, "AMZN", "AWS", fact.Revenue, "2026Q1")
 	want.SourceSHA256 = got.SourceSHA256
 	if len(got.SourceSHA256) != 64 || !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
-	if f := find(t, res, "AMZN", "AWS", OperatingIncome, "2025Q4"); f.Value != 12453e6 || f.SourceCell != "Segment Information!I16" {
+	if f := find(t, res, "AMZN", "AWS", fact.OperatingIncome, "2025Q4"); f.Value != 12453e6 || f.SourceCell != "Segment Information!I16" {
 		t.Errorf("AWS OI 2025Q4 = %v at %s", f.Value, f.SourceCell)
 	}
-	if f := find(t, res, "AMZN", TotalSegment, Revenue, "2024Q1"); f.Value != 143313e6 || f.SourceCell != "Segment Information!B11" {
+	if f := find(t, res, "AMZN", fact.TotalSegment, fact.Revenue, "2024Q1"); f.Value != 143313e6 || f.SourceCell != "Segment Information!B11" {
 		t.Errorf("consolidated revenue 2024Q1 = %v at %s", f.Value, f.SourceCell)
 	}
 	wantCounts := map[string]int{}
-	for _, s := range []string{"North America", "International", "AWS", TotalSegment} {
+	for _, s := range []string{"North America", "International", "AWS", fact.TotalSegment} {
 		wantCounts["AMZN/"+s+"/revenue"] = 9
 		wantCounts["AMZN/"+s+"/operating_income"] = 9
 	}
@@ -127,12 +129,12 @@ func TestSampleAMZN(t *testing.T) {
 
 func TestSampleMSFT(t *testing.T) {
 	res := readSample(t, "msft_fy26q3_segments.xlsx", "msft.yaml", Options{})
-	f := find(t, res, "MSFT", "Intelligent Cloud", OperatingIncome, "2026Q1")
+	f := find(t, res, "MSFT", "Intelligent Cloud", fact.OperatingIncome, "2026Q1")
 	// Q3 FY26 is column L: 9 quarters and 2 annual columns after column A.
 	if f.Value != 14088e6 || f.SourceCell != "Segment Results!L13" || f.FiscalYear != 2026 || f.FiscalQuarter != 3 || !f.PeriodEnd.Equal(d(2026, 3, 31)) {
 		t.Errorf("IC OI Q3 FY26 = %+v", f)
 	}
-	f = find(t, res, "MSFT", "Intelligent Cloud", Revenue, "2024Q3")
+	f = find(t, res, "MSFT", "Intelligent Cloud", fact.Revenue, "2024Q3")
 	if f.Value != 24092e6 || f.SourceCell != "Segment Results!E12" || f.FiscalYear != 2025 || f.FiscalQuarter != 1 {
 		t.Errorf("IC revenue Q1 FY25 = %+v (the annual FY2024 column D must be skipped)", f)
 	}
@@ -148,14 +150,14 @@ func TestSampleMSFT(t *testing.T) {
 
 func TestSampleORCLParenthesisedText(t *testing.T) {
 	res := readSample(t, "orcl_fy26q3_segments.xlsx", "orcl.yaml", Options{})
-	f := find(t, res, "ORCL", "Corporate", OperatingIncome, "2024Q1")
+	f := find(t, res, "ORCL", "Corporate", fact.OperatingIncome, "2024Q1")
 	if f.Value != -3560e6 || f.SourceCell != "Segments!B16" || !f.PeriodEnd.Equal(d(2024, 2, 29)) || f.FiscalYear != 2024 || f.FiscalQuarter != 3 {
 		t.Errorf("corporate OI FY24 Q3 = %+v", f)
 	}
-	if f := find(t, res, "ORCL", "Services", OperatingIncome, "2025Q1"); f.Value != -21e6 {
+	if f := find(t, res, "ORCL", "Services", fact.OperatingIncome, "2025Q1"); f.Value != -21e6 {
 		t.Errorf("services OI FY25 Q3 = %v, want -21e6", f.Value)
 	}
-	if f := find(t, res, "ORCL", "Cloud and License", Revenue, "2026Q1"); f.Value != 13100e6 || f.FiscalQuarter != 3 {
+	if f := find(t, res, "ORCL", "Cloud and License", fact.Revenue, "2026Q1"); f.Value != 13100e6 || f.FiscalQuarter != 3 {
 		t.Errorf("cloud and license revenue FY26 Q3 = %+v", f)
 	}
 }
@@ -163,14 +165,14 @@ func TestSampleORCLParenthesisedText(t *testing.T) {
 func TestSampleGOOGLAndCRWV(t *testing.T) {
 	res := readSample(t, "googl_1q26_segments.xlsx", "googl.yaml", Options{})
 	// "Hedging gains (losses)" is mapped by the spec.
-	if f := find(t, res, "GOOGL", "Alphabet-level activities", Revenue, "2025Q2"); f.Value != -19e6 || f.SourceCell != "Segment Results!G10" {
+	if f := find(t, res, "GOOGL", "Alphabet-level activities", fact.Revenue, "2025Q2"); f.Value != -19e6 || f.SourceCell != "Segment Results!G10" {
 		t.Errorf("hedging gains 2025Q2 = %+v", f)
 	}
-	if f := find(t, res, "GOOGL", TotalSegment, OperatingIncome, "2026Q1"); f.SourceCell != "Segment Results!J18" {
+	if f := find(t, res, "GOOGL", fact.TotalSegment, fact.OperatingIncome, "2026Q1"); f.SourceCell != "Segment Results!J18" {
 		t.Errorf("total OI at %s", f.SourceCell)
 	}
 	res = readSample(t, "crwv_1q26_financials.xlsx", "crwv.yaml", Options{})
-	if f := find(t, res, "CRWV", TotalSegment, OperatingIncome, "2026Q1"); f.Value != -17e6 || f.SourceCell != "Financial Summary!J7" {
+	if f := find(t, res, "CRWV", fact.TotalSegment, fact.OperatingIncome, "2026Q1"); f.Value != -17e6 || f.SourceCell != "Financial Summary!J7" {
 		t.Errorf("CRWV OI 1Q26 = %+v", f)
 	}
 	if len(res.Facts) != 18 || len(res.Findings) != 2 {
@@ -183,18 +185,18 @@ func TestSampleModelLongLayout(t *testing.T) {
 	res := readSample(t, "model_cloud_ai_1q26.xlsx", "model.yaml", Options{
 		Calendar: func(c string) (Calendar, bool) { return msft, c == "MSFT" },
 	})
-	f := find(t, res, "AMZN", "AWS", AIRevenueTaaS, "2026Q1")
+	f := find(t, res, "AMZN", "AWS", fact.AIRevenueTaaS, "2026Q1")
 	if f.Value != 1375e6 || f.Unit != "USD" || f.SourceKind != "estimate" || f.SourceCell != "Model!E22" || !f.AsOf.Equal(d(2026, 5, 15)) {
 		t.Errorf("TaaS 2026Q1 = %+v", f)
 	}
-	if f := find(t, res, "AMZN", "AWS", ServerUsefulLife, "2025Q3"); f.Value != 5 || f.Unit != "years" || f.SourceScale != 1 {
+	if f := find(t, res, "AMZN", "AWS", fact.ServerUsefulLife, "2025Q3"); f.Value != 5 || f.Unit != "years" || f.SourceScale != 1 {
 		t.Errorf("AWS server life = %+v", f)
 	}
-	if f := find(t, res, "CRWV", TotalSegment, CapacityMW, "2024Q1"); f.Value != 300 || f.Unit != "MW" {
+	if f := find(t, res, "CRWV", fact.TotalSegment, fact.CapacityMW, "2024Q1"); f.Value != 300 || f.Unit != "MW" {
 		t.Errorf("CRWV capacity = %+v", f)
 	}
 	// MSFT rows take MSFT's June fiscal year from the calendar lookup.
-	if f := find(t, res, "MSFT", "Intelligent Cloud", DepreciationAmortization, "2026Q1"); f.FiscalYear != 2026 || f.FiscalQuarter != 3 {
+	if f := find(t, res, "MSFT", "Intelligent Cloud", fact.DepreciationAmortization, "2026Q1"); f.FiscalYear != 2026 || f.FiscalQuarter != 3 {
 		t.Errorf("MSFT D&A fiscal labels = FY%d Q%d", f.FiscalYear, f.FiscalQuarter)
 	}
 	if len(res.Facts) != 28*9 {

@@ -1,0 +1,36 @@
+package fact
+
+import "time"
+
+// Fact is one canonical fact: a number read from one cell of a workbook, in
+// base units, with the company, segment, metric and quarter it measures and
+// the lineage back to that cell. Its columns, as published, are Columns.
+type Fact struct {
+	Company         string
+	Segment         string
+	Metric          string
+	CalendarQuarter string
+	FiscalYear      int
+	FiscalQuarter   int
+	PeriodEnd       time.Time
+	Value           float64
+	Unit            string
+	SourceKind      string
+	SourceFile      string
+	SourceSheet     string
+	SourceCell      string // Sheet!F12
+	SourceSHA256    string
+	// AsOf is the vintage. Zero when the workbook gives none and transform
+	// streams its facts: load fills in the latest period end of the
+	// workbook version.
+	AsOf time.Time
+	// SourceScale is the multiplier from the value as written in the cell to
+	// Value: 1e6 for a sheet "in millions", 1 for MW, years and ratios.
+	SourceScale float64
+}
+
+// Source kinds: a fact from a company's own report, or an analyst's estimate.
+const (
+	Reported = "reported"
+	Estimate = "estimate"
+)
