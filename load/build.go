@@ -21,13 +21,6 @@ type Analysis struct {
 	SQL    string
 }
 
-// factOrder fixes the row order of the fact datasets, so that the same
-// inputs give byte-identical files.
-const factOrder = "company, segment, metric, calendar_quarter, source_kind, as_of, source_file, source_sheet, source_cell, ingest_seq, source_sha256"
-
-// factKey identifies one fact across workbooks and vintages.
-const factKey = "company, segment, metric, calendar_quarter, source_kind"
-
 // parquetOptions: zstd, and nothing that varies between runs.
 const parquetOptions = "FORMAT parquet, COMPRESSION zstd"
 

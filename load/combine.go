@@ -8,13 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// factColumns are the canonical fact columns as published, in order
-// (transform.Schema), followed by ingest_seq.
-var factColumns = []string{"company", "segment", "metric", "calendar_quarter", "fiscal_year", "fiscal_quarter",
-	"period_end", "value", "unit", "source_kind", "source_file", "source_sheet", "source_cell",
-	"source_sha256", "as_of", "source_scale"}
+	"github.com/marginmix/marginmix/fact"
+)
 
 // FileVersion is one version of a source workbook.
 type FileVersion struct {
@@ -36,6 +32,19 @@ func (s *Scope) Has(company string) bool {
 		}
 	}
 	return false
+}
+
+// params are the scope's parameters for sql/facts: $scoped, and the
+// quarter range $from to $to (open ends as the widest bounds).
+func (s *Scope) params() params {
+	if s == nil {
+		return params{"scoped": false, "from": "", "to": "9999Q9"}
+	}
+	p := params{"scoped": true, "from": s.From, "to": s.To}
+	if s.To == "" {
+		p["to"] = "9999Q9"
+	}
+	return p
 }
 
 func (s *Scope) where() (string, []any) {
@@ -66,26 +75,42 @@ type Combine struct {
 	Scope        *Scope        // backfill: only facts in scope are replaced or added
 }
 
-// previousVintages returns a SELECT over the published facts_vintages in
-// factColumns order plus ingest_seq, or "" when there is none. Columns that
-// an older publication lacks get their defaults.
-func (d *DB) previousVintages(ctx context.Context, dir string) (string, error) {
-	if dir == "" {
-		return "", nil
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.parquet"))
-	if len(files) == 0 {
-		if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
-			return "", err
+// previousVintages makes _prev_vintages, the previous publication's
+// facts_vintages in dir with the columns of fact.Columns in order, and
+// reports whether there is one; without, it is an empty table of that
+// shape.
+func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
+	var files []string
+	if dir != "" {
+		files, _ = filepath.Glob(filepath.Join(dir, "*", "*.parquet"))
+		if len(files) == 0 {
+			if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
+				return false, err
+			}
 		}
-		return "", nil
+	}
+	if len(files) == 0 {
+		return false, d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _prev_vintages AS SELECT * FROM _preferred_estimated LIMIT 0")
 	}
 	// company comes from the folder names, as text: a ticker such as 0700
 	// must not be read as a number.
 	src := "read_parquet(" + Literal(filepath.Join(dir, "*", "*.parquet")) + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
+	sel, err := d.vintagesSelect(ctx, src, true)
+	if err != nil {
+		return false, fmt.Errorf("previous facts in %s: %w", dir, err)
+	}
+	return true, d.Exec(ctx, "CREATE OR REPLACE TEMP VIEW _prev_vintages AS "+sel)
+}
+
+// vintagesSelect returns a SELECT over a relation of published vintages in
+// which a column that an older publication lacks has the value its Since
+// gives. strict (for a build) selects exactly the columns of fact.Columns in
+// order and fails on a missing one without a Since; otherwise (for a
+// reader) the relation's own columns come first, as they are.
+func (d *DB) vintagesSelect(ctx context.Context, src string, strict bool) (string, error) {
 	rows, err := d.conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM "+src+")")
 	if err != nil {
-		return "", fmt.Errorf("read previous facts: %w", err)
+		return "", err
 	}
 	have := map[string]bool{}
 	for rows.Next() {
@@ -97,16 +122,23 @@ func (d *DB) previousVintages(ctx context.Context, dir string) (string, error) {
 		have[n] = true
 	}
 	rows.Close()
-	defaults := map[string]string{"source_scale": "1.0", "ingest_seq": "1"}
-	var sel []string
-	for _, c := range append(append([]string{}, factColumns...), "ingest_seq") {
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	sel := []string{"*"}
+	if strict {
+		sel = nil
+	}
+	for _, c := range fact.Columns {
 		switch {
-		case have[c]:
-			sel = append(sel, Ident(c))
-		case defaults[c] != "":
-			sel = append(sel, defaults[c]+" AS "+Ident(c))
-		default:
-			return "", fmt.Errorf("previous facts in %s lack column %s", dir, c)
+		case have[c.Name]:
+			if strict {
+				sel = append(sel, Ident(c.Name))
+			}
+		case c.Since != "":
+			sel = append(sel, c.Since+" AS "+Ident(c.Name))
+		case strict:
+			return "", fmt.Errorf("column %s is missing", c.Name)
 		}
 	}
 	return "SELECT " + strings.Join(sel, ", ") + " FROM " + src, nil

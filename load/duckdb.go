@@ -158,3 +158,39 @@ var reName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // ValidName reports whether a dataset name is safe as a table and file name.
 func ValidName(s string) bool { return reName.MatchString(s) }
+
+// Variable is a value the analyses read with getvariable('name').
+type Variable struct {
+	Name  string
+	Value any
+}
+
+// PrepareAnalyses sets DuckDB up for the analyses: insertion order kept, so
+// that their ORDER BY fixes their files' row order (ingestion ran without
+// it, to save memory); memory_limit set to memory unless it is ""; and the
+// variables set.
+func (d *DB) PrepareAnalyses(ctx context.Context, memory string, vars []Variable) error {
+	if err := d.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
+		return err
+	}
+	if memory != "" {
+		if err := d.Exec(ctx, "SET memory_limit = ?", memory); err != nil {
+			return fmt.Errorf("analysis memory %q: %w", memory, err)
+		}
+	}
+	for _, v := range vars {
+		if !ValidName(v.Name) {
+			return fmt.Errorf("variable name %q must be lower case letters, digits and _", v.Name)
+		}
+		if err := d.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
+			return fmt.Errorf("set %s: %w", v.Name, err)
+		}
+	}
+	return nil
+}
+
+// OutOfMemory reports whether err is DuckDB running out of its memory limit.
+func OutOfMemory(err error) bool {
+	var e *duckdb.Error
+	return errors.As(err, &e) && e.Type == duckdb.ErrorTypeOutOfMemory
+}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/marginmix/marginmix/fact"
 )
 
 // ChunkRows bounds the facts BuildFacts works on in one step: companies are
@@ -51,55 +53,20 @@ func BuildFacts(ctx context.Context, d *DB, c Combine, dir string) error {
 	return nil
 }
 
+// buildFacts runs the statements of sql/facts: set up, then per step
+// combine, pick the latest and the preferred vintages and write both
+// datasets, then clean up and make the views.
 func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
-	cols := strings.Join(factColumns, ", ")
-	prev, err := d.previousVintages(ctx, c.PrevVintages)
-	if err != nil {
-		return err
-	}
-	scope, scopeArgs := c.Scope.where()
 	// Row order matters from here on (sorted Parquet); every statement
-	// below works on one company range, so keeping it costs little memory.
+	// works on one company range, so keeping it costs little memory.
 	if err := d.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
 		return err
 	}
-	setup := []stmt{
-		{q: "CREATE OR REPLACE TEMP TABLE _discard (source_file VARCHAR, source_sha256 VARCHAR)"},
-		{q: "CREATE OR REPLACE TEMP TABLE _reread (source_file VARCHAR, source_sha256 VARCHAR)"},
-	}
-	for _, v := range c.Discard {
-		setup = append(setup, stmt{q: "INSERT INTO _discard VALUES (?, ?)", args: []any{v.File, v.SHA256}})
-	}
-	for _, v := range c.Reread {
-		setup = append(setup, stmt{q: "INSERT INTO _reread VALUES (?, ?)", args: []any{v.File, v.SHA256}})
-	}
-	// One row per workbook version read: a workbook with no vintage date
-	// gets the latest period it reports (transform leaves as_of empty when it
-	// streams facts). A discarded version has no row here, so the inner join
-	// below drops its facts.
-	setup = append(setup,
-		stmt{q: `CREATE OR REPLACE TEMP TABLE _sources AS
-		 SELECT source_file, source_sha256, max(period_end) AS as_of_default FROM facts_new GROUP BY ALL`},
-		stmt{q: `DELETE FROM _sources WHERE (source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _discard)`},
-		stmt{q: `CREATE OR REPLACE TABLE _preferred_estimated AS SELECT ` + cols + `, CAST(NULL AS INTEGER) AS ingest_seq FROM facts_new LIMIT 0`},
-		stmt{q: `CREATE OR REPLACE TEMP TABLE _estimated (company VARCHAR, segment VARCHAR)`},
-	)
-	if err := d.run(ctx, "", setup); err != nil {
+	hasPrev, err := d.setUpBuild(ctx, c)
+	if err != nil {
 		return err
 	}
-	var newCols []string
-	for _, c := range factColumns {
-		if c == "as_of" {
-			newCols = append(newCols, "coalesce(n.as_of, s.as_of_default) AS as_of")
-		} else {
-			newCols = append(newCols, "n."+c)
-		}
-	}
-	newFacts := `SELECT ` + strings.Join(newCols, ", ") + `, CAST(? AS INTEGER) AS ingest_seq
-		FROM facts_new AS n JOIN _sources AS s USING (source_file, source_sha256)
-		WHERE `
-
-	ranges, err := d.companyRanges(ctx, prev)
+	ranges, err := d.companyRanges(ctx)
 	if err != nil {
 		return err
 	}
@@ -109,83 +76,131 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 		}
 	}
 	for _, r := range ranges {
-		var steps []stmt
-		if prev == "" {
-			steps = append(steps, stmt{"combine", `CREATE OR REPLACE TEMP TABLE _chunk AS ` + newFacts + r.cond("n.") + ` AND ` + scope,
-				append(append([]any{c.Seq}, r.args()...), scopeArgs...)})
-		} else {
-			// A fact read again keeps the number of the run that first read it.
-			steps = append(steps,
-				stmt{"previous vintages", `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM (` + prev + `) WHERE ` + r.cond(""), r.args()},
-				stmt{"combine", `CREATE OR REPLACE TEMP TABLE _chunk AS
-				SELECT ` + cols + `, min(ingest_seq) AS ingest_seq FROM (
-					SELECT * FROM _prev
-					WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _reread) AND ` + scope + `)
-					UNION ALL
-					SELECT n.* EXCLUDE (ingest_seq), coalesce(p.seq, n.ingest_seq) AS ingest_seq
-					FROM (` + newFacts + r.cond("n.") + ` AND ` + scope + `) AS n
-					LEFT JOIN (SELECT ` + cols + `, min(ingest_seq) AS seq FROM _prev GROUP BY ALL) AS p USING (` + cols + `)
-				) GROUP BY ALL`, append(append(append(append([]any{}, scopeArgs...), c.Seq), r.args()...), scopeArgs...)})
-		}
-		steps = append(steps,
-			stmt{"latest", `CREATE OR REPLACE TEMP TABLE _latest AS SELECT * FROM _chunk
-			  QUALIFY row_number() OVER (PARTITION BY ` + factKey + `
-			                             ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell) = 1`, nil},
-			// source_kind is reported or estimate (transform.Spec), and
-			// _latest holds one row of each kind per quarter at most: an
-			// estimate is preferred only where no reported value exists.
-			// Per segment, not per company: a company split into steps by
-			// segment has estimates in some steps only.
-			stmt{"estimated", `INSERT INTO _estimated SELECT DISTINCT company, segment FROM _latest WHERE source_kind <> 'reported'`, nil},
-			stmt{"preferred", `INSERT INTO _preferred_estimated SELECT * FROM _latest
-			  WHERE (company, segment) IN (SELECT (company, segment) FROM _latest WHERE source_kind <> 'reported')
-			    AND (source_kind = 'reported' OR (company, segment, metric, calendar_quarter) NOT IN (
-			      SELECT (company, segment, metric, calendar_quarter) FROM _latest WHERE source_kind = 'reported'))`, nil},
-			stmt{"write facts_vintages", copyFacts("_chunk", filepath.Join(dir, "facts_vintages"), r.part), nil},
-			stmt{"write facts", copyFacts("_latest", filepath.Join(dir, "facts"), r.part), nil},
-		)
-		if err := d.run(ctx, r.String(), steps); err != nil {
+		if err := d.buildStep(ctx, c, r, hasPrev, dir); err != nil {
 			return err
 		}
 	}
-	drop := []stmt{{q: "DROP TABLE IF EXISTS _chunk"}, {q: "DROP TABLE IF EXISTS _latest"}, {q: "DROP TABLE IF EXISTS _prev"}}
-	if err := d.run(ctx, "", drop); err != nil {
+	if err := d.execFact(ctx, "", "cleanup", nil); err != nil {
 		return err
 	}
 	return d.factViews(ctx, dir)
 }
 
-// stmt is one statement of BuildFacts; what names it in errors.
-type stmt struct {
-	what string
-	q    string
-	args []any
+// setUpBuild makes the tables the steps read: the previous vintages, the
+// workbook versions to discard and re-read, the scope and the sources.
+// It reports whether there are previous vintages.
+func (d *DB) setUpBuild(ctx context.Context, c Combine) (bool, error) {
+	if err := d.execFact(ctx, "", "setup", nil); err != nil {
+		return false, err
+	}
+	hasPrev, err := d.previousVintages(ctx, c.PrevVintages)
+	if err != nil {
+		return false, err
+	}
+	fill := []struct {
+		table string
+		rows  [][]any
+	}{{"_discard", versionRows(c.Discard)}, {"_reread", versionRows(c.Reread)}}
+	if c.Scope != nil {
+		var companies [][]any
+		for _, co := range c.Scope.Companies {
+			companies = append(companies, []any{co})
+		}
+		fill = append(fill, struct {
+			table string
+			rows  [][]any
+		}{"_scope", companies})
+	}
+	for _, f := range fill {
+		if err := d.insertRows(ctx, f.table, f.rows); err != nil {
+			return false, err
+		}
+	}
+	return hasPrev, d.execFact(ctx, "", "sources", nil)
 }
 
-// run executes statements in order; an error names the statement and
-// where (a company range), when they are given.
-func (d *DB) run(ctx context.Context, where string, stmts []stmt) error {
-	for _, s := range stmts {
-		if err := d.Exec(ctx, s.q, s.args...); err != nil {
-			if s.what != "" {
-				return fmt.Errorf("%s, %s: %w", s.what, where, err)
-			}
-			return err
+func versionRows(vs []FileVersion) [][]any {
+	out := make([][]any, len(vs))
+	for i, v := range vs {
+		out[i] = []any{v.File, v.SHA256}
+	}
+	return out
+}
+
+// insertRows adds rows to a table of the set-up.
+func (d *DB) insertRows(ctx context.Context, table string, rows [][]any) error {
+	for _, r := range rows {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", ")
+		if err := d.Exec(ctx, "INSERT INTO "+Ident(table)+" VALUES ("+marks+")", r...); err != nil {
+			return fmt.Errorf("fill %s: %w", table, err)
 		}
 	}
 	return nil
 }
 
+// buildStep builds and writes the fact datasets of one company range.
+func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev bool, dir string) error {
+	where := r.String()
+	scope := c.Scope.params()
+	step := r.params()
+	newFacts := merge(step, scope, params{"seq": c.Seq})
+	if err := d.execFact(ctx, where, "new_facts", newFacts); err != nil {
+		return err
+	}
+	if hasPrev {
+		if err := d.execFact(ctx, where, "previous", step); err != nil {
+			return err
+		}
+		if err := d.execFact(ctx, where, "combine", scope); err != nil {
+			return err
+		}
+	} else if err := d.execFact(ctx, where, "combine_first", nil); err != nil {
+		return err
+	}
+	latest, err := factStatement("latest")
+	if err != nil {
+		return err
+	}
+	q := "CREATE OR REPLACE TEMP TABLE _latest AS WITH vintages AS (FROM _chunk) " + latest.sql
+	if err := d.execStatement(ctx, where, latest, q, nil); err != nil {
+		return err
+	}
+	for _, name := range []string{"estimated", "preferred"} {
+		if err := d.execFact(ctx, where, name, nil); err != nil {
+			return err
+		}
+	}
+	writes := []struct{ table, dataset string }{{"_chunk", "facts_vintages"}, {"_latest", "facts"}}
+	for _, w := range writes {
+		if err := d.Exec(ctx, copyFacts(w.table, filepath.Join(dir, w.dataset), r.part)); err != nil {
+			return fmt.Errorf("write %s, %s: %w", w.dataset, where, err)
+		}
+	}
+	return nil
+}
+
+// merge joins parameter sets.
+func merge(ps ...params) params {
+	out := params{}
+	for _, p := range ps {
+		for k, v := range p {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // copyFacts writes a table of facts, sorted, into a hive-partitioned
 // dataset folder, next to the companies earlier ranges wrote there. A
 // company written in several steps gets a file per step, part-00000K-0.parquet.
+// (COPY takes no parameters: the path is a quoted literal.)
 func copyFacts(table, dir string, part int) string {
 	pattern := "part-{i}"
 	if part >= 0 {
 		pattern = fmt.Sprintf("part-%06d-{i}", part) // in name order, as written
 	}
 	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN '%s', OVERWRITE_OR_IGNORE)",
-		table, factOrder, Literal(dir), parquetOptions, pattern)
+		table, fact.List(fact.Order()), Literal(dir), parquetOptions, pattern)
 }
 
 // factViews makes facts and facts_vintages views over the datasets in dir,
@@ -193,7 +208,6 @@ func copyFacts(table, dir string, part int) string {
 // end, and would guess its type from the folder names). With no facts at
 // all they are empty tables of the same shape.
 func (d *DB) factViews(ctx context.Context, dir string) error {
-	sel := strings.Join(append(append([]string{}, factColumns...), "ingest_seq"), ", ")
 	// The analyses read these views several times: keep the footers of
 	// the thousands of files in memory instead of reading them each time.
 	if err := d.Exec(ctx, "SET parquet_metadata_cache = true"); err != nil {
@@ -202,7 +216,7 @@ func (d *DB) factViews(ctx context.Context, dir string) error {
 	for _, t := range FactDatasets {
 		glob := filepath.Join(dir, t, "*", "*.parquet")
 		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, hive_types = {'company': VARCHAR})",
-			t, sel, Literal(glob))
+			t, fact.List(fact.Names()), Literal(glob))
 		if files, _ := filepath.Glob(glob); len(files) == 0 {
 			q = fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM _preferred_estimated LIMIT 0", t)
 		}
@@ -210,10 +224,7 @@ func (d *DB) factViews(ctx context.Context, dir string) error {
 			return err
 		}
 	}
-	return d.Exec(ctx, `CREATE OR REPLACE VIEW facts_preferred AS
-		SELECT * FROM facts WHERE (company, segment) NOT IN (SELECT (company, segment) FROM _estimated)
-		UNION ALL
-		SELECT * FROM _preferred_estimated`)
+	return d.execFact(ctx, "", "facts_preferred", nil)
 }
 
 // companyRange is one step of BuildFacts: companies lo to hi, or (part >=
@@ -225,19 +236,14 @@ type companyRange struct {
 	part         int
 }
 
-func (r companyRange) cond(prefix string) string {
-	c := prefix + "company BETWEEN ? AND ?"
+// params are the step's bounds for sql/facts: $seg_lo and $seg_hi are
+// NULL unless one company is split by segment.
+func (r companyRange) params() params {
+	p := params{"lo": r.lo, "hi": r.hi, "seg_lo": nil, "seg_hi": nil}
 	if r.part >= 0 {
-		c += " AND " + prefix + "segment BETWEEN ? AND ?"
+		p["seg_lo"], p["seg_hi"] = r.segLo, r.segHi
 	}
-	return c
-}
-
-func (r companyRange) args() []any {
-	if r.part >= 0 {
-		return []any{r.lo, r.hi, r.segLo, r.segHi}
-	}
-	return []any{r.lo, r.hi}
+	return p
 }
 
 func (r companyRange) String() string {
@@ -251,8 +257,8 @@ func (r companyRange) String() string {
 // previous vintages into ranges of at most ChunkRows facts; a company with
 // more is split by segment (every fact key holds both, so each step still
 // sees all the vintages of its facts).
-func (d *DB) companyRanges(ctx context.Context, prev string) ([]companyRange, error) {
-	counts, err := d.groupCounts(ctx, prev, "company", "company IS NOT NULL", nil)
+func (d *DB) companyRanges(ctx context.Context) ([]companyRange, error) {
+	counts, err := d.groupCounts(ctx, "counts_by_company", nil)
 	if err != nil {
 		return nil, fmt.Errorf("count facts by company: %w", err)
 	}
@@ -260,19 +266,9 @@ func (d *DB) companyRanges(ctx context.Context, prev string) ([]companyRange, er
 	var inRange int64
 	for _, c := range counts {
 		if c.n > ChunkRows {
-			segs, err := d.groupCounts(ctx, prev, "segment", "company = ?", []any{c.key})
+			parts, err := d.segmentRanges(ctx, c.key)
 			if err != nil {
-				return nil, fmt.Errorf("count facts of %s by segment: %w", c.key, err)
-			}
-			var parts []companyRange
-			var inPart int64
-			for _, s := range segs {
-				if len(parts) == 0 || inPart+s.n > ChunkRows {
-					parts = append(parts, companyRange{lo: c.key, hi: c.key, segLo: s.key, part: len(parts)})
-					inPart = 0
-				}
-				parts[len(parts)-1].segHi = s.key
-				inPart += s.n
+				return nil, err
 			}
 			out = append(out, parts...)
 			inRange = ChunkRows // the next company starts a range of its own
@@ -288,21 +284,34 @@ func (d *DB) companyRanges(ctx context.Context, prev string) ([]companyRange, er
 	return out, nil
 }
 
+// segmentRanges splits one company into ranges of segments of at most
+// ChunkRows facts (a segment larger than that is a step of its own).
+func (d *DB) segmentRanges(ctx context.Context, company string) ([]companyRange, error) {
+	segs, err := d.groupCounts(ctx, "counts_by_segment", params{"company": company})
+	if err != nil {
+		return nil, fmt.Errorf("count facts of %s by segment: %w", company, err)
+	}
+	var parts []companyRange
+	var inPart int64
+	for _, s := range segs {
+		if len(parts) == 0 || inPart+s.n > ChunkRows {
+			parts = append(parts, companyRange{lo: company, hi: company, segLo: s.key, part: len(parts)})
+			inPart = 0
+		}
+		parts[len(parts)-1].segHi = s.key
+		inPart += s.n
+	}
+	return parts, nil
+}
+
 type groupCount struct {
 	key string
 	n   int64
 }
 
-// groupCounts counts this run's facts and the previous vintages by one
-// column, under a condition, in the column's order.
-func (d *DB) groupCounts(ctx context.Context, prev, col, where string, args []any) ([]groupCount, error) {
-	q := "SELECT " + col + ", count(*) FROM facts_new WHERE " + where + " GROUP BY " + col
-	if prev != "" {
-		q = "SELECT k, sum(n) FROM (" + q + " UNION ALL SELECT " + col + ", count(*) FROM (" + prev + ") WHERE " + where +
-			" GROUP BY " + col + ") AS t(k, n) GROUP BY k"
-		args = append(append([]any{}, args...), args...)
-	}
-	rows, err := d.conn.QueryContext(ctx, q+" ORDER BY 1", args...)
+// groupCounts runs one of the counting queries of sql/facts.
+func (d *DB) groupCounts(ctx context.Context, name string, p params) ([]groupCount, error) {
+	rows, err := d.queryFact(ctx, name, p)
 	if err != nil {
 		return nil, err
 	}

@@ -214,7 +214,13 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 		}
 		body := "SELECT * FROM " + src
 		if asOf {
-			body += " WHERE as_of <= " + Literal(opt.AsOf.Format(time.DateOnly)) + "::DATE"
+			// Columns an older publication lacks get their defaults, so
+			// that the rule of latest.sql applies to every publication.
+			sel, err := r.db.vintagesSelect(ctx, src, false)
+			if err != nil {
+				return fmt.Errorf("view %s: %w", name, err)
+			}
+			body = sel + " WHERE as_of <= " + Literal(opt.AsOf.Format(time.DateOnly)) + "::DATE"
 		}
 		if err := r.db.Exec(ctx, "CREATE VIEW "+Ident(name)+" AS "+body); err != nil {
 			return fmt.Errorf("view %s: %w", name, err)
@@ -222,28 +228,25 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 		r.Views = append(r.Views, name)
 	}
 	if asOf {
-		if len(r.Views) == 0 {
-			return fmt.Errorf("--as-of needs facts_vintages, which the publication in %s lacks", r.Out)
-		}
-		// The latest vintage per key as of the date, chosen as the run
-		// chooses facts (BuildTables): the latest as_of, then the latest
-		// ingestion where the publication records it.
-		order := "as_of DESC, source_file, source_sheet, source_cell"
-		var n int
-		err := r.db.Conn().QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE facts_vintages) WHERE column_name = 'ingest_seq'`).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("view facts: %w", err)
-		}
-		if n > 0 {
-			order = "as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell"
-		}
-		q := `CREATE VIEW facts AS SELECT * FROM facts_vintages
-		      QUALIFY row_number() OVER (PARTITION BY ` + factKey + ` ORDER BY ` + order + `) = 1`
-		if err := r.db.Exec(ctx, q); err != nil {
-			return fmt.Errorf("view facts: %w", err)
-		}
-		r.Views = append([]string{"facts"}, r.Views...)
+		return r.createAsOfFacts(ctx)
 	}
+	return nil
+}
+
+// createAsOfFacts makes the view facts: the latest vintage of each fact as
+// of the date, chosen by the rule the run chooses facts by (latest.sql).
+func (r *Reader) createAsOfFacts(ctx context.Context) error {
+	if len(r.Views) == 0 {
+		return fmt.Errorf("--as-of needs facts_vintages, which the publication in %s lacks", r.Out)
+	}
+	latest, err := factStatement("latest")
+	if err != nil {
+		return err
+	}
+	if err := r.db.Exec(ctx, "CREATE VIEW facts AS WITH vintages AS (FROM facts_vintages) "+latest.sql); err != nil {
+		return fmt.Errorf("view facts: %w", err)
+	}
+	r.Views = append([]string{"facts"}, r.Views...)
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package sql holds the analyses as .sql files, embedded in the binary; each
 // file is one published dataset named after it. Analysts can read them as the
-// definition of every figure. Import it under another name (queries) where
-// database/sql is also imported.
+// definition of every figure. The folder facts/ holds the statements that
+// build the fact datasets (which value is the latest, which is preferred).
+// Import it under another name (queries) where database/sql is also imported.
 package sql
 
 import (
@@ -16,8 +17,21 @@ import (
 //go:embed *.sql
 var files embed.FS
 
+//go:embed facts/*.sql
+var factFiles embed.FS
+
 // FS is the folder of built-in analyses.
 func FS() fs.FS { return files }
+
+// FactsFS is the folder of the statements that build the fact datasets,
+// one file each, named by file name without .sql.
+func FactsFS() fs.FS {
+	sub, err := fs.Sub(factFiles, "facts")
+	if err != nil {
+		panic(err) // facts/ is embedded above: it is there
+	}
+	return sub
+}
 
 // Names lists the built-in analyses in a fixed order.
 func Names() []string {

@@ -1,0 +1,5 @@
+-- The step tables, once every step is written.
+DROP TABLE IF EXISTS _new;
+DROP TABLE IF EXISTS _chunk;
+DROP TABLE IF EXISTS _latest;
+DROP TABLE IF EXISTS _prev;
