@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/marginmix/marginmix/load"
 )
 
 // Config is what a run needs to know. The zero value of Inbox and Specs means
@@ -51,19 +53,13 @@ func DefaultParams() Params {
 }
 
 // vars lists the parameters as DuckDB variables, in a fixed order.
-func (p Params) vars() []struct {
-	Name  string
-	Value any
-} {
-	return []struct {
-		Name  string
-		Value any
-	}{
-		{"trend_window", p.TrendWindow},
-		{"trend_threshold_bps", p.TrendThresholdBps},
-		{"common_server_life_years", p.CommonServerLifeYears},
-		{"reconciliation_tolerance_units", p.ReconToleranceUnits},
-		{"large_move_bps", p.LargeMoveBps},
+func (p Params) vars() []load.Variable {
+	return []load.Variable{
+		{Name: "trend_window", Value: p.TrendWindow},
+		{Name: "trend_threshold_bps", Value: p.TrendThresholdBps},
+		{Name: "common_server_life_years", Value: p.CommonServerLifeYears},
+		{Name: "reconciliation_tolerance_units", Value: p.ReconToleranceUnits},
+		{Name: "large_move_bps", Value: p.LargeMoveBps},
 	}
 }
 

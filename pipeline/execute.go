@@ -12,11 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/transform"
 )
 
 // job is what one execution is asked to do.
@@ -112,144 +112,243 @@ func asCanceled(ctx context.Context, err error) error {
 	return err
 }
 
+// execute runs one run or backfill as named phases: plan what to read,
+// read it into DuckDB, build the fact datasets, run the analyses, publish
+// and record. Each phase is a method of execution, which carries what the
+// phases hand each other.
 func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Summary, err error) {
-	defer func() {
-		err = asCanceled(ctx, err)
-		if err != nil && strings.Contains(err.Error(), "Out of Memory Error") {
-			err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory (loading, now %s) or --analysis-memory (analyses, now %s))", err, cfg.DuckDBMemory, cfg.AnalysisMemory)
-		}
-	}()
-	start := time.Now()
+	defer func() { err = explain(ctx, cfg, err) }()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	x, err := prepare(cfg, j, log)
+	if err != nil {
+		return nil, err
+	}
+	defer x.close()
+	if err := x.plan(); err != nil {
+		return nil, err
+	}
+	if x.nothingNew() {
+		return x.leaveAsIs(), nil
+	}
+	db, err := x.openDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if err := x.read(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := x.buildFacts(ctx, db); err != nil {
+		return nil, err
+	}
+	if j.dryRun {
+		return x.dryRun(ctx, db)
+	}
+	if err := x.analyse(ctx, db); err != nil {
+		return nil, err
+	}
+	return x.publish(ctx, db)
+}
+
+// explain makes the error of a run easier to act on: a cancelled run's
+// error wraps the context's, and DuckDB running out of memory says which
+// flag to raise.
+func explain(ctx context.Context, cfg Config, err error) error {
+	err = asCanceled(ctx, err)
+	if load.OutOfMemory(err) {
+		err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory (loading, now %s) or --analysis-memory (analyses, now %s))", err, cfg.DuckDBMemory, cfg.AnalysisMemory)
+	}
+	return err
+}
+
+// execution is one run in progress.
+type execution struct {
+	cfg   Config
+	job   job
+	log   *slog.Logger
+	start time.Time
+	// what shapes the outputs besides the workbooks
+	specs                 []*transform.Spec
+	analyses              []load.Analysis
+	extractFP, analysisFP string
+	// plan
+	inbox  string
+	files  []string
+	prev   *previous
+	seq    int
+	runID  string
+	toRead []string     // workbooks to read this run
+	kept   []load.Input // the others, as the last publication has them
+	// read
+	sum         *Summary
+	reread      []load.FileVersion // versions read: their earlier rows give way
+	void        []load.FileVersion // versions whose streamed facts do not count
+	quarantined []workbookResult
+	// build
+	tmp string            // this run's DuckDB folder
+	pub *load.Publication // the next publication, being staged
+
+	cleanups []func()
+}
+
+// prepare checks the configuration and reads the specs and analyses.
+func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
+	x := &execution{cfg: cfg, job: j, log: log, start: time.Now()}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	specs, err := loadSpecs(specsFS(cfg.Specs))
-	if err != nil {
+	var err error
+	if x.specs, err = loadSpecs(specsFS(cfg.Specs)); err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
 	}
-	analyses, err := loadAnalyses(cfg.SQL)
-	if err != nil {
+	if x.analyses, err = loadAnalyses(cfg.SQL); err != nil {
 		return nil, err
 	}
 	specBytes, err := fsBytes(specsFS(cfg.Specs))
 	if err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
 	}
-	extractFP := fingerprint(append([][]byte{[]byte(Version)}, specBytes...)...)
+	x.extractFP = fingerprint(append([][]byte{[]byte(Version)}, specBytes...)...)
 	var an [][]byte
-	for _, a := range analyses {
+	for _, a := range x.analyses {
 		an = append(an, []byte(a.Source), []byte(a.SQL))
 	}
 	for _, v := range cfg.Params.vars() {
 		an = append(an, []byte(fmt.Sprintf("%s=%v", v.Name, v.Value)))
 	}
-	analysisFP := fingerprint(an...)
+	x.analysisFP = fingerprint(an...)
+	return x, nil
+}
 
-	inbox := cfg.Inbox
-	if inbox == "" {
-		if inbox, err = materialise(samplesFS()); err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(inbox)
+// close undoes what the phases set up, last first.
+func (x *execution) close() {
+	for i := len(x.cleanups) - 1; i >= 0; i-- {
+		x.cleanups[i]()
 	}
-	files, err := listInbox(inbox)
-	if err != nil {
-		return nil, &ConfigError{Field: "inbox", Err: err}
-	}
+}
 
-	lock, err := load.Acquire(cfg.Out, j.command)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Release()
-	if err := load.SweepStale(cfg.Out); err != nil {
-		return nil, fmt.Errorf("remove stale staging folders: %w", err)
-	}
-	out, err := filepath.Abs(cfg.Out)
-	if err != nil {
-		return nil, err
-	}
-	prev, err := readPrevious(out)
-	if err != nil {
-		return nil, err
-	}
-	seq := 1
-	if prev.manifest != nil {
-		seq = prev.manifest.Seq + 1
-	}
-	runID := newRunID(start)
-	log = log.With(keyRun, runID)
+func (x *execution) onClose(f func()) { x.cleanups = append(x.cleanups, f) }
 
-	// Decide what to read: new and changed workbooks (content hash; mtime is
-	// not trusted), everything after a spec or version change, or the
-	// backfilled company's workbooks.
-	sameExtract := prev.manifest != nil && prev.manifest.ExtractFingerprint == extractFP
-	var toRead []string
-	var kept []load.Input
-	for _, rel := range files {
-		sum, _, err := load.FileSHA256(filepath.Join(inbox, filepath.FromSlash(rel)))
+// plan lists the inbox, takes the writers' lock, reads what the last
+// publication says and decides which workbooks to read.
+func (x *execution) plan() error {
+	x.inbox = x.cfg.Inbox
+	if x.inbox == "" {
+		dir, err := materialise(samplesFS())
 		if err != nil {
-			return nil, fmt.Errorf("hash %s: %w", rel, err)
+			return err
 		}
-		old, seen := prev.inputs[rel]
-		read := false
-		switch {
-		case j.scope != nil:
-			s := matchSpec(specs, rel)
-			read = s != nil && j.scope.Has(s.Company)
+		x.inbox = dir
+		x.onClose(func() { os.RemoveAll(dir) })
+	}
+	var err error
+	if x.files, err = listInbox(x.inbox); err != nil {
+		return &ConfigError{Field: "inbox", Err: err}
+	}
+	lock, err := load.Acquire(x.cfg.Out, x.job.command)
+	if err != nil {
+		return err
+	}
+	x.onClose(func() { lock.Release() })
+	if err := load.SweepStale(x.cfg.Out); err != nil {
+		return fmt.Errorf("remove stale staging folders: %w", err)
+	}
+	out, err := filepath.Abs(x.cfg.Out)
+	if err != nil {
+		return err
+	}
+	if x.prev, err = readPrevious(out); err != nil {
+		return err
+	}
+	x.seq = 1
+	if x.prev.manifest != nil {
+		x.seq = x.prev.manifest.Seq + 1
+	}
+	x.runID = newRunID(x.start)
+	x.log = x.log.With(keyRun, x.runID)
+	return x.chooseWorkbooks()
+}
+
+// chooseWorkbooks decides what to read: new and changed workbooks (content
+// hash; mtime is not trusted), everything after a spec or version change,
+// or the backfilled companies' workbooks.
+func (x *execution) chooseWorkbooks() error {
+	sameExtract := x.prev.manifest != nil && x.prev.manifest.ExtractFingerprint == x.extractFP
+	for _, rel := range x.files {
+		hash, _, err := load.FileSHA256(filepath.Join(x.inbox, filepath.FromSlash(rel)))
+		if err != nil {
+			return fmt.Errorf("hash %s: %w", rel, err)
+		}
+		old, seen := x.prev.inputs[rel]
+		var read bool
+		if x.job.scope != nil {
+			s := matchSpec(x.specs, rel)
+			read = s != nil && x.job.scope.Has(s.Company)
 			if !read && !seen {
 				continue // another company's new workbook: left for the next run
 			}
-		default:
-			read = j.full || !sameExtract || !seen || old.SHA256 != sum
+		} else {
+			read = x.job.full || !sameExtract || !seen || old.SHA256 != hash
 		}
 		if read {
-			toRead = append(toRead, rel)
+			x.toRead = append(x.toRead, rel)
 			continue
 		}
 		in := old // for a backfill, the version last read, even if the file changed since
 		if in.Status != load.StatusQuarantined {
 			in.Status = load.StatusUnchanged
 		}
-		kept = append(kept, in)
+		x.kept = append(x.kept, in)
 	}
-	sum = &Summary{RunID: runID, Seq: seq, Read: len(toRead)}
-	if j.scope == nil && !j.full && len(toRead) == 0 && prev.manifest != nil &&
-		prev.manifest.AnalysisFingerprint == analysisFP && samePaths(prev.manifest.Inputs, kept) {
-		sum.NothingNew = true
-		sum.Inputs = kept
-		for _, in := range kept {
-			if in.Status == load.StatusQuarantined {
-				sum.Quarantined++
-			} else {
-				sum.Unchanged++
-			}
+	x.sum = &Summary{RunID: x.runID, Seq: x.seq, Read: len(x.toRead)}
+	return nil
+}
+
+// nothingNew reports whether a run would publish what is published: no
+// workbook to read, the same analyses, the same inbox.
+func (x *execution) nothingNew() bool {
+	p := x.prev.manifest
+	return x.job.scope == nil && !x.job.full && len(x.toRead) == 0 && p != nil &&
+		p.AnalysisFingerprint == x.analysisFP && samePaths(p.Inputs, x.kept)
+}
+
+// leaveAsIs is the summary of a run with nothing new.
+func (x *execution) leaveAsIs() *Summary {
+	sum := x.sum
+	sum.NothingNew = true
+	sum.Inputs = x.kept
+	for _, in := range x.kept {
+		if in.Status == load.StatusQuarantined {
+			sum.Quarantined++
+		} else {
+			sum.Unchanged++
 		}
-		sum.Elapsed = time.Since(start)
-		log.Info("nothing new; the publication is left as it was", keyOut, cfg.Out, "workbooks", len(files), keyElapsed, sum.Elapsed.Round(time.Millisecond))
-		return sum, nil
 	}
+	sum.Elapsed = time.Since(x.start)
+	x.log.Info("nothing new; the publication is left as it was", keyOut, x.cfg.Out, "workbooks", len(x.files), keyElapsed, sum.Elapsed.Round(time.Millisecond))
+	return sum
+}
 
-	// DuckDB keeps its data in a file of its own, so that memory holds only
-	// what is in flight, whatever the number of facts.
-	tmp, release, err := workFolder(cfg.TempDir, log)
+// openDB opens this run's DuckDB in a folder of its own, so that memory
+// holds only what is in flight, whatever the number of facts.
+func (x *execution) openDB(ctx context.Context) (*load.DB, error) {
+	tmp, release, err := workFolder(x.cfg.TempDir, x.log)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	db, err := load.OpenWith(ctx, load.Options{Threads: cfg.Threads, Path: filepath.Join(tmp, "work.duckdb"), MemoryLimit: cfg.DuckDBMemory})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
+	x.tmp = tmp
+	x.onClose(release)
+	return load.OpenWith(ctx, load.Options{Threads: x.cfg.Threads, Path: filepath.Join(tmp, "work.duckdb"), MemoryLimit: x.cfg.DuckDBMemory})
+}
 
-	// Facts stream into DuckDB as the workers read them.
+// read reads the chosen workbooks on the workers, streaming their facts
+// into DuckDB's facts_new as they come, and sorts the results.
+func (x *execution) read(ctx context.Context, db *load.DB) error {
 	readCtx, cancelRead := context.WithCancel(ctx)
 	defer cancelRead()
-	stream := load.NewStream(fact.Schema, max(cfg.Workers, 1))
+	stream := load.NewStream(fact.Schema, max(x.cfg.Workers, 1))
 	ingested := make(chan error, 1)
 	go func() {
 		err := db.Ingest(readCtx, "facts_new", stream, 1<<15)
@@ -259,34 +358,39 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 		}
 		ingested <- err
 	}()
-	results := readAll(readCtx, cfg, inbox, toRead, specs, log, stream.Send)
+	results := readAll(readCtx, x.cfg, x.inbox, x.toRead, x.specs, x.log, stream.Send)
 	stream.Close()
 	if err := <-ingested; err != nil {
-		return nil, fmt.Errorf("load facts: %w", err)
+		return fmt.Errorf("load facts: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
+	x.tally(results)
+	return nil
+}
 
+// tally sorts the read results and the kept inputs into the summary, the
+// versions re-read or void, and the workbooks to quarantine.
+func (x *execution) tally(results []workbookResult) {
+	sum := x.sum
 	byPath := map[string]load.Input{}
-	for _, in := range kept {
+	for _, in := range x.kept {
 		byPath[in.Path] = in
 	}
-	var reread, void []load.FileVersion
-	var quarantined []workbookResult
 	for _, r := range results {
 		byPath[r.input.Path] = r.input
-		void = append(void, r.void...)
+		x.void = append(x.void, r.void...)
 		if r.err != nil {
-			quarantined = append(quarantined, r)
+			x.quarantined = append(x.quarantined, r)
 			continue
 		}
 		sum.FactsRead += r.input.Facts
-		reread = append(reread, load.FileVersion{File: r.input.Path, SHA256: r.input.SHA256})
+		x.reread = append(x.reread, load.FileVersion{File: r.input.Path, SHA256: r.input.SHA256})
 	}
-	for _, in := range kept {
+	for _, in := range x.kept {
 		if in.Status == load.StatusQuarantined {
-			quarantined = append(quarantined, workbookResult{input: in, abs: filepath.Join(inbox, filepath.FromSlash(in.Path))})
+			x.quarantined = append(x.quarantined, workbookResult{input: in, abs: filepath.Join(x.inbox, filepath.FromSlash(in.Path))})
 		} else {
 			sum.Unchanged++
 		}
@@ -299,59 +403,66 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 	for _, p := range paths {
 		sum.Inputs = append(sum.Inputs, byPath[p])
 	}
-	sum.Quarantined = len(quarantined)
+	sum.Quarantined = len(x.quarantined)
+}
 
-	// The fact datasets are written as they are built, into the next
-	// publication's staging folder (a dry run's go to the temporary folder).
-	factsDir := filepath.Join(tmp, "dry-run")
-	var pub *load.Publication
-	if !j.dryRun {
-		if pub, err = load.NewPublication(cfg.Out, runID); err != nil {
-			return nil, err
+// buildFacts builds the fact datasets, writing them as they are built into
+// the next publication's staging folder (a dry run's go to the temporary
+// folder).
+func (x *execution) buildFacts(ctx context.Context, db *load.DB) error {
+	dir := filepath.Join(x.tmp, "dry-run")
+	if !x.job.dryRun {
+		pub, err := load.NewPublication(x.cfg.Out, x.runID)
+		if err != nil {
+			return err
 		}
-		defer pub.Abort()
-		factsDir = pub.Dir
+		x.pub = pub
+		x.onClose(func() { pub.Abort() })
+		dir = pub.Dir
 	}
-	combine := load.Combine{PrevVintages: prev.vintages, Seq: seq, Reread: reread, Discard: void, Scope: j.scope}
-	stage := time.Now()
-	if err := load.BuildFacts(ctx, db, combine, factsDir); err != nil {
+	combine := load.Combine{PrevVintages: x.prev.vintages, Seq: x.seq, Reread: x.reread, Discard: x.void, Scope: x.job.scope}
+	began := time.Now()
+	if err := load.BuildFacts(ctx, db, combine, dir); err != nil {
+		return err
+	}
+	x.log.Info("fact datasets built", keyElapsed, time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// dryRun is the summary of a backfill --dry-run: what would change.
+func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
+	changes, err := load.DiffFacts(ctx, db, x.prev.facts, x.job.scope)
+	if err != nil {
 		return nil, err
 	}
-	log.Info("fact datasets built", keyElapsed, time.Since(stage).Round(time.Millisecond))
-	if j.dryRun {
-		if sum.Changes, err = load.DiffFacts(ctx, db, prev.facts, j.scope); err != nil {
-			return nil, err
-		}
-		sum.Elapsed = time.Since(start)
-		return sum, nil
+	x.sum.Changes = changes
+	x.sum.Elapsed = time.Since(x.start)
+	return x.sum, nil
+}
+
+// analyse runs the analyses, each into a table of its own.
+func (x *execution) analyse(ctx context.Context, db *load.DB) error {
+	if err := db.PrepareAnalyses(ctx, x.cfg.AnalysisMemory, x.cfg.Params.vars()); err != nil {
+		return err
 	}
-	// The analyses' ORDER BY fixes their files' row order only while
-	// insertion order is kept (ingestion ran without it, to save memory).
-	if err := db.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
-		return nil, err
-	}
-	if cfg.AnalysisMemory != "" {
-		if err := db.Exec(ctx, "SET memory_limit = ?", cfg.AnalysisMemory); err != nil {
-			return nil, fmt.Errorf("analysis memory %q: %w", cfg.AnalysisMemory, err)
-		}
-	}
-	for _, v := range cfg.Params.vars() {
-		if err := db.Exec(ctx, "SET VARIABLE "+v.Name+" = ?", v.Value); err != nil {
-			return nil, fmt.Errorf("set %s: %w", v.Name, err)
-		}
-	}
-	for _, a := range analyses {
-		stage = time.Now()
+	for _, a := range x.analyses {
+		began := time.Now()
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
-			return nil, err
+			return err
 		}
-		log.Debug("analysis", "dataset", a.Name, keyElapsed, time.Since(stage).Round(time.Millisecond))
+		x.log.Debug("analysis", "dataset", a.Name, keyElapsed, time.Since(began).Round(time.Millisecond))
 	}
+	return nil
+}
 
-	if err := load.WriteParquet(ctx, db, pub.Dir, analyses); err != nil {
+// publish writes the analyses, the quarantine, the catalog and the
+// manifest into the staging folder and swaps it in.
+func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) {
+	sum, dir := x.sum, x.pub.Dir
+	if err := load.WriteParquet(ctx, db, dir, x.analyses); err != nil {
 		return nil, err
 	}
-	outputs, err := load.Outputs(ctx, db, pub.Dir)
+	outputs, err := load.Outputs(ctx, db, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -360,37 +471,44 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 			sum.Facts += o.Rows
 		}
 	}
-	for _, r := range quarantined {
-		if err := quarantine(pub.Dir, r); err != nil {
+	for _, r := range x.quarantined {
+		if err := quarantine(dir, r); err != nil {
 			return nil, err
 		}
 	}
 	finished := time.Now()
-	if err := recordRun(ctx, db, prev.catalog, filepath.Join(pub.Dir, filepath.FromSlash(load.CatalogPath)), load.RunRecord{
-		Seq: seq, RunID: runID, Command: j.command, Started: start, Finished: finished, Status: "published",
-		Workbooks: len(sum.Inputs), Read: sum.Read, Unchanged: sum.Unchanged, Quarantined: sum.Quarantined,
-		Facts: sum.Facts, ExtractFingerprint: extractFP, AnalysisFingerprint: analysisFP,
-	}, sum.Inputs); err != nil {
+	if err := x.record(ctx, db, finished); err != nil {
 		return nil, err
 	}
 	m := &load.Manifest{
-		RunID: runID, Seq: seq, Command: j.command, Version: Version,
-		ExtractFingerprint: extractFP, AnalysisFingerprint: analysisFP,
-		StartedAt: start.UTC().Truncate(time.Millisecond), FinishedAt: finished.UTC().Truncate(time.Millisecond),
+		RunID: x.runID, Seq: x.seq, Command: x.job.command, Version: Version,
+		ExtractFingerprint: x.extractFP, AnalysisFingerprint: x.analysisFP,
+		StartedAt: x.start.UTC().Truncate(time.Millisecond), FinishedAt: finished.UTC().Truncate(time.Millisecond),
 		Inputs: sum.Inputs, Outputs: outputs,
 	}
-	if err := load.WriteManifest(filepath.Join(pub.Dir, load.ManifestName), m); err != nil {
+	if err := load.WriteManifest(filepath.Join(dir, load.ManifestName), m); err != nil {
 		return nil, err
 	}
-	if err := pub.Commit(); err != nil {
+	if err := x.pub.Commit(); err != nil {
 		return nil, err
 	}
 	sum.Published = true
-	sum.Datasets = len(analyses) + 2
-	sum.Elapsed = time.Since(start)
-	log.Info("published", keyOut, cfg.Out, "read", sum.Read, "unchanged", sum.Unchanged,
+	sum.Datasets = len(x.analyses) + len(load.FactDatasets)
+	sum.Elapsed = time.Since(x.start)
+	x.log.Info("published", keyOut, x.cfg.Out, "read", sum.Read, "unchanged", sum.Unchanged,
 		"quarantined", sum.Quarantined, keyFacts, sum.Facts, keyElapsed, sum.Elapsed.Round(time.Millisecond))
 	return sum, nil
+}
+
+// record copies the previous state catalog (if any) into the staging
+// folder and records this run in it.
+func (x *execution) record(ctx context.Context, db *load.DB, finished time.Time) error {
+	sum := x.sum
+	return recordRun(ctx, db, x.prev.catalog, filepath.Join(x.pub.Dir, filepath.FromSlash(load.CatalogPath)), load.RunRecord{
+		Seq: x.seq, RunID: x.runID, Command: x.job.command, Started: x.start, Finished: finished, Status: "published",
+		Workbooks: len(sum.Inputs), Read: sum.Read, Unchanged: sum.Unchanged, Quarantined: sum.Quarantined,
+		Facts: sum.Facts, ExtractFingerprint: x.extractFP, AnalysisFingerprint: x.analysisFP,
+	}, sum.Inputs)
 }
 
 // recordRun copies the previous catalog (if any) into the new publication

@@ -1,0 +1,97 @@
+//go:build duckdb_arrow
+
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	queries "github.com/marginmix/marginmix/sql"
+)
+
+func TestStatementParameters(t *testing.T) {
+	fsys := fstest.MapFS{"step.sql": {Data: []byte("-- $not_a_parameter in a comment\nSELECT $b + $a + $b;\n")}}
+	st, err := readStatements(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st["step"]
+	if s.sql != "-- $not_a_parameter in a comment\nSELECT $b + $a + $b" || strings.Join(s.params, ",") != "a,b" {
+		t.Fatalf("statement = %q with %v", s.sql, s.params)
+	}
+	for _, c := range []struct {
+		p    params
+		want string
+	}{
+		{params{"a": 1}, "sql/facts/step.sql takes $a, $b, was given $a"},
+		{params{"a": 1, "b": 2, "c": 3}, "sql/facts/step.sql takes $a, $b, was given $a, $b, $c"},
+	} {
+		if _, err := s.args(c.p); err == nil || err.Error() != c.want {
+			t.Errorf("args(%v) = %v, want %q", c.p, err, c.want)
+		}
+	}
+	db := openDB(t)
+	rows, err := db.Conn().QueryContext(context.Background(), s.sql, must(s.args(params{"a": 1, "b": 10}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n int
+	if !rows.Next() || rows.Scan(&n) != nil || n != 21 {
+		t.Fatalf("named parameters bound wrongly: got %d, want 21", n)
+	}
+}
+
+func must(args []any, err error) []any {
+	if err != nil {
+		panic(err)
+	}
+	return args
+}
+
+// Every statement the build runs is in sql/facts, and every file there is
+// run by the build or the reader.
+func TestFactStatementsAllUsed(t *testing.T) {
+	names, err := fs.Glob(queries.FactsFS(), "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := "setup sources counts_by_company counts_by_segment new_facts previous combine combine_first latest estimated preferred facts_preferred cleanup"
+	var files []string
+	for _, n := range names {
+		files = append(files, strings.TrimSuffix(n, ".sql"))
+		if _, err := factStatement(strings.TrimSuffix(n, ".sql")); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(files) != len(strings.Fields(used)) {
+		t.Errorf("sql/facts holds %v; the build uses %s", files, used)
+	}
+	if _, err := factStatement("nope"); err == nil || err.Error() != "sql/facts/nope.sql: no such statement" {
+		t.Errorf("missing statement: %v", err)
+	}
+}
+
+func TestOutOfMemory(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	if err := db.Exec(ctx, "SET memory_limit = '8MB'"); err != nil {
+		t.Fatal(err)
+	}
+	// A list aggregate cannot spill to disk.
+	err := db.Exec(ctx, "CREATE TABLE big AS SELECT list(range) AS l FROM range(50000000)")
+	if err == nil {
+		t.Fatal("no error from a 400 MB list under an 8 MB limit")
+	}
+	if !OutOfMemory(fmt.Errorf("build: %w", err)) {
+		t.Fatalf("OutOfMemory(%v) = false", err)
+	}
+	if OutOfMemory(errors.New("Out of Memory Error: said in text only")) || OutOfMemory(nil) {
+		t.Error("OutOfMemory is true for an error that is not DuckDB's")
+	}
+}
