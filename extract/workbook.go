@@ -32,12 +32,6 @@ type Options struct {
 	// Name is how the workbook is named in errors and lineage; the path when empty.
 	Name   string
 	Limits Limits
-	// DateRows is ignored: date cells are told from plain numbers on every
-	// row by their cell format's number format.
-	//
-	// Deprecated: it bounded a second, formatted read of each sheet's top
-	// rows, which is gone.
-	DateRows int
 }
 
 // Workbook is an open, verified .xlsx file.

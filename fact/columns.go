@@ -34,7 +34,7 @@ type Column struct {
 }
 
 // Columns are the columns of the fact datasets, in their published order.
-// Columns may be added, never renamed (design.md, "Canonical facts"):
+// Columns may be added, never renamed (a contract with every reader):
 // adding one here adds it to the Arrow records, the Parquet files and
 // every statement that lists the columns.
 var Columns = []Column{

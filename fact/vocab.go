@@ -2,7 +2,7 @@ package fact
 
 import "regexp"
 
-// Canonical metrics (design.md, "Metric dictionary"). transform maps row
+// Canonical metrics (docs/analyses.md lists them). transform maps row
 // labels to them; the analyses in sql/ select them by name.
 const (
 	Revenue                  = "revenue"
@@ -49,7 +49,7 @@ func (k UnitKind) Unit(currency string) string {
 }
 
 // Metrics are the canonical metrics with the kind of unit of each, in the
-// order of design.md.
+// order docs/analyses.md lists them in.
 var Metrics = []struct {
 	Name string
 	Unit UnitKind

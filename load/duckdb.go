@@ -150,8 +150,9 @@ func (d *DB) appendFromArrow(ctx context.Context, table string, rdr array.Record
 // Ident quotes an SQL identifier, doubling embedded quotes.
 func Ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// Literal quotes an SQL string literal, doubling embedded quotes. It is used
-// only for file paths in COPY, which takes no parameters.
+// Literal quotes an SQL string literal, doubling embedded quotes. It is for
+// what DuckDB takes no parameter for: the paths of COPY ... TO and of
+// read_parquet in a view, and a view's as-of date.
 func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 var reName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)

@@ -17,7 +17,7 @@ import (
 	"github.com/marginmix/marginmix/pipeline"
 )
 
-// Exit statuses (design.md, "Command line").
+// Exit statuses, as the README and exitHelp below state them.
 const (
 	exitOK          = 0
 	exitFailed      = 1
