@@ -103,180 +103,254 @@ var (
 // returns partial rows with a nil error for a truncated or bit-flipped sheet,
 // so this pass is what makes such damage an error.
 func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
-	fail := func(cause error, format string, args ...any) error {
-		return &CellError{File: name, Err: fmt.Errorf("%w: %s", cause, fmt.Sprintf(format, args...))}
-	}
-	st, err := f.Stat()
+	c := &inspection{name: name, f: f, lim: lim}
+	p, err := c.hashAndSniff()
 	if err != nil {
-		return nil, &CellError{File: name, Err: err}
+		return nil, err
 	}
-	size := st.Size()
-	if size > lim.MaxFileBytes {
-		return nil, fail(ErrTooLarge, "file is %d bytes, limit %d", size, lim.MaxFileBytes)
+	if err := c.openZip(); err != nil {
+		return nil, err
+	}
+	sheets, date1904, err := c.workbook()
+	if err != nil {
+		return nil, err
+	}
+	p.dates = make([][]dateRun, len(sheets))
+	if err := c.verifyParts(sheets, p.dates); err != nil {
+		return nil, err
+	}
+	p.sheets, p.date1904 = sheets, date1904
+	return p, nil
+}
+
+// inspection is one pass of inspect over a file.
+type inspection struct {
+	name   string
+	f      *os.File
+	lim    Limits
+	size   int64
+	zr     *zip.Reader
+	byName map[string]*zip.File // parts by partName
+}
+
+func (c *inspection) fail(cause error, format string, args ...any) error {
+	return &CellError{File: c.name, Err: fmt.Errorf("%w: %s", cause, fmt.Sprintf(format, args...))}
+}
+
+// hashAndSniff checks the file's size, hashes it and tells a zip package
+// from a compound (legacy or encrypted) file and from anything else.
+func (c *inspection) hashAndSniff() (*pkg, error) {
+	st, err := c.f.Stat()
+	if err != nil {
+		return nil, &CellError{File: c.name, Err: err}
+	}
+	c.size = st.Size()
+	if c.size > c.lim.MaxFileBytes {
+		return nil, c.fail(ErrTooLarge, "file is %d bytes, limit %d", c.size, c.lim.MaxFileBytes)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
-		return nil, &CellError{File: name, Err: fmt.Errorf("read: %w", err)}
+	if _, err := io.Copy(h, io.NewSectionReader(c.f, 0, c.size)); err != nil {
+		return nil, &CellError{File: c.name, Err: fmt.Errorf("read: %w", err)}
 	}
-	p := &pkg{sha256: hex.EncodeToString(h.Sum(nil)), size: size}
-
+	p := &pkg{sha256: hex.EncodeToString(h.Sum(nil)), size: c.size}
 	head := make([]byte, 8)
-	n, _ := f.ReadAt(head, 0)
+	n, _ := c.f.ReadAt(head, 0)
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, cfbMagic):
-		return nil, classifyCompound(name, f, size)
+		return nil, classifyCompound(c.name, c.f, c.size)
 	case bytes.HasPrefix(head, zipMagic), bytes.HasPrefix(head, zipEmptyMagic):
+		return p, nil
 	case len(head) == 0:
-		return nil, fail(ErrCorrupt, "empty file")
-	default:
-		return nil, fail(ErrFormat, "not a zip package (starts with %q)", head)
+		return nil, c.fail(ErrCorrupt, "empty file")
 	}
+	return nil, c.fail(ErrFormat, "not a zip package (starts with %q)", head)
+}
 
-	zr, err := zip.NewReader(io.NewSectionReader(f, 0, size), size)
+// openZip reads the zip directory and refuses the packages that are not
+// spreadsheets excelize reads (.xlsb, OpenDocument).
+func (c *inspection) openZip() error {
+	zr, err := zip.NewReader(io.NewSectionReader(c.f, 0, c.size), c.size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, fail(ErrCorrupt, "%v", err)
+		return c.fail(ErrCorrupt, "%v", err)
 	}
-	if len(zr.File) > lim.MaxParts {
-		return nil, fail(ErrTooLarge, "%d zip entries, limit %d", len(zr.File), lim.MaxParts)
+	if len(zr.File) > c.lim.MaxParts {
+		return c.fail(ErrTooLarge, "%d zip entries, limit %d", len(zr.File), c.lim.MaxParts)
 	}
-
+	c.zr = zr
 	// Part names are matched as OPC does: case-insensitively; some writers
 	// also use backslashes.
-	byName := make(map[string]*zip.File, len(zr.File))
+	c.byName = make(map[string]*zip.File, len(zr.File))
 	for _, zf := range zr.File {
-		byName[partName(zf.Name)] = zf
+		c.byName[partName(zf.Name)] = zf
 	}
-	if _, ok := byName["xl/workbook.bin"]; ok {
-		return nil, fail(ErrFormat, "binary workbook (.xlsb)")
+	if _, ok := c.byName["xl/workbook.bin"]; ok {
+		return c.fail(ErrFormat, "binary workbook (.xlsb)")
 	}
-	if mt, ok := byName["mimetype"]; ok {
-		if b, err := readPart(mt, 256, lim); err == nil && bytes.HasPrefix(b, []byte("application/vnd.oasis.opendocument")) {
-			return nil, fail(ErrFormat, "OpenDocument file (%s)", b)
+	if mt, ok := c.byName["mimetype"]; ok {
+		if b, err := readPart(mt, 256, c.lim); err == nil && bytes.HasPrefix(b, []byte("application/vnd.oasis.opendocument")) {
+			return c.fail(ErrFormat, "OpenDocument file (%s)", b)
 		}
 	}
+	return nil
+}
 
-	// Locate the workbook part through the package relationships.
+// workbook locates the workbook part through the package relationships and
+// reads its sheet list and 1904 flag.
+func (c *inspection) workbook() ([]SheetInfo, bool, error) {
 	wbPath := "xl/workbook.xml"
-	if rels, ok := byName["_rels/.rels"]; ok {
-		b, err := readPart(rels, 16<<20, lim)
+	if rels, ok := c.byName["_rels/.rels"]; ok {
+		b, err := readPart(rels, 16<<20, c.lim)
 		if err != nil {
-			return nil, fail(causeOf(err), "_rels/.rels: %v", err)
+			return nil, false, c.fail(causeOf(err), "_rels/.rels: %v", err)
 		}
 		if t := officeDocument(b); t != "" {
 			wbPath = partName(t)
 		}
 	}
-	wbFile, ok := byName[partName(wbPath)]
+	wbFile, ok := c.byName[partName(wbPath)]
 	if !ok {
 		for _, other := range []struct{ part, kind string }{{"word/document.xml", "Word document"}, {"ppt/presentation.xml", "PowerPoint presentation"}} {
-			if _, ok := byName[other.part]; ok {
-				return nil, fail(ErrFormat, "%s", other.kind)
+			if _, ok := c.byName[other.part]; ok {
+				return nil, false, c.fail(ErrFormat, "%s", other.kind)
 			}
 		}
-		return nil, fail(ErrCorrupt, "no workbook part %s", wbPath)
+		return nil, false, c.fail(ErrCorrupt, "no workbook part %s", wbPath)
 	}
-	wbXML, err := readPart(wbFile, 64<<20, lim)
+	wbXML, err := readPart(wbFile, 64<<20, c.lim)
 	if err != nil {
-		return nil, fail(causeOf(err), "%s: %v", wbPath, err)
+		return nil, false, c.fail(causeOf(err), "%s: %v", wbPath, err)
 	}
 	if bytes.HasPrefix(wbXML, []byte{0xFF, 0xFE}) || bytes.HasPrefix(wbXML, []byte{0xFE, 0xFF}) {
 		// Valid OOXML, but excelize reads parts as UTF-8 only.
-		return nil, fail(ErrFormat, "%s is encoded in UTF-16, which the reader does not support", wbPath)
+		return nil, false, c.fail(ErrFormat, "%s is encoded in UTF-16, which the reader does not support", wbPath)
 	}
 	relsPath := path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels")
 	var wbRels []byte
-	if rf, ok := byName[partName(relsPath)]; ok {
-		if wbRels, err = readPart(rf, 64<<20, lim); err != nil {
-			return nil, fail(causeOf(err), "%s: %v", relsPath, err)
+	if rf, ok := c.byName[partName(relsPath)]; ok {
+		if wbRels, err = readPart(rf, 64<<20, c.lim); err != nil {
+			return nil, false, c.fail(causeOf(err), "%s: %v", relsPath, err)
 		}
 	}
 	sheets, date1904, err := parseWorkbook(wbXML, wbRels, path.Dir(wbPath))
 	if err != nil {
-		return nil, fail(ErrCorrupt, "%s: %v", wbPath, err)
+		return nil, false, c.fail(ErrCorrupt, "%s: %v", wbPath, err)
 	}
 	if len(sheets) == 0 {
-		return nil, fail(ErrCorrupt, "%s lists no sheets", wbPath)
+		return nil, false, c.fail(ErrCorrupt, "%s lists no sheets", wbPath)
 	}
-	if len(sheets) > lim.MaxSheets {
-		return nil, fail(ErrTooLarge, "%d sheets, limit %d", len(sheets), lim.MaxSheets)
+	if len(sheets) > c.lim.MaxSheets {
+		return nil, false, c.fail(ErrTooLarge, "%d sheets, limit %d", len(sheets), c.lim.MaxSheets)
 	}
+	return sheets, date1904, nil
+}
+
+// dateStyle reads which cell formats show dates, so that the sheets' date
+// cells can be noted as they stream past. excelize reads the styles from
+// this fixed path. A styles part that cannot be read here (damaged, which
+// verifyParts reports, or over 64 MiB, which no spreadsheet program writes)
+// or parsed leaves every cell a plain number, as excelize would.
+func (c *inspection) dateStyle() []bool {
+	sf, ok := c.byName["xl/styles.xml"]
+	if !ok {
+		return nil
+	}
+	b, err := readPart(sf, 64<<20, c.lim)
+	if err != nil {
+		return nil
+	}
+	dateStyle, _ := dateStyles(b)
+	return dateStyle
+}
+
+// verifyParts decompresses every entry once, so that a damaged part
+// anywhere fails the whole workbook instead of yielding silently truncated
+// rows. On the way it notes each sheet's merged ranges, formulas and date
+// cells.
+func (c *inspection) verifyParts(sheets []SheetInfo, dates [][]dateRun) error {
 	partSheet := make(map[string]int, len(sheets))
 	for i, s := range sheets {
 		partSheet[partName(s.part)] = i
 	}
-
-	// Which cell formats show dates, so that the sheets' date cells can be
-	// noted as they stream past. excelize reads the styles from this fixed
-	// path. A styles part that cannot be read here (damaged, which the pass
-	// below reports, or over 64 MiB, which no spreadsheet program writes) or
-	// parsed leaves every cell a plain number, as excelize would.
-	var dateStyle []bool
-	if sf, ok := byName["xl/styles.xml"]; ok {
-		if b, err := readPart(sf, 64<<20, lim); err == nil {
-			dateStyle, _ = dateStyles(b)
-		}
-	}
-	p.dates = make([][]dateRun, len(sheets))
-
-	// Decompress every entry once, so that a damaged part anywhere fails the
-	// whole workbook instead of yielding silently truncated rows.
+	dateStyle := c.dateStyle()
 	var total int64
-	for _, zf := range zr.File {
+	for _, zf := range c.zr.File {
 		if zf.FileInfo().IsDir() {
 			continue
 		}
-		name := partName(zf.Name)
-		prolog := &prologScanner{}
-		sinks := []io.Writer{prolog}
-		var ms *mergeScanner
-		var fs *formulaScanner
-		var ds *dateScanner
-		if _, ok := partSheet[name]; ok {
-			ms, fs = &mergeScanner{}, &formulaScanner{}
-			sinks = append(sinks, ms, fs)
-			if dateStyle != nil {
-				ds = &dateScanner{date: dateStyle}
-				sinks = append(sinks, ds)
-			}
-		}
-		var ss *stringScanner
-		if strings.HasSuffix(name, "sharedstrings.xml") {
-			ss = &stringScanner{}
-			sinks = append(sinks, ss)
-		}
-		n, err := copyPart(io.MultiWriter(sinks...), zf, lim, lim.MaxUnzippedBytes-total)
+		i, isSheet := partSheet[partName(zf.Name)]
+		sc := newPartScanners(partName(zf.Name), isSheet, dateStyle)
+		n, err := copyPart(io.MultiWriter(sc.sinks...), zf, c.lim, c.lim.MaxUnzippedBytes-total)
 		total += n
 		if err != nil {
-			return nil, fail(causeOf(err), "part %s: %v", zf.Name, err)
+			return c.fail(causeOf(err), "part %s: %v", zf.Name, err)
 		}
-		if prolog.hasDTD() {
-			return nil, fail(ErrTooLarge, "part %s declares a DTD (entity expansion is refused)", zf.Name)
+		if err := sc.check(c, zf.Name); err != nil {
+			return err
 		}
-		if ss != nil {
-			ss.flush()
-			if ss.longest > maxSharedString {
-				return nil, fail(ErrTooLarge, "part %s: a shared string of %d bytes, over the %d-byte limit (string amplification)", zf.Name, ss.longest, maxSharedString)
-			}
+		if sc.merges != nil {
+			sheets[i].Merges = sc.merges.merges
+			sheets[i].Formulas = sc.formulas.found
 		}
-		if ms != nil {
-			ms.flush()
-			if ms.err != nil {
-				return nil, fail(ErrCorrupt, "part %s: %v", zf.Name, ms.err)
-			}
-			sheets[partSheet[name]].Merges = ms.merges
-			sheets[partSheet[name]].Formulas = fs.found
-		}
-		if ds != nil {
-			ds.flush()
-			if ds.err != nil {
-				return nil, fail(ErrTooLarge, "part %s: %v", zf.Name, ds.err)
-			}
-			p.dates[partSheet[name]] = ds.runs
+		if sc.dates != nil {
+			dates[i] = sc.dates.runs
 		}
 	}
-	p.sheets, p.date1904 = sheets, date1904
-	return p, nil
+	return nil
+}
+
+// partScanners watch one part's bytes as they are decompressed.
+type partScanners struct {
+	sinks    []io.Writer
+	prolog   *prologScanner
+	merges   *mergeScanner   // sheets only
+	formulas *formulaScanner // sheets only
+	dates    *dateScanner    // sheets, when the styles name date formats
+	strings  *stringScanner  // the shared strings part
+}
+
+func newPartScanners(name string, sheet bool, dateStyle []bool) *partScanners {
+	sc := &partScanners{prolog: &prologScanner{}}
+	sc.sinks = []io.Writer{sc.prolog}
+	if sheet {
+		sc.merges, sc.formulas = &mergeScanner{}, &formulaScanner{}
+		sc.sinks = append(sc.sinks, sc.merges, sc.formulas)
+		if dateStyle != nil {
+			sc.dates = &dateScanner{date: dateStyle}
+			sc.sinks = append(sc.sinks, sc.dates)
+		}
+	}
+	if strings.HasSuffix(name, "sharedstrings.xml") {
+		sc.strings = &stringScanner{}
+		sc.sinks = append(sc.sinks, sc.strings)
+	}
+	return sc
+}
+
+// check finishes the scanners and reports what they found wrong.
+func (sc *partScanners) check(c *inspection, part string) error {
+	if sc.prolog.hasDTD() {
+		return c.fail(ErrTooLarge, "part %s declares a DTD (entity expansion is refused)", part)
+	}
+	if sc.strings != nil {
+		sc.strings.flush()
+		if sc.strings.longest > maxSharedString {
+			return c.fail(ErrTooLarge, "part %s: a shared string of %d bytes, over the %d-byte limit (string amplification)", part, sc.strings.longest, maxSharedString)
+		}
+	}
+	if sc.merges != nil {
+		sc.merges.flush()
+		if sc.merges.err != nil {
+			return c.fail(ErrCorrupt, "part %s: %v", part, sc.merges.err)
+		}
+	}
+	if sc.dates != nil {
+		sc.dates.flush()
+		if sc.dates.err != nil {
+			return c.fail(ErrTooLarge, "part %s: %v", part, sc.dates.err)
+		}
+	}
+	return nil
 }
 
 // errLimit marks a size-limit failure inside copyPart/readPart.

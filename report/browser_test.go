@@ -292,6 +292,28 @@ func TestHTMLReportInChromium(t *testing.T) {
 	c.mu.Lock()
 	events := append([]message(nil), c.events...)
 	c.mu.Unlock()
+	checkEvents(t, events, url, stderr.String())
+
+	// The page and its charts.
+	if got.Title != "marginmix report 2026Q1" || got.Scripts != 0 || got.DQRows != 26 || got.SummaryRows != 22 {
+		t.Errorf("page: title %q, %d scripts, %d data-quality rows (want 26), %d summary rows (want 22)", got.Title, got.Scripts, got.DQRows, got.SummaryRows)
+	}
+	want := []string{"chart-margins", "chart-mix-amzn-aws", "chart-bridge-amzn-aws", "chart-adjusted"}
+	if len(got.Charts) != len(want) {
+		t.Fatalf("charts %+v, want %v", got.Charts, want)
+	}
+	for i, ch := range got.Charts {
+		if ch.ID != want[i] || ch.SVGs != 1 || ch.Drawn < 30 || ch.Texts < 10 || ch.Width < 300 || ch.Height < 150 {
+			t.Errorf("chart %d: %+v; want %s drawn, at least 300x150 px", i, ch, want[i])
+		}
+	}
+	t.Logf("%d charts: %+v", len(got.Charts), got.Charts)
+}
+
+// checkEvents fails the test for any request but the page's, any failed
+// request, exception, console or browser-log error or warning.
+func checkEvents(t *testing.T, events []message, url, stderr string) {
+	t.Helper()
 	var requests []string
 	for _, e := range events {
 		var p struct {
@@ -331,22 +353,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 	if len(requests) != 1 || requests[0] != url {
 		t.Errorf("requests %q, want only the page %s", requests, url)
 	}
-	if strings.Contains(stderr.String(), ":CONSOLE(") {
-		t.Errorf("console output on stderr:\n%s", stderr.String())
+	if strings.Contains(stderr, ":CONSOLE(") {
+		t.Errorf("console output on stderr:\n%s", stderr)
 	}
-
-	// The page and its charts.
-	if got.Title != "marginmix report 2026Q1" || got.Scripts != 0 || got.DQRows != 26 || got.SummaryRows != 22 {
-		t.Errorf("page: title %q, %d scripts, %d data-quality rows (want 26), %d summary rows (want 22)", got.Title, got.Scripts, got.DQRows, got.SummaryRows)
-	}
-	want := []string{"chart-margins", "chart-mix-amzn-aws", "chart-bridge-amzn-aws", "chart-adjusted"}
-	if len(got.Charts) != len(want) {
-		t.Fatalf("charts %+v, want %v", got.Charts, want)
-	}
-	for i, ch := range got.Charts {
-		if ch.ID != want[i] || ch.SVGs != 1 || ch.Drawn < 30 || ch.Texts < 10 || ch.Width < 300 || ch.Height < 150 {
-			t.Errorf("chart %d: %+v; want %s drawn, at least 300x150 px", i, ch, want[i])
-		}
-	}
-	t.Logf("%d charts: %+v", len(got.Charts), got.Charts)
 }
