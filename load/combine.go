@@ -47,25 +47,6 @@ func (s *Scope) params() params {
 	return p
 }
 
-func (s *Scope) where() (string, []any) {
-	if s == nil {
-		return "TRUE", nil
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(s.Companies)), ", ")
-	cond := "company IN (" + marks + ")"
-	var args []any
-	for _, c := range s.Companies {
-		args = append(args, c)
-	}
-	if s.From != "" {
-		cond, args = cond+" AND calendar_quarter >= ?", append(args, s.From)
-	}
-	if s.To != "" {
-		cond, args = cond+" AND calendar_quarter <= ?", append(args, s.To)
-	}
-	return cond, args
-}
-
 // Combine says how this run's facts join the ones already published.
 type Combine struct {
 	PrevVintages string        // the previous publication's facts_vintages folder; "" when none

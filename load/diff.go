@@ -26,24 +26,18 @@ type Change struct {
 }
 
 // DiffFacts compares the published facts (latest vintages, in prevFacts)
-// with the facts table, within scope.
+// with the facts table, within scope (sql/facts/diff.sql). It reads the
+// tables BuildFacts sets up, so it runs after BuildFacts.
 func DiffFacts(ctx context.Context, d *DB, prevFacts string, scope *Scope) ([]Change, error) {
-	cond, args := scope.where()
-	old := "SELECT NULL::VARCHAR AS company, NULL::VARCHAR AS segment, NULL::VARCHAR AS metric, NULL::VARCHAR AS calendar_quarter, NULL::VARCHAR AS source_kind, NULL::DOUBLE AS value, NULL::VARCHAR AS cell WHERE FALSE"
-	oldArgs := []any{}
+	q := "CREATE OR REPLACE TEMP TABLE _published AS SELECT * FROM facts LIMIT 0"
 	if files, _ := filepath.Glob(filepath.Join(prevFacts, "*", "*.parquet")); len(files) > 0 {
-		old = "SELECT CAST(company AS VARCHAR) AS company, segment, metric, calendar_quarter, source_kind, value, source_file || ':' || source_cell AS cell FROM read_parquet(" +
-			Literal(filepath.Join(prevFacts, "*", "*.parquet")) + ", hive_partitioning = true) WHERE " + cond
-		oldArgs = args
+		q = "CREATE OR REPLACE TEMP VIEW _published AS SELECT * FROM read_parquet(" +
+			Literal(filepath.Join(prevFacts, "*", "*.parquet")) + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
 	}
-	q := `WITH old AS (` + old + `),
-	new AS (SELECT company, segment, metric, calendar_quarter, source_kind, value, source_file || ':' || source_cell AS cell FROM facts WHERE ` + cond + `)
-	SELECT CASE WHEN o.value IS NULL THEN 'added' WHEN n.value IS NULL THEN 'removed' ELSE 'changed' END,
-	       company, segment, metric, calendar_quarter, source_kind, o.value, n.value, coalesce(o.cell, ''), coalesce(n.cell, '')
-	FROM old o FULL OUTER JOIN new n USING (company, segment, metric, calendar_quarter, source_kind)
-	WHERE o.value IS DISTINCT FROM n.value
-	ORDER BY company, segment, metric, calendar_quarter, source_kind`
-	rows, err := d.conn.QueryContext(ctx, q, append(oldArgs, args...)...)
+	if err := d.Exec(ctx, q); err != nil {
+		return nil, fmt.Errorf("diff facts: %w", err)
+	}
+	rows, err := d.queryFact(ctx, "diff", scope.params())
 	if err != nil {
 		return nil, fmt.Errorf("diff facts: %w", err)
 	}

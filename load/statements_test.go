@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/marginmix/marginmix/fact"
 	queries "github.com/marginmix/marginmix/sql"
 )
 
@@ -61,7 +62,7 @@ func TestFactStatementsAllUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	used := "setup sources counts_by_company counts_by_segment new_facts previous combine combine_first latest estimated preferred facts_preferred cleanup"
+	used := "diff setup sources counts_by_company counts_by_segment new_facts previous combine combine_first latest estimated preferred facts_preferred cleanup"
 	var files []string
 	for _, n := range names {
 		files = append(files, strings.TrimSuffix(n, ".sql"))
@@ -93,5 +94,25 @@ func TestOutOfMemory(t *testing.T) {
 	}
 	if OutOfMemory(errors.New("Out of Memory Error: said in text only")) || OutOfMemory(nil) {
 		t.Error("OutOfMemory is true for an error that is not DuckDB's")
+	}
+}
+
+// The statements that name the fact's key name fact.Key(), in its order:
+// a column added to the key must reach them too.
+func TestStatementsNameTheFactKey(t *testing.T) {
+	key := strings.Join(fact.Key(), ", ")
+	for _, c := range []struct{ file, prefix string }{
+		{"latest", "PARTITION BY "},
+		{"diff", "USING ("},
+		{"diff", "ORDER BY "},
+	} {
+		s, err := factStatement(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, ok := strings.Cut(s.sql, c.prefix)
+		if !ok || !strings.HasPrefix(rest, key) || strings.HasPrefix(rest[len(key):], ",") {
+			t.Errorf("sql/facts/%s.sql: %s is not followed by the key %s", c.file, c.prefix, key)
+		}
 	}
 }
