@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/marginmix/marginmix/extract"
 )
@@ -52,16 +53,17 @@ func FuzzHeader(f *testing.F) {
 		if len(above)+len(header)+len(data) > 4096 {
 			return
 		}
-		res := &Result{}
-		st := newSheetState(&extract.Workbook{Name: "fuzz.xlsx"}, spec, &Options{OnRowError: func(error) error { return nil }}, "S", res)
+		rd := newReader(book{name: "fuzz.xlsx", formulas: noFormulas}, spec, Options{OnRowError: func(error) error { return nil }}, time.Time{}, "")
+		res := rd.res
+		st := newSheetReader(rd, "S")
 		for i, line := range []string{above, header, data} {
 			if err := st.row(rowOf(i+1, line)); err != nil {
 				t.Fatalf("row %d: %v", i+1, err)
 			}
 		}
-		for col, cp := range st.cols {
-			if col < st.firstCol {
-				t.Fatalf("column %d left of the first period column %d", col, st.firstCol)
+		for col, cp := range st.wide.cols {
+			if col < st.wide.firstCol {
+				t.Fatalf("column %d left of the first period column %d", col, st.wide.firstCol)
 			}
 			if cp.ok && cp.p.Kind != KindQuarter {
 				t.Fatalf("column %d: %v marked as quarter", col, cp.p.Kind)

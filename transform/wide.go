@@ -1,0 +1,381 @@
+package transform
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fact"
+)
+
+var (
+	// XBRL renderings put axis and line-item captions between blocks.
+	reXBRL     = regexp.MustCompile(`(?i)\[(line items?|axis|member|abstract|domain|table)\]?|\[line item`)
+	reNotLevel = regexp.MustCompile(`%|growth|\bmargin\b|\bchange\b|\by/y\b|\byoy\b|\bq/q\b|\bqoq\b|\bmix\b|\bper\b|\bratio\b`)
+)
+
+type colPeriod struct {
+	p  Period
+	ok bool // a quarter column whose values become facts
+}
+
+// wideTable reads the wide layout: a period header row ("Q1 2026 | Q2
+// 2026"), then rows of a label and one value per period column, in
+// metric-major blocks ("Net sales:" over segment rows) or segment-major
+// ones ("AWS" over metric rows).
+type wideTable struct {
+	sh *sheetReader
+
+	cols     map[int]colPeriod // nil until a period header
+	firstCol int               // first period column; labels sit left of it
+
+	// Header-like rows above a period header, per column ("Three Months
+	// Ended" over "March 31, 2026").
+	ctx     map[int]string
+	ctxRows int
+
+	// The block a data row sits in.
+	section  string // metric of a metric-major block
+	segCtx   string // segment of a segment-major block
+	unmapped bool   // inside a block whose heading is not a known metric or segment
+	segCand  string // that heading, as a segment for metric rows right below it (EDGAR's segment blocks)
+
+	units bool // the row after a header may be a units row ("€m", "%")
+}
+
+func (w *wideTable) hasHeader() bool { return w.cols != nil }
+
+// text is how a cell reads as a header: date cells as ISO dates.
+func (w *wideTable) text(c extract.Cell) string {
+	if c.Date {
+		if v, err := strconv.ParseFloat(c.Raw, 64); err == nil {
+			if t, ok := ExcelDate(v, w.sh.wb.date1904); ok {
+				return t.Format("2006-01-02")
+			}
+		}
+	}
+	return c.Raw
+}
+
+// addContext remembers the text of header-like rows, per column, so that a
+// two-row header ("Three Months Ended" over "March 31, 2026") reads as one.
+func (w *wideTable) addContext(r extract.Row) {
+	if w.ctxRows >= 2 {
+		w.ctx, w.ctxRows = map[int]string{}, 0
+	}
+	for _, c := range r.Cells {
+		if len(c.Raw) > maxLabel {
+			continue
+		}
+		if prev := w.ctx[c.Col]; prev != "" {
+			w.ctx[c.Col] = prev + " " + w.text(c)
+		} else {
+			w.ctx[c.Col] = w.text(c)
+		}
+	}
+	w.ctxRows++
+}
+
+// tryHeader recognises a period header row: at least two cells that read as
+// periods, alone or under the context rows above them.
+func (w *wideTable) tryHeader(r extract.Row) bool {
+	cols, first := w.headerCols(r)
+	if len(cols) < 2 {
+		return false
+	}
+	w.skipRepeats(r, cols)
+	w.cols, w.firstCol, w.units = cols, first, true
+	w.section, w.segCtx, w.unmapped, w.segCand = "", "", false, ""
+	w.ctx, w.ctxRows = map[int]string{}, 0
+	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
+	for _, c := range r.Cells {
+		if c.Col >= first {
+			break
+		}
+		if m, ok := w.sh.spec.dict.Metric(c.Raw); ok {
+			w.section = m
+		}
+	}
+	return true
+}
+
+// headerCols reads the cells of a candidate header row as periods, and
+// returns them with the first period column; nil when the row is not one.
+func (w *wideTable) headerCols(r extract.Row) (map[int]colPeriod, int) {
+	cols := map[int]colPeriod{}
+	first, misses := 0, 0
+	for _, c := range r.Cells {
+		if len(c.Raw) > maxLabel {
+			continue
+		}
+		// A header's periods come in a run; a row whose first candidates
+		// are not periods is data or text, and parsing the rest would make
+		// large text sheets slow.
+		if misses >= 3 && len(cols) == 0 {
+			return nil, 0
+		}
+		t := w.text(c)
+		_, k := ParseNumber(t)
+		if k != NotNumber && !c.Date {
+			// A bare year as a number counts only under a context row
+			// ("Three Months Ended March 31," over 2026).
+			v, _ := strconv.Atoi(t)
+			if w.ctx[c.Col] == "" || v < 1900 || v > 2200 {
+				continue
+			}
+		}
+		var l Label
+		ok := false
+		if ctx := w.ctx[c.Col]; ctx != "" {
+			l, ok = ParseLabel(ctx + " " + t)
+		}
+		if !ok {
+			l, ok = ParseLabel(t)
+		}
+		if !ok {
+			if strings.ContainsAny(t, "0123456789") {
+				misses++
+			}
+			continue
+		}
+		p, ok := w.sh.cal.Resolve(l)
+		if !ok {
+			misses++
+			continue
+		}
+		// Growth or percentage columns repeat the periods ("Organic growth"
+		// over "Q1 22/23"); they hold no levels.
+		level := p.Kind == KindQuarter && !reNotLevel.MatchString(strings.ToLower(w.ctx[c.Col]))
+		cols[c.Col] = colPeriod{p: p, ok: level}
+		if first == 0 || c.Col < first {
+			first = c.Col
+		}
+	}
+	return cols, first
+}
+
+// skipRepeats keeps the first column of each quarter: a repeat is noted
+// and its values are not read.
+func (w *wideTable) skipRepeats(r extract.Row, cols map[int]colPeriod) {
+	seen := map[time.Time]int{}
+	for _, c := range r.Cells {
+		cp, ok := cols[c.Col]
+		if !ok || !cp.ok {
+			continue
+		}
+		if prev, dup := seen[cp.p.End]; dup {
+			cp.ok = false
+			cols[c.Col] = cp
+			w.sh.note(extract.CellName(c.Col, r.Num), "period %s already in column %s; column skipped", cp.p.CalendarQuarter(), extract.ColumnName(prev))
+			continue
+		}
+		seen[cp.p.End] = c.Col
+	}
+}
+
+// row reads a row that is not a period header. Before the first header, a
+// text row is context for one.
+func (w *wideTable) row(r extract.Row, numeric bool) error {
+	if w.cols == nil {
+		if !numeric {
+			w.addContext(r)
+		}
+		return nil
+	}
+	label, labelCol := w.label(r)
+	if !w.hasValue(r) {
+		if w.units && label == "" {
+			w.unitsRow(r)
+		}
+		if !numeric {
+			w.addContext(r)
+		}
+		if label != "" && !reXBRL.MatchString(label) {
+			w.heading(label)
+		}
+		return nil
+	}
+	w.ctx, w.ctxRows, w.units = map[int]string{}, 0, false
+	if label == "" {
+		return nil
+	}
+	metric, segment, ok := w.classify(label)
+	if !ok {
+		w.segCand = ""
+		if w.sh.spec.Strict {
+			return w.sh.rowError(w.sh.cellErr(r.Num, labelCol, fmt.Errorf("%w: %q", ErrUnmappedRow, cleanLabel(label))))
+		}
+		w.sh.note(extract.CellName(labelCol, r.Num), "row %q not mapped to a metric and segment; skipped", cleanLabel(label))
+		return nil
+	}
+	if segment == fact.TotalSegment && w.section != "" {
+		defer func() { w.section = "" }() // a total row closes its block
+	}
+	if err := w.checkFormulas(r, label); err != nil {
+		return err
+	}
+	return w.values(r, label, metric, segment)
+}
+
+// label finds a row's label: its first text cell left of the periods.
+func (w *wideTable) label(r extract.Row) (label string, col int) {
+	for _, c := range r.Cells {
+		if c.Col >= w.firstCol {
+			break
+		}
+		if _, k := ParseNumber(c.Raw); k == NotNumber && strings.TrimSpace(c.Raw) != "" {
+			return c.Raw, c.Col
+		}
+	}
+	return "", 0
+}
+
+// hasValue reports whether a row has a number in a period column.
+func (w *wideTable) hasValue(r extract.Row) bool {
+	for _, c := range r.Cells {
+		if _, ok := w.cols[c.Col]; ok {
+			if _, k := ParseNumber(c.Raw); k == Number || k == Percent {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// heading opens the block a labelled row without values heads.
+func (w *wideTable) heading(label string) {
+	w.ctxRows, w.units = 0, false
+	k := NormKey(label)
+	if m, ok := w.sh.spec.dict.metricKey(k); ok {
+		w.section, w.segCtx, w.unmapped, w.segCand = m, "", false, ""
+	} else if s, ok := w.sh.spec.dict.segmentKey(k); ok {
+		w.section, w.segCtx, w.unmapped, w.segCand = "", s, false, ""
+	} else {
+		w.section, w.segCtx, w.unmapped, w.segCand = "", "", true, ""
+		if l := cleanLabel(label); !strings.HasSuffix(strings.TrimSpace(label), ":") && l != "" {
+			w.segCand = l
+		}
+	}
+}
+
+// values emits the quarter cells of a mapped row.
+func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
+	unit := fact.MetricUnit(metric)
+	for _, c := range r.Cells {
+		cp, isCol := w.cols[c.Col]
+		if !isCol || !cp.ok {
+			continue
+		}
+		v, k := ParseNumber(c.Raw)
+		switch k {
+		case Missing:
+			continue
+		case NotNumber:
+			if err := w.sh.rowError(w.sh.cellErr(r.Num, c.Col, fmt.Errorf("%w: %q in row %q", ErrBadNumber, c.Raw, cleanLabel(label)))); err != nil {
+				return err
+			}
+			continue
+		case Percent:
+			if unit != fact.Ratio {
+				w.sh.note(extract.CellName(c.Col, r.Num), "percentage %q in a %s row; skipped", c.Raw, metric)
+				continue
+			}
+		}
+		w.sh.emit(cellValue{
+			currency: w.sh.currency, metric: metric, segment: segment, period: cp.p, v: v,
+			row: r.Num, col: c.Col,
+		})
+	}
+	return nil
+}
+
+// checkFormulas reports the quarter cells of a mapped row that hold a
+// formula but no value: reading them as blanks would lose a number silently.
+func (w *wideTable) checkFormulas(r extract.Row, label string) error {
+	have := make(map[int]bool, len(r.Cells))
+	for _, c := range r.Cells {
+		have[c.Col] = true
+	}
+	for col, cp := range w.cols {
+		if !cp.ok || have[col] {
+			continue
+		}
+		f, err := w.sh.wb.formulas.Formula(w.sh.name, col, r.Num)
+		if err != nil {
+			return err
+		}
+		if f != "" {
+			if err := w.sh.rowError(w.sh.cellErr(r.Num, col, fmt.Errorf("%w: =%s in row %q", extract.ErrNoCachedValue, f, cleanLabel(label)))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unitsRow reads the row under a period header that gives each column's
+// unit: a "%" column holds no levels.
+func (w *wideTable) unitsRow(r extract.Row) {
+	for _, c := range r.Cells {
+		cp, ok := w.cols[c.Col]
+		if ok && cp.ok && strings.Contains(c.Raw, "%") {
+			cp.ok = false
+			w.cols[c.Col] = cp
+		}
+	}
+}
+
+// classify maps a data row's label to a metric and segment using the block
+// it sits in (metric-major "Net sales:" over segment rows, or segment-major
+// "AWS" over metric rows).
+func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
+	d, k := w.sh.spec.dict, NormKey(label)
+	switch {
+	case w.section != "":
+		if s, ok := d.segmentKey(k); ok {
+			return w.section, s, true
+		}
+		if m, ok := d.totalOfKey(k); ok && m == w.section {
+			return w.section, fact.TotalSegment, true
+		}
+		if m, ok := d.metricKey(k); ok {
+			// The block's metric repeated ("Revenue" under "Group"), or
+			// another company-level metric.
+			return m, fact.TotalSegment, true
+		}
+		if reNotLevel.MatchString(strings.ToLower(label)) {
+			return "", "", false
+		}
+		return w.section, cleanLabel(label), true
+	case w.segCtx != "":
+		if m, ok := d.metricKey(k); ok {
+			return m, w.segCtx, true
+		}
+		if m, ok := d.totalOfKey(k); ok {
+			return m, w.segCtx, true
+		}
+		return "", "", false
+	case w.unmapped:
+		// Under an unknown heading: a metric row right below it belongs to
+		// the heading as a segment (EDGAR's "Americas" over "Net sales");
+		// once other rows intervene, metric rows are company-level again.
+		if m, ok := d.metricKey(k); ok {
+			if w.segCand != "" {
+				return m, w.segCand, true
+			}
+			return m, fact.TotalSegment, true
+		}
+		return "", "", false
+	default:
+		if m, ok := d.metricKey(k); ok {
+			return m, fact.TotalSegment, true
+		}
+		if m, ok := d.totalOfKey(k); ok {
+			return m, fact.TotalSegment, true
+		}
+		return "", "", false
+	}
+}
