@@ -245,7 +245,7 @@ func (l *longTable) unit(r extract.Row, k NumKind, x *cellValue) error {
 		return nil
 	}
 	if kind != fact.MetricUnit(x.metric) {
-		return l.sh.cellErr(r.Num, l.cols.unit, fmt.Errorf("unit %q does not fit metric %s", uc.Raw, x.metric))
+		return l.sh.cellErr(r.Num, l.cols.unit, fmt.Errorf("%w: %q for %s", ErrUnitMismatch, uc.Raw, x.metric))
 	}
 	x.scale = sc
 	if k == Percent && kind == fact.Ratio {

@@ -20,6 +20,9 @@ var (
 	ErrBadCompany = errors.New("not a ticker (letters, digits, '.', '-' and '_', at most 32)")
 	// ErrUnmappedRow: a strict spec met a row it does not map.
 	ErrUnmappedRow = errors.New("row not mapped by the strict spec")
+	// ErrUnitMismatch: a long table's Unit cell names a unit of another kind
+	// than the row's metric ("MW" on a revenue row).
+	ErrUnitMismatch = errors.New("unit does not fit the metric")
 )
 
 // Finding is a non-fatal note about what was read or skipped, with its place.
