@@ -105,3 +105,13 @@ func TestDict(t *testing.T) {
 		}
 	}
 }
+
+// The company becomes a partition folder: it must be a ticker.
+func TestSpecRejectsHostileCompany(t *testing.T) {
+	for _, bad := range []string{"a/b", "../x", "", "X Y", strings.Repeat("A", 33)} {
+		s := &Spec{Company: bad, Files: []string{"*"}, Name: "s.yaml"}
+		if err := s.Validate(); err == nil {
+			t.Errorf("company %q accepted", bad)
+		}
+	}
+}

@@ -2,19 +2,14 @@ package transform
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/marginmix/marginmix/fact"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/fixtures"
@@ -201,154 +196,5 @@ func TestSampleModelLongLayout(t *testing.T) {
 	}
 	if len(res.Facts) != 28*9 {
 		t.Errorf("%d facts, want %d", len(res.Facts), 28*9)
-	}
-}
-
-func TestBadCellStopsOrSkips(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "bad.xlsx")
-	writeWide(t, p, [][]any{
-		{"", "Q1 2026", "Q2 2026"},
-		{"Revenue", 100, "12O"},
-		{"Operating income", 10, 12},
-	})
-	spec := &Spec{Company: "ACME", Files: []string{"*.xlsx"}, Name: "acme.yaml"}
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	wb, err := extract.Open(p, extract.Options{Name: "bad.xlsx"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Close()
-	_, err = Workbook(context.Background(), wb, spec, Options{})
-	want := &extract.CellError{File: "bad.xlsx", Sheet: "Sheet1", Cell: "C2", Row: 2, Col: 3, Err: err}
-	var ce *extract.CellError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrBadNumber) {
-		t.Fatalf("err = %v", err)
-	}
-	want.Err = ce.Err
-	if !reflect.DeepEqual(ce, want) || err.Error() != `bad.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"` {
-		t.Fatalf("err = %q", err)
-	}
-	var skipped []error
-	res, err := Workbook(context.Background(), wb, spec, Options{OnRowError: func(e error) error { skipped = append(skipped, e); return nil }})
-	if err != nil || len(res.Facts) != 3 || len(skipped) != 1 {
-		t.Fatalf("skip mode: %v facts, %v skipped, err %v", len(res.Facts), skipped, err)
-	}
-}
-
-func TestNoFacts(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "empty.xlsx")
-	writeWide(t, p, [][]any{{"Nothing here"}, {"Revenue", 1, 2}})
-	spec := &Spec{Company: "ACME", Files: []string{"*.xlsx"}}
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	wb, err := extract.Open(p, extract.Options{Name: "empty.xlsx"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Close()
-	_, err = Workbook(context.Background(), wb, spec, Options{})
-	if !errors.Is(err, ErrNoFacts) || err.Error() != "empty.xlsx: no facts found: no sheet has a period header with mapped rows" {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestCaptionScale(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want float64
-		ok   bool
-	}{
-		{"(in millions)", 1e6, true},
-		{"(In millions) (Unaudited)", 1e6, true},
-		{"($ in billions)", 1e9, true},
-		{"in thousands, except per share data", 1e3, true},
-		{"CONDENSED CONSOLIDATED STATEMENTS - USD ($) shares in Thousands, $ in Millions", 1e6, true},
-		{"€m", 1e6, true},
-		{"USD m", 1e6, true},
-		{"$000s", 1e3, true},
-		{"In millions of CHF", 1e6, true},
-		{"Net sales", 0, false},
-		{"Million-dollar question", 0, false},
-	} {
-		got, ok := captionScale(tc.in)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("captionScale(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-// A used cell whose formula was never calculated is an error, not a blank.
-func TestFormulaWithoutCachedValue(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "calc.xlsx")
-	f := excelize.NewFile()
-	for i, r := range [][]any{{"", "Q1 2026", "Q2 2026"}, {"Revenue", 100}, {"Operating income", 10, 12}} {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		f.SetSheetRow("Sheet1", cell, &r)
-	}
-	// Written by a program that does not calculate: <f> without <v>.
-	if err := f.SetCellFormula("Sheet1", "C2", "B2*1.1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.SaveAs(p); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	spec := &Spec{Company: "ACME", Files: []string{"*.xlsx"}}
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	wb, err := extract.Open(p, extract.Options{Name: "calc.xlsx"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Close()
-	_, err = Workbook(context.Background(), wb, spec, Options{})
-	var ce *extract.CellError
-	if !errors.As(err, &ce) || !errors.Is(err, extract.ErrNoCachedValue) || ce.Cell != "C2" ||
-		err.Error() != `calc.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): =B2*1.1 in row "Revenue"` {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-// Workbook content never shapes paths: a Company cell must be a ticker, and
-// labels lose control characters and excess length.
-func TestHostileNames(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "model.xlsx")
-	long := strings.Repeat("Ω", 300)
-	writeWide(t, p, [][]any{
-		{"Company", "Segment", "Metric", "Period", "Value", "Unit"},
-		{"ACME", "Cloud\x00 Infra\nstructure", "Revenue", "Q1 2026", 10, "$m"},
-		{"ACME", long, "Revenue", "Q2 2026", 11, "$m"},
-		{"../../etc", "X", "Revenue", "Q1 2026", 12, "$m"},
-	})
-	spec := &Spec{Company: "ACME", Files: []string{"*"}, Layout: "long"}
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	wb, err := extract.Open(p, extract.Options{Name: "model.xlsx"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Close()
-	_, err = Workbook(context.Background(), wb, spec, Options{})
-	if !errors.Is(err, ErrBadCompany) || err.Error() != `model.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"` {
-		t.Fatalf("err = %v", err)
-	}
-	res, err := Workbook(context.Background(), wb, spec, Options{OnRowError: func(error) error { return nil }})
-	if err != nil || len(res.Facts) != 2 {
-		t.Fatalf("%v, %d facts", err, len(res.Facts))
-	}
-	if res.Facts[0].Segment != "Cloud Infra structure" || len(res.Facts[1].Segment) > 200 || !utf8.ValidString(res.Facts[1].Segment) {
-		t.Fatalf("segments %q / %d bytes", res.Facts[0].Segment, len(res.Facts[1].Segment))
-	}
-	for _, bad := range []string{"a/b", "../x", "", "X Y", strings.Repeat("A", 33)} {
-		s := &Spec{Company: bad, Files: []string{"*"}, Name: "s.yaml"}
-		if err := s.Validate(); err == nil {
-			t.Errorf("company %q accepted", bad)
-		}
 	}
 }

@@ -1,0 +1,28 @@
+package transform
+
+import "testing"
+
+func TestCaptionScale(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"(in millions)", 1e6, true},
+		{"(In millions) (Unaudited)", 1e6, true},
+		{"($ in billions)", 1e9, true},
+		{"in thousands, except per share data", 1e3, true},
+		{"CONDENSED CONSOLIDATED STATEMENTS - USD ($) shares in Thousands, $ in Millions", 1e6, true},
+		{"€m", 1e6, true},
+		{"USD m", 1e6, true},
+		{"$000s", 1e3, true},
+		{"In millions of CHF", 1e6, true},
+		{"Net sales", 0, false},
+		{"Million-dollar question", 0, false},
+	} {
+		got, ok := captionScale(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("captionScale(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,587 @@
+package transform
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fact"
+)
+
+// rows writes a sheet compactly: one string a row, from row 1, cells split
+// by "|" from column A, empty cells left out. A row "" is an empty row; a
+// row starting "hidden:" is hidden; a cell starting "date:" is a date
+// serial shown as a date.
+func rows(lines ...string) []extract.Row {
+	var out []extract.Row
+	for i, line := range lines {
+		r := extract.Row{Num: i + 1}
+		if s, ok := strings.CutPrefix(line, "hidden:"); ok {
+			r.Hidden, line = true, s
+		}
+		for j, v := range strings.Split(line, "|") {
+			if v == "" {
+				continue
+			}
+			c := extract.Cell{Col: j + 1, Raw: v}
+			if s, ok := strings.CutPrefix(v, "date:"); ok {
+				c.Raw, c.Date = s, true
+			}
+			r.Cells = append(r.Cells, c)
+		}
+		if len(r.Cells) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// got is a fact as the table compares it: every field but those the same
+// for every fact of the workbook, which readTests checks separately.
+type got struct {
+	Company, Segment, Metric string
+	Quarter                  string // calendar quarter
+	Fiscal                   string // fiscal year and quarter, FY2026Q3
+	End                      string // period end
+	Value                    float64
+	Unit                     string
+	Cell                     string // source cell, without the sheet
+	Scale                    float64
+}
+
+func project(facts []fact.Fact) []got {
+	var out []got
+	for _, f := range facts {
+		out = append(out, got{
+			Company: f.Company, Segment: f.Segment, Metric: f.Metric, Quarter: f.CalendarQuarter,
+			Fiscal: fmt.Sprintf("FY%dQ%d", f.FiscalYear, f.FiscalQuarter), End: f.PeriodEnd.Format("2006-01-02"),
+			Value: f.Value, Unit: f.Unit, Cell: strings.TrimPrefix(f.SourceCell, "Sheet1!"), Scale: f.SourceScale,
+		})
+	}
+	return out
+}
+
+const baseSpec = "company: ACME\nfiles: ['*']\n"
+
+var readTests = []struct {
+	Name  string
+	Spec  string // YAML added to baseSpec
+	Skip  bool   // Options.OnRowError skips every bad cell
+	Opt   Options
+	Input []extract.Row
+	// Formulas are the formulas of cells without a value, by A1 name.
+	Formulas map[string]string
+
+	Want         []got
+	WantFindings []string
+	WantSkipped  []string // errors passed to OnRowError, as text
+	WantErr      *extract.CellError
+	WantErrText  string
+}{{
+	Name: "MetricMajor",
+	Input: rows(
+		"(in millions)",
+		"|Q1 2026|Q2 2026",
+		"Net sales:",
+		"AWS|100|110",
+		"North America|200|210",
+		"Total net sales|300|320",
+		"Operating income (loss):",
+		"AWS|10|11",
+		"Total operating income|30|32",
+	),
+	Want: []got{
+		{"ACME", "AWS", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100e6, "USD", "B4", 1e6},
+		{"ACME", "AWS", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110e6, "USD", "C4", 1e6},
+		{"ACME", "North America", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 200e6, "USD", "B5", 1e6},
+		{"ACME", "North America", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 210e6, "USD", "C5", 1e6},
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 300e6, "USD", "B6", 1e6},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 320e6, "USD", "C6", 1e6},
+		{"ACME", "AWS", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10e6, "USD", "B8", 1e6},
+		{"ACME", "AWS", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 11e6, "USD", "C8", 1e6},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 30e6, "USD", "B9", 1e6},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 32e6, "USD", "C9", 1e6},
+	},
+}, {
+	Name: "SegmentMajor",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"AWS",
+		"Net sales|100|110",
+		"Operating income|10|11",
+		"North America",
+		"Revenue|200|",
+	),
+	Want: []got{
+		{"ACME", "AWS", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1},
+		{"ACME", "AWS", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110, "USD", "C3", 1},
+		{"ACME", "AWS", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B4", 1},
+		{"ACME", "AWS", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 11, "USD", "C4", 1},
+		{"ACME", "North America", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 200, "USD", "B6", 1},
+	},
+}, {
+	Name: "MetricOnHeaderRow",
+	Input: rows(
+		"Revenue|Q1 2026|Q2 2026",
+		"AWS|1|2",
+		"Total|3|4",
+		"Operating income|5|6",
+	),
+	Want: []got{
+		{"ACME", "AWS", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 1, "USD", "B2", 1},
+		{"ACME", "AWS", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 2, "USD", "C2", 1},
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 3, "USD", "B3", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 4, "USD", "C3", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 5, "USD", "B4", 1},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 6, "USD", "C4", 1},
+	},
+}, {
+	// EDGAR: a heading that is no known segment names the segment of the
+	// metric rows right below it, until an unmapped row intervenes.
+	Name: "UnknownHeadingAsSegment",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Americas",
+		"Net sales|100|110",
+		"Units shipped|7|8",
+		"Operating income|10|11",
+	),
+	Want: []got{
+		{"ACME", "Americas", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1},
+		{"ACME", "Americas", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110, "USD", "C3", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B5", 1},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 11, "USD", "C5", 1},
+	},
+	WantFindings: []string{`Sheet1!A4: row "Units shipped" not mapped to a metric and segment; skipped`},
+}, {
+	Name: "TwoRowHeader",
+	Input: rows(
+		"|Three Months Ended|Three Months Ended",
+		"|March 31, 2026|December 31, 2025",
+		"Revenue|100|90",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1},
+		{"ACME", "Total", "revenue", "2025Q4", "FY2025Q4", "2025-12-31", 90, "USD", "C3", 1},
+	},
+}, {
+	Name: "TwoRowHeaderDateCells",
+	Input: rows(
+		"|Three Months Ended|Three Months Ended",
+		"|date:46112|date:46022",
+		"Revenue|100|90",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1},
+		{"ACME", "Total", "revenue", "2025Q4", "FY2025Q4", "2025-12-31", 90, "USD", "C3", 1},
+	},
+}, {
+	Name: "FiscalYearJune",
+	Spec: "fiscal_year_end: June\n",
+	Input: rows(
+		"|Q3 FY26|Q4 FY26",
+		"Revenue|100|110",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q3", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q4", "2026-06-30", 110, "USD", "C2", 1},
+	},
+}, {
+	Name: "CaptionInBillions",
+	Input: rows(
+		"($ in billions)",
+		"|Q1 2026|Q2 2026",
+		"Revenue|1.5|",
+	),
+	Want: []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 1.5e9, "USD", "B3", 1e9}},
+}, {
+	// The share count's scale is not the money's.
+	Name: "CaptionSharesInThousandsDollarsInMillions",
+	Input: rows(
+		"CONDENSED CONSOLIDATED STATEMENTS - USD ($) shares in Thousands, $ in Millions|3 Months Ended|3 Months Ended",
+		"|Mar. 31, 2026|Mar. 31, 2025",
+		"Revenue|7|6",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 7e6, "USD", "B3", 1e6},
+		{"ACME", "Total", "revenue", "2025Q1", "FY2025Q1", "2025-03-31", 6e6, "USD", "C3", 1e6},
+	},
+}, {
+	Name: "CaptionCurrency",
+	Input: rows(
+		"€m|Q1 2026|Q2 2026",
+		"Revenue|12",
+	),
+	Want: []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 12e6, "EUR", "B2", 1e6}},
+}, {
+	Name: "SpecScaleOverridesCaption",
+	Spec: "scale: thousands\n",
+	Input: rows(
+		"(in millions)",
+		"|Q1 2026|Q2 2026",
+		"Revenue|12",
+	),
+	Want: []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 12e3, "USD", "B3", 1e3}},
+}, {
+	// A caption scales money, not megawatts or ratios.
+	Name: "CaptionScalesMoneyOnly",
+	Input: rows(
+		"(in millions)",
+		"|Q1 2026|Q2 2026",
+		"Capacity (MW)|300",
+		"Tax rate|25%",
+	),
+	Want: []got{
+		{"ACME", "Total", "capacity_mw", "2026Q1", "FY2026Q1", "2026-03-31", 300, "MW", "B3", 1},
+		{"ACME", "Total", "tax_rate", "2026Q1", "FY2026Q1", "2026-03-31", 0.25, "ratio", "B4", 1},
+	},
+}, {
+	Name: "PercentInMoneyRow",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100|12%",
+	),
+	Want:         []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1}},
+	WantFindings: []string{`Sheet1!C2: percentage "12%" in a revenue row; skipped`},
+}, {
+	// The row under the header gives units: a % column holds no levels.
+	Name: "UnitsRow",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"|$m|%",
+		"Revenue|100|5",
+	),
+	Want: []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100e6, "USD", "B3", 1e6}},
+}, {
+	Name: "DuplicatePeriodColumn",
+	Input: rows(
+		"|Q1 2026|Q2 2026|Q1 2026",
+		"Revenue|100|110|100",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110, "USD", "C2", 1},
+	},
+	WantFindings: []string{"Sheet1!D1: period 2026Q1 already in column B; column skipped"},
+}, {
+	Name: "HiddenRow",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"hidden:Revenue|100",
+		"Operating income|10",
+	),
+	Want: []got{{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B3", 1}},
+}, {
+	Name: "HiddenRowIncluded",
+	Spec: "include_hidden: true\n",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"hidden:Revenue|100",
+		"Operating income|10",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B3", 1},
+	},
+}, {
+	Name: "BadNumberStops",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100|12O",
+		"Operating income|10|12",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "C2", Row: 2, Col: 3, Err: ErrBadNumber},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"`,
+}, {
+	Name: "BadNumberSkipped",
+	Skip: true,
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100|12O",
+		"Operating income|10|12",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B3", 1},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 12, "USD", "C3", 1},
+	},
+	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"`},
+}, {
+	Name: "UnmappedRowNotStrict",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100",
+		"Widgets sold|5",
+	),
+	Want:         []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1}},
+	WantFindings: []string{`Sheet1!A3: row "Widgets sold" not mapped to a metric and segment; skipped`},
+}, {
+	Name: "UnmappedRowStrict",
+	Spec: "strict: true\n",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100",
+		"Widgets sold:|5",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "A3", Row: 3, Col: 1, Err: ErrUnmappedRow},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell A3: row not mapped by the strict spec: "Widgets sold"`,
+}, {
+	Name: "UnmappedRowStrictSkipped",
+	Spec: "strict: true\n",
+	Skip: true,
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Widgets sold|5",
+		"Revenue|100",
+	),
+	Want:        []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1}},
+	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A2: row not mapped by the strict spec: "Widgets sold"`},
+}, {
+	Name:     "FormulaWithoutCachedValue",
+	Input:    rows("|Q1 2026|Q2 2026", "Revenue|100", "Operating income|10|12"),
+	Formulas: map[string]string{"C2": "B2*1.1"},
+	WantErr:  &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "C2", Row: 2, Col: 3, Err: extract.ErrNoCachedValue},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): ` +
+		`=B2*1.1 in row "Revenue"`,
+}, {
+	Name:     "FormulaWithoutCachedValueSkipped",
+	Skip:     true,
+	Input:    rows("|Q1 2026|Q2 2026", "Revenue|100", "Operating income|10|12"),
+	Formulas: map[string]string{"C2": "B2*1.1"},
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B3", 1},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 12, "USD", "C3", 1},
+	},
+	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): ` +
+		`=B2*1.1 in row "Revenue"`},
+}, {
+	Name: "NoFacts",
+	Input: rows(
+		"Nothing here",
+		"Revenue|1|2",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Err: ErrNoFacts},
+	WantErrText: "test.xlsx: no facts found: no sheet has a period header with mapped rows",
+}, {
+	// A period header has at least two periods.
+	Name: "OnePeriodIsNoHeader",
+	Input: rows(
+		"|Q1 2026",
+		"Revenue|100",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Err: ErrNoFacts},
+	WantErrText: "test.xlsx: no facts found: no sheet has a period header with mapped rows",
+}, {
+	Name: "LongCompanyAndUnitColumns",
+	Spec: "layout: long\n",
+	Opt: Options{Calendar: func(c string) (Calendar, bool) {
+		return Calendar{FYEndMonth: time.June}, c == "MSFT"
+	}},
+	Input: rows(
+		"Company|Segment|Metric|Period|Value|Unit",
+		"amzn|AWS|Revenue|Q1 2026|29,267|$m",
+		"MSFT|Intelligent Cloud|Capex|Q1 2026|1.5|€bn",
+		"|Cloud|Tax rate|Q1 2026|25|%",
+		"ACME||Tax rate|Q2 2026|37%|%",
+		"AMZN||Capacity|Q2 2026|300|MW",
+		"AMZN||Server useful life|Q2 2026|6|years",
+		"AMZN||Bogus metric|Q2 2026|1|$m",
+		"ACME||Revenue|Q2 2026|7|CHF",
+		"ACME||Revenue|Q3 2026|8|$m",
+	),
+	Want: []got{
+		{"AMZN", "AWS", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 29267e6, "USD", "E2", 1e6},
+		{"MSFT", "Intelligent Cloud", "capex", "2025Q3", "FY2026Q1", "2025-09-30", 1.5e9, "EUR", "E3", 1e9},
+		{"ACME", "Cloud", "tax_rate", "2026Q1", "FY2026Q1", "2026-03-31", 0.25, "ratio", "E4", 0.01},
+		{"ACME", "Total", "tax_rate", "2026Q2", "FY2026Q2", "2026-06-30", 0.37, "ratio", "E5", 1},
+		{"AMZN", "Total", "capacity_mw", "2026Q2", "FY2026Q2", "2026-06-30", 300, "MW", "E6", 1},
+		{"AMZN", "Total", "server_useful_life_years", "2026Q2", "FY2026Q2", "2026-06-30", 6, "years", "E7", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 7, "CHF", "E9", 1},
+		{"ACME", "Total", "revenue", "2026Q3", "FY2026Q3", "2026-09-30", 8e6, "USD", "E10", 1e6},
+	},
+	WantFindings: []string{`Sheet1!C8: metric "Bogus metric" not in the dictionary; row skipped`},
+}, {
+	Name: "LongPeriodEnd",
+	Input: rows(
+		"Metric|Period end|Value",
+		"Revenue|date:46112|5",
+		"Revenue|June 30, 2026|6",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 5, "USD", "C2", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 6, "USD", "C3", 1},
+	},
+}, {
+	Name: "LongBadPeriodEnd",
+	Input: rows(
+		"Metric|Period end|Value",
+		"Revenue|soon|5",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "B2", Row: 2, Col: 2, Err: ErrBadDate},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell B2: not a date: "soon"`,
+}, {
+	Name: "LongUnitMismatch",
+	Spec: "layout: long\n",
+	Input: rows(
+		"Company|Metric|Period|Value|Unit",
+		"AMZN|Revenue|Q1 2026|5|MW",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "E2", Row: 2, Col: 5, Err: ErrUnitMismatch},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell E2: unit does not fit the metric: "MW" for revenue`,
+}, {
+	Name: "LongUnitMismatchSkipped",
+	Spec: "layout: long\n",
+	Skip: true,
+	Input: rows(
+		"Company|Metric|Period|Value|Unit",
+		"AMZN|Revenue|Q1 2026|5|MW",
+		"AMZN|Capacity|Q1 2026|300|MW",
+	),
+	Want:        []got{{"AMZN", "Total", "capacity_mw", "2026Q1", "FY2026Q1", "2026-03-31", 300, "MW", "D3", 1}},
+	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell E2: unit does not fit the metric: "MW" for revenue`},
+}, {
+	Name:     "LongFormulaWithoutCachedValue",
+	Input:    rows("Metric|Period|Value", "Revenue|Q1 2026"),
+	Formulas: map[string]string{"C2": "D2*2"},
+	WantErr:  &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "C2", Row: 2, Col: 3, Err: extract.ErrNoCachedValue},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): ` +
+		`=D2*2`,
+}, {
+	// Workbook content never shapes paths: a Company cell must be a ticker.
+	Name: "LongHostileCompany",
+	Spec: "layout: long\n",
+	Input: rows(
+		"Company|Segment|Metric|Period|Value|Unit",
+		"ACME|Cloud\x00 Infra\nstructure|Revenue|Q1 2026|10|$m",
+		"../../etc|X|Revenue|Q1 2026|12|$m",
+	),
+	WantErr:     &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "A3", Row: 3, Col: 1, Err: ErrBadCompany},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell A3: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"`,
+}, {
+	// Labels lose control characters and excess length.
+	Name: "LongHostileSegmentSkipped",
+	Spec: "layout: long\n",
+	Skip: true,
+	Input: rows(
+		"Company|Segment|Metric|Period|Value|Unit",
+		"ACME|Cloud\x00 Infra\nstructure|Revenue|Q1 2026|10|$m",
+		"ACME|"+strings.Repeat("Ω", 300)+"|Revenue|Q2 2026|11|$m",
+		"../../etc|X|Revenue|Q1 2026|12|$m",
+	),
+	Want: []got{
+		{"ACME", "Cloud Infra structure", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 10e6, "USD", "E2", 1e6},
+		{"ACME", strings.Repeat("Ω", 100), "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 11e6, "USD", "E3", 1e6},
+	},
+	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"`},
+}}
+
+// readRows reads rows as Sheet1 of a workbook test.xlsx.
+func readRows(spec *Spec, opt Options, formulas map[string]string, in []extract.Row) (*Result, error) {
+	fake := fakeFormulas{FormulaFunc: func(sheet string, col, row int) (string, error) {
+		if sheet != "Sheet1" {
+			return "", fmt.Errorf("formula of sheet %q", sheet)
+		}
+		return formulas[extract.CellName(col, row)], nil
+	}}
+	rd := newReader(book{name: "test.xlsx", formulas: fake}, spec, opt, time.Time{}, "")
+	err := rd.readSheet("Sheet1", func(fn func(extract.Row) error) error {
+		for _, r := range in {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rd.done()
+}
+
+func TestRead(t *testing.T) {
+	for _, tt := range readTests {
+		t.Run(tt.Name, func(t *testing.T) {
+			spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec+tt.Spec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := tt.Opt
+			var skipped []string
+			if tt.Skip {
+				opt.OnRowError = func(err error) error { skipped = append(skipped, err.Error()); return nil }
+			}
+			res, err := readRows(spec, opt, tt.Formulas, tt.Input)
+			if !reflect.DeepEqual(skipped, tt.WantSkipped) {
+				t.Errorf("skipped:\ngot  %q\nwant %q", skipped, tt.WantSkipped)
+			}
+			if tt.WantErr != nil {
+				checkCellError(t, err, tt.WantErr, tt.WantErrText)
+				if res != nil {
+					t.Errorf("result %+v with an error", res)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if g := project(res.Facts); !reflect.DeepEqual(g, tt.Want) {
+				t.Errorf("facts:\ngot  %+v\nwant %+v", g, tt.Want)
+			}
+			var findings []string
+			for _, f := range res.Findings {
+				findings = append(findings, f.String())
+			}
+			if !reflect.DeepEqual(findings, tt.WantFindings) {
+				t.Errorf("findings:\ngot  %q\nwant %q", findings, tt.WantFindings)
+			}
+			checkWorkbookFields(t, res, spec)
+		})
+	}
+}
+
+// checkCellError compares an error with a complete *extract.CellError: its
+// place exactly, its cause with errors.Is, and its text.
+func checkCellError(t *testing.T, err error, want *extract.CellError, text string) {
+	t.Helper()
+	var ce *extract.CellError
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v (%T), want *extract.CellError", err, err)
+	}
+	gotPlace := extract.CellError{File: ce.File, Sheet: ce.Sheet, Cell: ce.Cell, Row: ce.Row, Col: ce.Col}
+	wantPlace := extract.CellError{File: want.File, Sheet: want.Sheet, Cell: want.Cell, Row: want.Row, Col: want.Col}
+	if gotPlace != wantPlace {
+		t.Errorf("error at %+v, want %+v", gotPlace, wantPlace)
+	}
+	if !errors.Is(err, want.Err) {
+		t.Errorf("error %v does not wrap %v", err, want.Err)
+	}
+	if err.Error() != text {
+		t.Errorf("error text:\ngot  %s\nwant %s", err.Error(), text)
+	}
+}
+
+// checkWorkbookFields checks the fields that are the same for every fact of
+// a workbook read without a vintage or a hash: as_of is its latest period.
+func checkWorkbookFields(t *testing.T, res *Result, spec *Spec) {
+	t.Helper()
+	var latest time.Time
+	for _, f := range res.Facts {
+		if f.PeriodEnd.After(latest) {
+			latest = f.PeriodEnd
+		}
+	}
+	if res.Count != len(res.Facts) {
+		t.Errorf("count %d, %d facts", res.Count, len(res.Facts))
+	}
+	for _, f := range res.Facts {
+		if f.SourceFile != "test.xlsx" || f.SourceSheet != "Sheet1" || f.SourceSHA256 != "" ||
+			f.SourceKind != spec.SourceKind || !f.AsOf.Equal(latest) || !strings.HasPrefix(f.SourceCell, "Sheet1!") {
+			t.Errorf("workbook fields of %+v", f)
+		}
+	}
+}
