@@ -360,6 +360,26 @@ var readTests = []struct {
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): ` +
 		`=B2*1.1 in row "Revenue"`},
 }, {
+	// Cells without values are reported in column order.
+	Name:     "FormulasWithoutCachedValuesInColumnOrder",
+	Input:    rows("|Q1 2026|Q2 2026|Q3 2026|Q4 2026|Q1 2027", "Revenue|100"),
+	Formulas: map[string]string{"C2": "B2*2", "D2": "C2*2", "E2": "D2*2", "F2": "E2*2"},
+	WantErr:  &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "C2", Row: 2, Col: 3, Err: extract.ErrNoCachedValue},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): ` +
+		`=B2*2 in row "Revenue"`,
+}, {
+	Name:     "FormulasWithoutCachedValuesInColumnOrderSkipped",
+	Skip:     true,
+	Input:    rows("|Q1 2026|Q2 2026|Q3 2026|Q4 2026|Q1 2027", "Revenue|100"),
+	Formulas: map[string]string{"C2": "B2*2", "D2": "C2*2", "E2": "D2*2", "F2": "E2*2"},
+	Want:     []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1}},
+	WantSkipped: []string{
+		`test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): =B2*2 in row "Revenue"`,
+		`test.xlsx: sheet "Sheet1" cell D2: formula has no cached value (open and save the workbook in Excel to calculate it): =C2*2 in row "Revenue"`,
+		`test.xlsx: sheet "Sheet1" cell E2: formula has no cached value (open and save the workbook in Excel to calculate it): =D2*2 in row "Revenue"`,
+		`test.xlsx: sheet "Sheet1" cell F2: formula has no cached value (open and save the workbook in Excel to calculate it): =E2*2 in row "Revenue"`,
+	},
+}, {
 	Name: "NoFacts",
 	Input: rows(
 		"Nothing here",

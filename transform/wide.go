@@ -30,6 +30,7 @@ type wideTable struct {
 	sh *sheetReader
 
 	cols     map[int]colPeriod // nil until a period header
+	order    []int             // the keys of cols, in column order
 	firstCol int               // first period column; labels sit left of it
 
 	// Header-like rows above a period header, per column ("Three Months
@@ -87,7 +88,13 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 		return false
 	}
 	w.skipRepeats(r, cols)
-	w.cols, w.firstCol, w.units = cols, first, true
+	order := make([]int, 0, len(cols))
+	for _, c := range r.Cells {
+		if _, ok := cols[c.Col]; ok {
+			order = append(order, c.Col)
+		}
+	}
+	w.cols, w.order, w.firstCol, w.units = cols, order, first, true
 	w.section, w.segCtx, w.unmapped, w.segCand = "", "", false, ""
 	w.ctx, w.ctxRows = map[int]string{}, 0
 	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
@@ -292,15 +299,16 @@ func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
 	return nil
 }
 
-// checkFormulas reports the quarter cells of a mapped row that hold a
-// formula but no value: reading them as blanks would lose a number silently.
+// checkFormulas reports, in column order, the quarter cells of a mapped row
+// that hold a formula but no value: reading them as blanks would lose a
+// number silently.
 func (w *wideTable) checkFormulas(r extract.Row, label string) error {
 	have := make(map[int]bool, len(r.Cells))
 	for _, c := range r.Cells {
 		have[c.Col] = true
 	}
-	for col, cp := range w.cols {
-		if !cp.ok || have[col] {
+	for _, col := range w.order {
+		if !w.cols[col].ok || have[col] {
 			continue
 		}
 		f, err := w.sh.wb.formulas.Formula(w.sh.name, col, r.Num)
