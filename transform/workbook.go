@@ -148,8 +148,9 @@ func (rd *reader) finish(facts []fact.Fact) {
 	}
 }
 
-// readSheet reads one sheet, whose rows read passes to the function it is
-// given in order, stopping at that function's first error.
+// readSheet reads one sheet. read passes the sheet's rows in order to the
+// function it is given, and stops at (and returns) that function's first
+// error: extract.Workbook.ReadSheet in Workbook, a slice of rows in tests.
 func (rd *reader) readSheet(name string, read func(func(extract.Row) error) error) error {
 	s := newSheetReader(rd, name)
 	if err := read(s.row); err != nil {
