@@ -362,3 +362,39 @@ func TestTenThousandSheets(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Formula reads a formula from a real file: transform asks for it only for
+// a cell a row needs that holds no value.
+func TestFormula(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "calc.xlsx")
+	f := excelize.NewFile()
+	f.SetCellValue("Sheet1", "B2", 10)
+	f.SetCellFormula("Sheet1", "C2", "B2*1.1")
+	f.NewSheet("Plain")
+	f.SetCellValue("Plain", "A1", 1)
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	wb, err := Open(path, Options{Name: "calc.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	for _, c := range []struct {
+		sheet    string
+		col, row int
+		want     string
+	}{
+		{"Sheet1", 3, 2, "B2*1.1"}, // a formula saved without a cached value
+		{"Sheet1", 2, 2, ""},       // a plain value
+		{"Sheet1", 9, 9, ""},       // an empty cell
+		{"Plain", 1, 1, ""},        // a sheet without formulas is not loaded
+		{"Nowhere", 1, 1, ""},      // nor is a sheet that does not exist
+	} {
+		got, err := wb.Formula(c.sheet, c.col, c.row)
+		if err != nil || got != c.want {
+			t.Errorf("Formula(%s, %d, %d) = %q, %v; want %q", c.sheet, c.col, c.row, got, err, c.want)
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"strings"
 )
 
-// A cell longer than this is never a scale caption; skipping it keeps
-// sheets full of long text fast.
+// A cell longer than this is never a scale caption, except in a sheet's
+// first two rows, where EDGAR writes its long sheet titles ("... (Details) -
+// USD ($) $ / shares in Units, $ in Millions"); skipping long cells
+// elsewhere keeps sheets full of text fast and prose out of the scale.
 const maxCaption = 160
 
 var (
@@ -15,10 +17,10 @@ var (
 )
 
 // caption takes the sheet's scale, and the currency if it names one, from a
-// text cell that states them ("(in millions)", "€m"), unless the spec fixes
-// the scale. The latest caption wins.
-func (s *sheetReader) caption(text string) {
-	if s.spec.scale != 0 || len(text) > maxCaption {
+// text cell of row row that states them ("(in millions)", "€m"), unless the
+// spec fixes the scale. The latest caption wins.
+func (s *sheetReader) caption(text string, row int) {
+	if s.spec.scale != 0 || len(text) > maxCaption && row > 2 {
 		return
 	}
 	if sc, ok := captionScale(text); ok {

@@ -148,6 +148,11 @@ func (l *longTable) row(r extract.Row) error {
 		return nil
 	case NotNumber:
 		return s.rowError(s.cellErr(r.Num, lc.value, fmt.Errorf("%w: %q", ErrBadNumber, vc.Raw)))
+	case Percent:
+		if fact.MetricUnit(metric) != fact.Ratio {
+			s.note(extract.CellName(lc.value, r.Num), "percentage %q in a %s row; skipped", vc.Raw, metric)
+			return nil
+		}
 	}
 	company, cal, err := l.company(r)
 	if err != nil {
@@ -164,8 +169,14 @@ func (l *longTable) row(r extract.Row) error {
 		company: company, currency: s.currency, metric: metric, segment: l.segment(r),
 		period: p, v: v, row: r.Num, col: lc.value,
 	}
-	if err := l.unit(r, k, &x); err != nil {
+	known, err := l.unit(r, k, &x)
+	if err != nil {
 		return s.rowError(err)
+	}
+	if !known {
+		uc, _ := cellAt(r, lc.unit)
+		s.note(extract.CellName(lc.unit, r.Num), "unit %q not recognised; row skipped", uc.Raw)
+		return nil
 	}
 	s.emit(x)
 	return nil
@@ -233,19 +244,21 @@ func (l *longTable) segment(r extract.Row) string {
 }
 
 // unit applies a row's Unit cell to its value: the scale and currency it
-// fixes. A unit of another kind than the metric's is an error; a unit it
-// does not know leaves the sheet's scale and currency.
-func (l *longTable) unit(r extract.Row, k NumKind, x *cellValue) error {
+// fixes. An empty or missing Unit cell leaves the sheet's scale and
+// currency; a unit it does not know is reported (known false), since the
+// value's scale would be a guess; a unit of another kind than the metric's
+// is an error.
+func (l *longTable) unit(r extract.Row, k NumKind, x *cellValue) (known bool, err error) {
 	uc, ok := cellAt(r, l.cols.unit)
-	if !ok {
-		return nil
+	if !ok || strings.TrimSpace(uc.Raw) == "" {
+		return true, nil
 	}
 	kind, sc, cur, known := longUnit(uc.Raw)
 	if !known {
-		return nil
+		return false, nil
 	}
 	if kind != fact.MetricUnit(x.metric) {
-		return l.sh.cellErr(r.Num, l.cols.unit, fmt.Errorf("%w: %q for %s", ErrUnitMismatch, uc.Raw, x.metric))
+		return true, l.sh.cellErr(r.Num, l.cols.unit, fmt.Errorf("%w: %q for %s", ErrUnitMismatch, uc.Raw, x.metric))
 	}
 	x.scale = sc
 	if k == Percent && kind == fact.Ratio {
@@ -254,5 +267,5 @@ func (l *longTable) unit(r extract.Row, k NumKind, x *cellValue) error {
 	if cur != "" {
 		x.currency = cur
 	}
-	return nil
+	return true, nil
 }

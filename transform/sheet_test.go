@@ -426,6 +426,46 @@ var readTests = []struct {
 	},
 	WantFindings: []string{`Sheet1!C8: metric "Bogus metric" not in the dictionary; row skipped`},
 }, {
+	// A long table states units per row: a Unit cell ("€bn") is no caption
+	// for the rows after it, which keep the scale stated above the table.
+	// A percentage in a money row and a unit it does not know are findings,
+	// never a value at a guessed scale.
+	Name: "LongUnitsStayInTheirRow",
+	Input: rows(
+		"(in millions)",
+		"Metric|Period|Value|Unit",
+		"Revenue|Q1 2026|1.5|€bn",
+		"Revenue|Q2 2026|6|",
+		"Revenue|Q3 2026|12%|",
+		"Revenue|Q4 2026|7|widgets",
+		"Tax rate|Q4 2026|21%|",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 1.5e9, "EUR", "C3", 1e9},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 6e6, "USD", "C4", 1e6},
+		{"ACME", "Total", "tax_rate", "2026Q4", "FY2026Q4", "2026-12-31", 0.21, "ratio", "C7", 1},
+	},
+	WantFindings: []string{
+		`Sheet1!C5: percentage "12%" in a revenue row; skipped`,
+		`Sheet1!D6: unit "widgets" not recognised; row skipped`,
+	},
+}, {
+	// EDGAR's sheet titles run past any caption length; prose further down
+	// does not change the scale.
+	Name: "LongCaptionInTitleRow",
+	Input: rows(
+		strings.Repeat("Segment Information and Geographic Data (Details) - ", 3)+"USD ($) $ / shares in Units, $ in Millions",
+		"|Q1 2026|Q2 2026",
+		"Revenue|5|6||"+strings.Repeat("The amounts below are stated in billions of dollars, as the notes say. ", 3),
+		"Operating income|1|2",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 5e6, "USD", "B3", 1e6},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 6e6, "USD", "C3", 1e6},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 1e6, "USD", "B4", 1e6},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 2e6, "USD", "C4", 1e6},
+	},
+}, {
 	Name: "LongPeriodEnd",
 	Input: rows(
 		"Metric|Period end|Value",

@@ -273,7 +273,10 @@ func (s *sheetReader) row(r extract.Row) error {
 			continue
 		}
 		if _, k := ParseNumber(c.Raw); k == NotNumber {
-			s.caption(c.Raw)
+			if s.long == nil {
+				// A long table states units per row, in its Unit column.
+				s.caption(c.Raw, r.Num)
+			}
 		} else if k != Missing {
 			numeric = true
 		}
