@@ -17,6 +17,12 @@ type Column struct {
 	// Key marks the columns that identify one fact across workbooks and
 	// vintages: the rest are its value, its vintage and its lineage.
 	Key bool
+	// Vintage marks the columns that, with the key, tell one vintage of a
+	// fact from another: what was read (value, unit), from where (file
+	// version, sheet, cell) and as of when. A fact read again with the same
+	// ones is the same vintage and keeps its ingest_seq; the other columns
+	// (fiscal labels, scale, label) describe it.
+	Vintage bool
 	// Sort is the column's place in the row order of the fact datasets
 	// (1 first); 0 leaves it out. The order makes files byte-identical for
 	// the same inputs, whatever order the workbooks were read in.
@@ -25,7 +31,9 @@ type Column struct {
 	// before it existed; "" means every publication has it.
 	Since string
 	// Load marks a column that the load stage adds (ingest_seq): it is not
-	// in the Arrow records that transform makes.
+	// in the Arrow records that transform makes, and it comes after every
+	// column that is, so that "the records' columns, then ingest_seq" is
+	// the table's order.
 	Load bool
 	// Doc says what the column holds, for docs and the Parquet reader.
 	Doc string
@@ -45,20 +53,21 @@ var Columns = []Column{
 	integer("fiscal_year", "the company's fiscal year", func(f *Fact) int { return f.FiscalYear }),
 	integer("fiscal_quarter", "the company's fiscal quarter, 1 to 4", func(f *Fact) int { return f.FiscalQuarter }),
 	date("period_end", "last day of the quarter", func(f *Fact) time.Time { return f.PeriodEnd }),
-	number("value", "the value in base units: whole currency units, MW, years, a ratio", func(f *Fact) float64 { return f.Value }),
-	text("unit", "ISO currency code for money, else MW, years, ratio or tokens (Units)", func(f *Fact) string { return f.Unit }),
+	number("value", "the value in base units: whole currency units, MW, years, a ratio", func(f *Fact) float64 { return f.Value }).vintage(),
+	text("unit", "ISO currency code for money, else MW, years, ratio or tokens (Units)", func(f *Fact) string { return f.Unit }).vintage(),
 	text("source_kind", "reported or estimate", func(f *Fact) string { return f.SourceKind }).key(5),
-	text("source_file", "the workbook's path below the inbox", func(f *Fact) string { return f.SourceFile }).sort(7),
-	text("source_sheet", "the sheet of the cell", func(f *Fact) string { return f.SourceSheet }).sort(8),
-	text("source_cell", "the cell, as Sheet!F12", func(f *Fact) string { return f.SourceCell }).sort(9),
-	text("source_sha256", "content hash of the workbook", func(f *Fact) string { return f.SourceSHA256 }).sort(11),
-	date("as_of", "the vintage: the report or model date", func(f *Fact) time.Time { return f.AsOf }).sort(6),
+	text("source_file", "the workbook's path below the inbox", func(f *Fact) string { return f.SourceFile }).sort(7).vintage(),
+	text("source_sheet", "the sheet of the cell", func(f *Fact) string { return f.SourceSheet }).sort(8).vintage(),
+	text("source_cell", "the cell, as Sheet!F12", func(f *Fact) string { return f.SourceCell }).sort(9).vintage(),
+	text("source_sha256", "content hash of the workbook", func(f *Fact) string { return f.SourceSHA256 }).sort(11).vintage(),
+	date("as_of", "the vintage: the report or model date", func(f *Fact) time.Time { return f.AsOf }).sort(6).vintage(),
 	number("source_scale", "value = the number written in the cell x source_scale", func(f *Fact) float64 { return f.SourceScale }).since("1.0"),
 	{Name: "ingest_seq", Type: arrow.PrimitiveTypes.Int32, Sort: 10, Since: "1", Load: true,
 		Doc: "the sequence number of the run that first read this vintage"},
 }
 
-func (c Column) key(rank int) Column     { c.Key, c.Sort = true, rank; return c }
+func (c Column) key(rank int) Column     { c.Key, c.Vintage, c.Sort = true, true, rank; return c }
+func (c Column) vintage() Column         { c.Vintage = true; return c }
 func (c Column) sort(rank int) Column    { c.Sort = rank; return c }
 func (c Column) since(sql string) Column { c.Since = sql; return c }
 func text(name, doc string, get func(*Fact) string) Column {
@@ -147,6 +156,18 @@ func Key() []string {
 	var out []string
 	for _, c := range Columns {
 		if c.Key {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// Vintage is the list of columns that identify one vintage of a fact (the
+// key columns among them), in table order.
+func Vintage() []string {
+	var out []string
+	for _, c := range Columns {
+		if c.Vintage {
 			out = append(out, c.Name)
 		}
 	}

@@ -26,6 +26,11 @@ func TestDerivedLists(t *testing.T) {
 	if got := strings.Join(names, ","); got != "company,segment,metric,calendar_quarter,fiscal_year,fiscal_quarter,period_end,value,unit,source_kind,source_file,source_sheet,source_cell,source_sha256,as_of,source_scale" {
 		t.Errorf("Schema columns = %s", got)
 	}
+	want = []string{"company", "segment", "metric", "calendar_quarter", "value", "unit", "source_kind",
+		"source_file", "source_sheet", "source_cell", "source_sha256", "as_of"}
+	if got := Vintage(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Vintage() = %v, want %v", got, want)
+	}
 	if got := List(Names()); !strings.HasSuffix(got, "source_scale, ingest_seq") {
 		t.Errorf("Names() = %s", got)
 	}
@@ -59,6 +64,14 @@ func TestColumnTable(t *testing.T) {
 		}
 		if c.Doc == "" {
 			t.Errorf("column %s has no Doc", c.Name)
+		}
+	}
+	loadSeen := false
+	for _, c := range Columns {
+		if c.Load {
+			loadSeen = true
+		} else if loadSeen {
+			t.Errorf("column %s comes after a column the load stage adds: the records' columns come first", c.Name)
 		}
 	}
 	if maxKey >= minOther {

@@ -116,3 +116,17 @@ func TestStatementsNameTheFactKey(t *testing.T) {
 		}
 	}
 }
+
+// combine.sql joins a fact read again to its previous vintage on the
+// columns of fact.Vintage(), in its order.
+func TestCombineJoinsOnTheVintage(t *testing.T) {
+	s, err := factStatement("combine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vintage := strings.Join(fact.Vintage(), ", ")
+	if !strings.Contains(s.sql, "SELECT "+vintage+",\n") || !strings.Contains(s.sql, "USING ("+vintage+")") {
+		t.Errorf("sql/facts/combine.sql does not select and join on the vintage columns %s", vintage)
+	}
+}
+
