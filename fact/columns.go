@@ -62,6 +62,7 @@ var Columns = []Column{
 	text("source_sha256", "content hash of the workbook", func(f *Fact) string { return f.SourceSHA256 }).sort(11).vintage(),
 	date("as_of", "the vintage: the report or model date", func(f *Fact) time.Time { return f.AsOf }).sort(6).vintage(),
 	number("source_scale", "value = the number written in the cell x source_scale", func(f *Fact) float64 { return f.SourceScale }).since("1.0"),
+	text("source_label", "the row label exactly as the workbook wrote it; in a long table, the Metric cell", func(f *Fact) string { return f.SourceLabel }).since("CAST(NULL AS VARCHAR)"),
 	{Name: "ingest_seq", Type: arrow.PrimitiveTypes.Int32, Sort: 10, Since: "1", Load: true,
 		Doc: "the sequence number of the run that first read this vintage"},
 }

@@ -27,6 +27,9 @@ type Fact struct {
 	// SourceScale is the multiplier from the value as written in the cell to
 	// Value: 1e6 for a sheet "in millions", 1 for MW, years and ratios.
 	SourceScale float64
+	// SourceLabel is the row label exactly as the workbook wrote it ("Net
+	// sales", "AWS"); in a long table, the Metric cell.
+	SourceLabel string
 }
 
 // Source kinds: a fact from a company's own report, or an analyst's estimate.

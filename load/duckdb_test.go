@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -204,5 +205,47 @@ func TestAnalysisErrorNamesFile(t *testing.T) {
 	err = RunAnalyses(context.Background(), db, []Analysis{{Name: "Bad-Name", Source: "x.sql", SQL: "SELECT 1"}})
 	if err == nil || err.Error() != `x.sql: dataset name "Bad-Name" must be lower case letters, digits and _` {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestColumnAddedSinceLastPublication: the previous publication was written
+// before a column existed (here source_label and source_scale). Read again,
+// its facts are the same vintages: they keep the run that first read them,
+// take the new columns' values, and are not doubled.
+func TestColumnAddedSinceLastPublication(t *testing.T) {
+	ctx := context.Background()
+	facts := testFacts(12)
+	for i := range facts {
+		facts[i].SourceLabel, facts[i].SourceScale = fmt.Sprintf("Segment %d", i), 1e6
+	}
+	root := t.TempDir()
+	first := filepath.Join(root, "first")
+	db := openDB(t)
+	loadFacts(t, db, facts, 1)
+	buildFacts(t, db, first)
+	// The same publication as an older marginmix wrote it.
+	older := filepath.Join(root, "older", "facts_vintages")
+	os.MkdirAll(filepath.Dir(older), 0o755)
+	q := `COPY (SELECT * EXCLUDE (source_label, source_scale) FROM read_parquet(` + Literal(filepath.Join(first, "facts_vintages", "*", "*.parquet")) +
+		`, hive_partitioning = true)) TO ` + Literal(older) + ` (FORMAT parquet, PARTITION_BY (company))`
+	if err := db.Exec(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+
+	db2 := openDB(t)
+	loadFacts(t, db2, facts, 1)
+	c := Combine{PrevVintages: older, Seq: 2, Reread: []FileVersion{{File: "f.xlsx", SHA256: "abc"}}}
+	if err := BuildFacts(ctx, db2, c, filepath.Join(root, "second")); err != nil {
+		t.Fatal(err)
+	}
+	var n, labelled, minSeq, maxSeq int
+	var minScale float64
+	err := db2.Conn().QueryRowContext(ctx, `SELECT count(*), count(source_label), min(ingest_seq), max(ingest_seq), min(source_scale) FROM facts_vintages`).
+		Scan(&n, &labelled, &minSeq, &maxSeq, &minScale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 12 || labelled != 12 || minSeq != 1 || maxSeq != 1 || minScale != 1e6 {
+		t.Errorf("vintages: %d rows, %d labelled, ingest_seq %d..%d, source_scale from %v; want 12, 12, 1..1, 1e6", n, labelled, minSeq, maxSeq, minScale)
 	}
 }

@@ -129,4 +129,3 @@ func TestCombineJoinsOnTheVintage(t *testing.T) {
 		t.Errorf("sql/facts/combine.sql does not select and join on the vintage columns %s", vintage)
 	}
 }
-

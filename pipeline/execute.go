@@ -210,7 +210,9 @@ func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
 	if err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
 	}
-	x.extractFP = fingerprint(append([][]byte{[]byte(Version)}, specBytes...)...)
+	// The fact's columns count as well: a column added since the last run
+	// makes every workbook be read again, so that it is filled everywhere.
+	x.extractFP = fingerprint(append([][]byte{[]byte(Version), []byte(fact.List(fact.Names()))}, specBytes...)...)
 	var an [][]byte
 	for _, a := range x.analyses {
 		an = append(an, []byte(a.Source), []byte(a.SQL))

@@ -166,7 +166,7 @@ func (l *longTable) row(r extract.Row) error {
 		return nil
 	}
 	x := cellValue{
-		company: company, currency: s.currency, metric: metric, segment: l.segment(r),
+		company: company, currency: s.currency, metric: metric, segment: l.segment(r), label: mc.Raw,
 		period: p, v: v, row: r.Num, col: lc.value,
 	}
 	known, err := l.unit(r, k, &x)

@@ -645,3 +645,44 @@ func checkWorkbookFields(t *testing.T, res *Result, spec *Spec) {
 		}
 	}
 }
+
+// TestSourceLabelAsWritten: source_label keeps the row label as the
+// workbook wrote it, spaces, footnote and all, while segment is its clean
+// form; a long table's label is its Metric cell.
+func TestSourceLabelAsWritten(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   []extract.Row
+		want [][2]string // segment, source_label
+	}{
+		{"Wide", rows(
+			"|Q1 2026|Q2 2026",
+			"Net sales:",
+			"  Amazon Web Services (AWS)¹ |5",
+			"Devices & other:|6",
+			"Total net sales|11",
+		), [][2]string{{"AWS", "  Amazon Web Services (AWS)¹ "}, {"Devices & other", "Devices & other:"}, {"Total", "Total net sales"}}},
+		{"Long", rows(
+			"Segment|Metric|Period|Value",
+			"AWS|Net sales (1)|Q1 2026|5",
+		), [][2]string{{"AWS", "Net sales (1)"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := readRows(spec, Options{}, nil, c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [][2]string
+			for _, f := range res.Facts {
+				got = append(got, [2]string{f.Segment, f.SourceLabel})
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("segment and label:\ngot  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}

@@ -292,7 +292,7 @@ func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
 			}
 		}
 		w.sh.emit(cellValue{
-			currency: w.sh.currency, metric: metric, segment: segment, period: cp.p, v: v,
+			currency: w.sh.currency, metric: metric, segment: segment, label: label, period: cp.p, v: v,
 			row: r.Num, col: c.Col,
 		})
 	}

@@ -301,6 +301,7 @@ type cellValue struct {
 	company         string // "" for the spec's company
 	currency        string // of a money value
 	metric, segment string
+	label           string // the row label as written
 	period          Period
 	v               float64 // as written in the cell
 	// scale is the multiplier a long table's Unit column fixes; 0 means the
@@ -338,6 +339,7 @@ func (s *sheetReader) emit(x cellValue) {
 		SourceSheet:     s.name,
 		SourceCell:      s.sourceCell(x.col, x.row),
 		SourceScale:     scale,
+		SourceLabel:     x.label,
 	})
 }
 

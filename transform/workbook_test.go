@@ -90,7 +90,7 @@ func TestSampleAMZN(t *testing.T) {
 		Company: "AMZN", Segment: "AWS", Metric: fact.Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
 		PeriodEnd: d(2026, 3, 31), Value: 37800e6, Unit: "USD", SourceKind: "reported",
 		SourceFile: "amzn_1q26_segments.xlsx", SourceSheet: "Segment Information", SourceCell: "Segment Information!J10",
-		SourceSHA256: "", AsOf: d(2026, 4, 30), SourceScale: 1e6,
+		SourceSHA256: "", AsOf: d(2026, 4, 30), SourceScale: 1e6, SourceLabel: "AWS",
 	}
 	got := find(t, res, "AMZN", "AWS", fact.Revenue, "2026Q1")
 	want.SourceSHA256 = got.SourceSHA256
