@@ -144,31 +144,20 @@ func Record(mem memory.Allocator, facts []Fact) arrow.RecordBatch {
 }
 
 // Names are the names of the published columns, in order.
-func Names() []string {
-	out := make([]string, len(Columns))
-	for i, c := range Columns {
-		out[i] = c.Name
-	}
-	return out
-}
+func Names() []string { return names(func(Column) bool { return true }) }
 
 // Key is the list of key columns, in order: one fact per key and vintage.
-func Key() []string {
-	var out []string
-	for _, c := range Columns {
-		if c.Key {
-			out = append(out, c.Name)
-		}
-	}
-	return out
-}
+func Key() []string { return names(func(c Column) bool { return c.Key }) }
 
 // Vintage is the list of columns that identify one vintage of a fact (the
 // key columns among them), in table order.
-func Vintage() []string {
+func Vintage() []string { return names(func(c Column) bool { return c.Vintage }) }
+
+// names lists the columns that keep says, in table order.
+func names(keep func(Column) bool) []string {
 	var out []string
 	for _, c := range Columns {
-		if c.Vintage {
+		if keep(c) {
 			out = append(out, c.Name)
 		}
 	}
@@ -189,16 +178,6 @@ func Order() []string {
 		out[i] = c.Name
 	}
 	return out
-}
-
-// Lookup returns the column of a name.
-func Lookup(name string) (Column, bool) {
-	for _, c := range Columns {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return Column{}, false
 }
 
 // List joins column names for SQL: "company, segment, metric". The names

@@ -31,6 +31,14 @@ var longRoles = map[string]string{
 	"unit": "unit", "units": "unit",
 }
 
+// byRole is the field of a role of longRoles.
+func (lc *longCols) byRole(role string) *int {
+	return map[string]*int{
+		"company": &lc.company, "segment": &lc.segment, "metric": &lc.metric, "period": &lc.period,
+		"period_end": &lc.periodEnd, "value": &lc.value, "unit": &lc.unit,
+	}[role]
+}
+
 // detectLong recognises the header of a long (tidy) table: a metric column,
 // a value column and a period or period-end column.
 func detectLong(r extract.Row) (longCols, bool) {
@@ -45,22 +53,7 @@ func detectLong(r extract.Row) (longCols, bool) {
 			continue
 		}
 		seen[role] = true
-		switch role {
-		case "company":
-			lc.company = c.Col
-		case "segment":
-			lc.segment = c.Col
-		case "metric":
-			lc.metric = c.Col
-		case "period":
-			lc.period = c.Col
-		case "period_end":
-			lc.periodEnd = c.Col
-		case "value":
-			lc.value = c.Col
-		case "unit":
-			lc.unit = c.Col
-		}
+		*lc.byRole(role) = c.Col
 	}
 	if lc.metric == 0 || lc.value == 0 || (lc.period == 0 && lc.periodEnd == 0) {
 		return longCols{}, false
