@@ -269,11 +269,39 @@ type Period struct {
 	FiscalQuarter int
 }
 
-// CalendarQuarter is the calendar quarter containing End, e.g. "2026Q1".
+// weekSlack is how many days after a quarter's month end a quarter of a
+// 52/53-week year may end: such years end on the same weekday each year,
+// so their quarters end up to a week after the month (1 July, 3 January).
+const weekSlack = 7
+
+// quarterMonth is the year and month a period ending on d closes, for
+// quarters that end with a month every three months from endMonth (3 for
+// calendar quarters, the fiscal year's last month for fiscal ones): the
+// month of d, or the month before when d is at most weekSlack days into a
+// month that follows such a quarter end.
+func quarterMonth(d time.Time, endMonth time.Month) (int, time.Month) {
+	y, m := d.Year(), d.Month()
+	prev := m - 1
+	if prev == 0 {
+		prev = 12
+	}
+	if d.Day() <= weekSlack && (int(prev)-int(endMonth)+12)%3 == 0 {
+		if m == time.January {
+			y--
+		}
+		return y, prev
+	}
+	return y, m
+}
+
+// CalendarQuarter is the calendar quarter containing End, e.g. "2026Q1";
+// an End up to a week after a calendar quarter's end (1 July, 3 January:
+// 52/53-week years) belongs to the quarter just ended.
 func (p Period) CalendarQuarter() string {
+	y, m := quarterMonth(p.End, time.March)
 	var buf [24]byte
-	b := strconv.AppendInt(buf[:0], int64(p.End.Year()), 10)
-	return string(append(b, 'Q', byte('0'+(int(p.End.Month())-1)/3+1)))
+	b := strconv.AppendInt(buf[:0], int64(y), 10)
+	return string(append(b, 'Q', byte('0'+(int(m)-1)/3+1)))
 }
 
 // Resolve places a label on the company's calendar.
@@ -302,14 +330,16 @@ func (c Calendar) Resolve(l Label) (Period, bool) {
 	return Period{Kind: l.Kind, End: end, FiscalYear: fy, FiscalQuarter: fq}, true
 }
 
-// Fiscal returns the fiscal year and quarter in which a date falls.
+// Fiscal returns the fiscal year and quarter that a period ending on d
+// closes. A date up to a week after a fiscal quarter's month end closes that
+// quarter (52/53-week years: a year ending 3 January 2015 is fiscal 2014).
 func (c Calendar) Fiscal(d time.Time) (year, quarter int) {
 	fye := int(c.FYEndMonth)
 	if fye < 1 || fye > 12 {
 		fye = 12
 	}
-	m := int(d.Month())
-	year = d.Year()
+	year, month := quarterMonth(d, time.Month(fye))
+	m := int(month)
 	if m > fye {
 		year++
 	}

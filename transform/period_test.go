@@ -108,9 +108,37 @@ func TestCalendarQuarter(t *testing.T) {
 	for _, tc := range []struct {
 		end  time.Time
 		want string
-	}{{d(2026, 3, 31), "2026Q1"}, {d(2025, 8, 31), "2025Q3"}, {d(2024, 2, 29), "2024Q1"}, {d(2025, 12, 27), "2025Q4"}} {
+	}{{d(2026, 3, 31), "2026Q1"}, {d(2025, 8, 31), "2025Q3"}, {d(2024, 2, 29), "2024Q1"}, {d(2025, 12, 27), "2025Q4"},
+		// 52/53-week years: up to a week after a quarter's end is that quarter.
+		{d(2023, 7, 1), "2023Q2"}, {d(2015, 1, 3), "2014Q4"}, {d(2026, 4, 7), "2026Q1"}, {d(2026, 10, 1), "2026Q3"},
+		{d(2026, 4, 8), "2026Q2"}, {d(2014, 11, 1), "2014Q4"}, {d(2015, 8, 1), "2015Q3"}, {d(2026, 2, 3), "2026Q1"}} {
 		if got := (Period{End: tc.end}).CalendarQuarter(); got != tc.want {
 			t.Errorf("CalendarQuarter(%s) = %s, want %s", tc.end.Format("2006-01-02"), got, tc.want)
+		}
+	}
+}
+
+func TestFiscal52_53Weeks(t *testing.T) {
+	dec, jan, jun := Calendar{FYEndMonth: time.December}, Calendar{FYEndMonth: time.January}, Calendar{FYEndMonth: time.June}
+	for _, tc := range []struct {
+		cal    Calendar
+		end    time.Time
+		fy, fq int
+	}{
+		{dec, d(2023, 7, 1), 2023, 2}, // Intel's quarter ended 1 July 2023
+		{dec, d(2015, 1, 3), 2014, 4}, // a year ending 3 January 2015 is fiscal 2014
+		{dec, d(2015, 1, 8), 2015, 1},
+		{jan, d(2015, 1, 31), 2015, 4},
+		{jan, d(2015, 5, 2), 2016, 1}, // a retailer's quarters end in the first days of May, August, November and February
+		{jan, d(2015, 8, 1), 2016, 2},
+		{jan, d(2015, 10, 31), 2016, 3},
+		{jan, d(2016, 1, 30), 2016, 4},
+		{jan, d(2016, 2, 1), 2016, 4},
+		{jun, d(2021, 10, 2), 2022, 1},
+		{jun, d(2021, 9, 30), 2022, 1},
+	} {
+		if fy, fq := tc.cal.Fiscal(tc.end); fy != tc.fy || fq != tc.fq {
+			t.Errorf("Fiscal(%s) with year end %s = FY%d Q%d, want FY%d Q%d", tc.end.Format("2006-01-02"), tc.cal.FYEndMonth, fy, fq, tc.fy, tc.fq)
 		}
 	}
 }
