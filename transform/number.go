@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -173,4 +174,36 @@ func trimCurrency(s string) string {
 		}
 	}
 	return s
+}
+
+// excelDigits is the precision Excel works and displays in: its files store
+// up to 17 significant digits, of which the last are binary noise
+// (8244.9999999999991 for a cell that shows 8,245).
+const excelDigits = 15
+
+// Scaled is v, a number as written in a cell, times scale (1e6 for a sheet
+// in millions, 0.01 for a % unit), as the decimal product: v rounded to
+// Excel's 15 significant digits, then its decimal exponent shifted, so that
+// no binary residue (8,244,999,999.999999 or -268,000,000.00000003) is
+// published. The product of two whole numbers is exact in float64 already.
+func Scaled(v, scale float64) float64 {
+	if scale == 1 && v == math.Trunc(v) || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	if v == math.Trunc(v) && scale == math.Trunc(scale) && math.Abs(v) < 1<<53 && math.Abs(v*scale) < 1<<53 {
+		return v * scale
+	}
+	exp := math.Log10(scale)
+	if scale <= 0 || exp != math.Round(exp) {
+		return v * scale // not a power of ten: no decimal shift to make
+	}
+	var buf [40]byte
+	b := strconv.AppendFloat(buf[:0], v, 'e', excelDigits-1, 64)
+	mant, e, _ := strings.Cut(string(b), "e")
+	n, _ := strconv.Atoi(e)
+	out, err := strconv.ParseFloat(mant+"e"+strconv.Itoa(n+int(exp)), 64)
+	if err != nil {
+		return v * scale
+	}
+	return out
 }

@@ -88,5 +88,42 @@ func FuzzParseNumber(f *testing.F) {
 				t.Fatalf("ParseNumber(%q) = %v; re-parse of %q = %v, %v", s, v, formatPlain(v), w, k2)
 			}
 		}
+		// Scaling drops at most what lies past Excel's 15 digits.
+		for _, scale := range []float64{1, 1e3, 1e6, 1e9, 0.01} {
+			got, plain := Scaled(v, scale), v*scale
+			if math.IsInf(plain, 0) || plain == 0 || math.Abs(plain) < 1e-300 {
+				continue
+			}
+			if math.Abs(got-plain) > 1e-14*math.Abs(plain) {
+				t.Fatalf("Scaled(%v, %v) = %v, far from %v", v, scale, got, plain)
+			}
+		}
 	})
+}
+
+func TestScaled(t *testing.T) {
+	for _, tc := range []struct {
+		v, scale, want float64
+	}{
+		{37800, 1e6, 37800e6},
+		{8244.9999999999991, 1e6, 8245e6}, // Excel's 17 digits of a cell showing 8,245
+		{-0.268, 1e9, -268e6},
+		{1.5, 1e9, 1.5e9},
+		{57, 0.01, 0.57}, // 57 * 0.01 is 0.5700000000000001
+		{25, 0.01, 0.25},
+		{0.1 + 0.2, 1, 0.3},
+		{0.21, 1, 0.21},
+		{29267.4, 1e3, 29267400},
+		{-1234, 1e3, -1234e3},
+		{6, 1, 6},
+		{2.5, 3, 7.5}, // not a power of ten: plain product
+		{1.5e300, 1e9, math.Inf(1)},
+	} {
+		if got := Scaled(tc.v, tc.scale); got != tc.want {
+			t.Errorf("Scaled(%v, %v) = %v, want %v", tc.v, tc.scale, got, tc.want)
+		}
+	}
+	if !math.IsNaN(Scaled(math.NaN(), 1e6)) {
+		t.Error("Scaled(NaN) is not NaN")
+	}
 }

@@ -334,7 +334,7 @@ func (s *sheetReader) emit(x cellValue) {
 		FiscalYear:      p.FiscalYear,
 		FiscalQuarter:   p.FiscalQuarter,
 		PeriodEnd:       p.End,
-		Value:           x.v * scale,
+		Value:           Scaled(x.v, scale),
 		Unit:            kind.Unit(x.currency),
 		SourceSheet:     s.name,
 		SourceCell:      s.sourceCell(x.col, x.row),
