@@ -124,6 +124,23 @@ var readTests = []struct {
 		{"ACME", "North America", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 200, "USD", "B6", 1},
 	},
 }, {
+	// EDGAR repeats a statement's title as its first heading: the rows
+	// below it are the company's, not a segment named after the title.
+	Name: "HeadingRepeatsTheSheetTitle",
+	Input: rows(
+		"Quarterly results of operations (unaudited) (Details) (USD $)|3 Months Ended|3 Months Ended",
+		"In Thousands, unless otherwise specified|Feb. 28, 2015|Nov. 29, 2014",
+		"Quarterly results of operations",
+		"Net sales|224259|190922",
+		"Income (loss) from operations|21606|13756",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2015Q1", "FY2015Q1", "2015-02-28", 224259e3, "USD", "B4", 1e3},
+		{"ACME", "Total", "revenue", "2014Q4", "FY2014Q4", "2014-11-29", 190922e3, "USD", "C4", 1e3},
+		{"ACME", "Total", "operating_income", "2015Q1", "FY2015Q1", "2015-02-28", 21606e3, "USD", "B5", 1e3},
+		{"ACME", "Total", "operating_income", "2014Q4", "FY2014Q4", "2014-11-29", 13756e3, "USD", "C5", 1e3},
+	},
+}, {
 	Name: "MetricOnHeaderRow",
 	Input: rows(
 		"Revenue|Q1 2026|Q2 2026",

@@ -262,7 +262,7 @@ func (w *wideTable) heading(label string) {
 		w.section, w.segCtx, w.unmapped, w.segCand = "", s, false, ""
 	} else {
 		w.section, w.segCtx, w.unmapped, w.segCand = "", "", true, ""
-		if l := cleanLabel(label); !strings.HasSuffix(strings.TrimSpace(label), ":") && l != "" {
+		if l := cleanLabel(label); !strings.HasSuffix(strings.TrimSpace(label), ":") && l != "" && !w.sh.isTitle(k) {
 			w.segCand = l
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/extract"
@@ -222,6 +223,8 @@ type sheetReader struct {
 	res  *Result
 	cal  Calendar
 
+	titles []string // NormKeys of the sheet's name and of its title (noteTitle)
+
 	scale    float64 // of money values: the spec's, else the latest caption's
 	currency string  // of money values: the spec's, else the latest caption's
 	flushErr error   // from Options.Batch
@@ -239,7 +242,38 @@ func newSheetReader(rd *reader, name string) *sheetReader {
 		s.scale = 1
 	}
 	s.wide = wideTable{sh: s, ctx: map[int]string{}}
+	s.titles = []string{NormKey(name)}
 	return s
+}
+
+// noteTitle keeps the first text of a sheet's first two rows, up to its
+// period header, where statements write their title ("CONSOLIDATED
+// STATEMENTS OF OPERATIONS (USD $)", "Segment reporting (Detail)").
+func (s *sheetReader) noteTitle(r extract.Row) {
+	if r.Num > 2 || s.wide.hasHeader() {
+		return
+	}
+	for _, c := range r.Cells {
+		if _, k := ParseNumber(c.Raw); k == NotNumber && !c.Date {
+			s.titles = append(s.titles, NormKey(c.Raw))
+			return
+		}
+	}
+}
+
+// isTitle reports whether a heading (as a NormKey) repeats the sheet's name
+// or title: EDGAR's statements repeat their title as the first heading over
+// company-level rows, which are then no segment of that name.
+func (s *sheetReader) isTitle(k string) bool {
+	if len(k) < 6 {
+		return false
+	}
+	for _, t := range s.titles {
+		if t == k || strings.HasPrefix(t, k+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *sheetReader) note(cell, format string, args ...any) {
@@ -267,6 +301,7 @@ func (s *sheetReader) row(r extract.Row) error {
 	if r.Hidden && !s.spec.IncludeHidden {
 		return nil
 	}
+	s.noteTitle(r)
 	numeric := false
 	for _, c := range r.Cells {
 		if c.Date {
