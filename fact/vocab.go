@@ -6,7 +6,14 @@ import "regexp"
 // labels to them; the analyses in sql/ select them by name.
 const (
 	Revenue                  = "revenue"
+	CostOfRevenue            = "cost_of_revenue"
+	GrossProfit              = "gross_profit"
+	ResearchAndDevelopment   = "research_and_development"
+	SalesAndMarketing        = "sales_and_marketing"
+	GeneralAndAdministrative = "general_and_administrative"
+	OperatingExpenses        = "operating_expenses"
 	OperatingIncome          = "operating_income"
+	NetIncome                = "net_income"
 	DepreciationAmortization = "depreciation_amortization"
 	Capex                    = "capex"
 	AIRevenue                = "ai_revenue"
@@ -55,7 +62,14 @@ var Metrics = []struct {
 	Unit UnitKind
 }{
 	{Revenue, Money},
+	{CostOfRevenue, Money},
+	{GrossProfit, Money},
+	{ResearchAndDevelopment, Money},
+	{SalesAndMarketing, Money},
+	{GeneralAndAdministrative, Money},
+	{OperatingExpenses, Money},
 	{OperatingIncome, Money},
+	{NetIncome, Money},
 	{DepreciationAmortization, Money},
 	{Capex, Money},
 	{AIRevenue, Money},

@@ -16,6 +16,26 @@ var metricAliases = map[string]string{
 	"total revenues": fact.Revenue, "total net sales": fact.Revenue, "total net revenue": fact.Revenue,
 	"segment revenue": fact.Revenue, "segment revenues": fact.Revenue,
 
+	"cost of revenue": fact.CostOfRevenue, "cost of revenues": fact.CostOfRevenue,
+	"cost of net revenue": fact.CostOfRevenue, "cost of net revenues": fact.CostOfRevenue,
+	"cost of sales": fact.CostOfRevenue, "cost of goods sold": fact.CostOfRevenue,
+	"cost of products sold": fact.CostOfRevenue,
+
+	"gross profit": fact.GrossProfit, "gross margin": fact.GrossProfit,
+
+	"research and development": fact.ResearchAndDevelopment, "r and d": fact.ResearchAndDevelopment,
+	"research and development expense":  fact.ResearchAndDevelopment,
+	"research and development expenses": fact.ResearchAndDevelopment,
+	"sales and marketing":               fact.SalesAndMarketing, "selling and marketing": fact.SalesAndMarketing,
+	"sales and marketing expense": fact.SalesAndMarketing, "sales and marketing expenses": fact.SalesAndMarketing,
+	"general and administrative": fact.GeneralAndAdministrative, "g and a": fact.GeneralAndAdministrative,
+	"general and administrative expense":  fact.GeneralAndAdministrative,
+	"general and administrative expenses": fact.GeneralAndAdministrative,
+	"operating expenses":                  fact.OperatingExpenses, "operating expense": fact.OperatingExpenses,
+
+	"net income": fact.NetIncome, "net earnings": fact.NetIncome, "net loss": fact.NetIncome,
+	"net income loss": fact.NetIncome, "net earnings loss": fact.NetIncome,
+
 	"operating income": fact.OperatingIncome, "operating profit": fact.OperatingIncome,
 	"income from operations": fact.OperatingIncome, "operating income loss": fact.OperatingIncome,
 	"segment operating income": fact.OperatingIncome, "total operating income": fact.OperatingIncome,

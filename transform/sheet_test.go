@@ -141,6 +141,33 @@ var readTests = []struct {
 		{"ACME", "Total", "operating_income", "2014Q4", "FY2014Q4", "2014-11-29", 13756e3, "USD", "C5", 1e3},
 	},
 }, {
+	// An income statement: every line of it has a metric now.
+	Name: "IncomeStatementLines",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100|",
+		"Cost of revenue|40|",
+		"Gross margin|60|",
+		"Operating expenses:",
+		"Research and development|10|",
+		"Sales and marketing|8|",
+		"General and administrative|5|",
+		"Total operating expenses|23|",
+		"Operating income|37|",
+		"Net income (loss)|30|",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "cost_of_revenue", "2026Q1", "FY2026Q1", "2026-03-31", 40, "USD", "B3", 1},
+		{"ACME", "Total", "gross_profit", "2026Q1", "FY2026Q1", "2026-03-31", 60, "USD", "B4", 1},
+		{"ACME", "Total", "research_and_development", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B6", 1},
+		{"ACME", "Total", "sales_and_marketing", "2026Q1", "FY2026Q1", "2026-03-31", 8, "USD", "B7", 1},
+		{"ACME", "Total", "general_and_administrative", "2026Q1", "FY2026Q1", "2026-03-31", 5, "USD", "B8", 1},
+		{"ACME", "Total", "operating_expenses", "2026Q1", "FY2026Q1", "2026-03-31", 23, "USD", "B9", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 37, "USD", "B10", 1},
+		{"ACME", "Total", "net_income", "2026Q1", "FY2026Q1", "2026-03-31", 30, "USD", "B11", 1},
+	},
+}, {
 	Name: "MetricOnHeaderRow",
 	Input: rows(
 		"Revenue|Q1 2026|Q2 2026",
