@@ -28,11 +28,12 @@ import (
 // new user would write them (main at 5a4fd63: 100 right, 21 wrong, 53 missing
 // of 174; 116, 5 and 53 once 52/53-week quarters were placed; 121, 0 and 53 once a
 // heading that repeats the sheet's title stopped naming a segment; 153, 0 and 21
-// with the income statement's metrics). They are a ratchet: a change may raise realRight or lower
+// with the income statement's metrics; 158, 0 and 16 with qualifiers such as
+// "(exclusive of depreciation)" read past). They are a ratchet: a change may raise realRight or lower
 // realWrong, never the reverse; when it does, set them to the new
 // measurement. Issue 13's target is 97% right: 169 of the 174 truth rows.
 const (
-	realRight = 153
+	realRight = 158
 	realWrong = 0
 	// realCocaColaFacts is the number of quarterly facts published from the
 	// Coca-Cola 10-K, which has annual columns only (README: none).

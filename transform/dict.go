@@ -15,6 +15,8 @@ var metricAliases = map[string]string{
 	"net revenue": fact.Revenue, "net revenues": fact.Revenue, "total revenue": fact.Revenue,
 	"total revenues": fact.Revenue, "total net sales": fact.Revenue, "total net revenue": fact.Revenue,
 	"segment revenue": fact.Revenue, "segment revenues": fact.Revenue,
+	"net sales and operating revenues": fact.Revenue, "sales and other operating revenue": fact.Revenue,
+	"sales and other operating revenues": fact.Revenue,
 
 	"cost of revenue": fact.CostOfRevenue, "cost of revenues": fact.CostOfRevenue,
 	"cost of net revenue": fact.CostOfRevenue, "cost of net revenues": fact.CostOfRevenue,
@@ -36,6 +38,7 @@ var metricAliases = map[string]string{
 	"net income": fact.NetIncome, "net earnings": fact.NetIncome, "net loss": fact.NetIncome,
 	"net income loss": fact.NetIncome, "net earnings loss": fact.NetIncome,
 
+	"operating loss":   fact.OperatingIncome,
 	"operating income": fact.OperatingIncome, "operating profit": fact.OperatingIncome,
 	"income from operations": fact.OperatingIncome, "operating income loss": fact.OperatingIncome,
 	"segment operating income": fact.OperatingIncome, "total operating income": fact.OperatingIncome,
@@ -86,7 +89,7 @@ var segmentAliases = map[string]string{
 }
 
 var (
-	reParen   = regexp.MustCompile(`\((loss|losses|in [a-z ]+|unaudited|[a-z]{1,2}|\d{1,2})\)`)
+	reParen   = regexp.MustCompile(`\((loss|losses|in [a-z ]+|unaudited|[a-z]{1,2}|\d{1,2}|(?:exclusive of|inclusive of|excluding|including|net of) [^()]*)\)`)
 	reNonWord = regexp.MustCompile(`[^a-z0-9%]+`)
 	// A footnote number printed against the word it annotates: "Group2",
 	// "Vodacom4,5", "Capital additions2".

@@ -31,8 +31,19 @@ func TestNormKeyAsRegexp(t *testing.T) {
 			t.Errorf("NormKey(%q) = %q, want %q", s, got, want)
 		}
 	}
-	if got := NormKey("Operating income (loss):"); got != "operating income" {
-		t.Errorf("NormKey = %q", got)
+	for label, want := range map[string]string{
+		"Operating income (loss):": "operating income",
+		"Cost of sales (exclusive of depreciation shown separately below)": "cost of sales",
+		"Revenues (net of allowances)":                                     "revenues",
+		"Total revenue (including Other Bets)":                             "total revenue",
+		"Revenue (note 3)":                                                 "revenue note 3",
+	} {
+		if got := NormKey(label); got != want {
+			t.Errorf("NormKey(%q) = %q, want %q", label, got, want)
+		}
+		if m, ok := (Dict{}).Metric(label); label != "Revenue (note 3)" && !ok {
+			t.Errorf("%q maps to no metric (%q)", label, m)
+		}
 	}
 }
 
