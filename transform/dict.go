@@ -220,3 +220,35 @@ func (d Dict) totalOfKey(k string) (string, bool) {
 	}
 	return "", false
 }
+
+// xbrlAxes are the member paths' parts that name an axis or its default, not
+// a member: EDGAR writes a segment's row as "Desktop | Operating Segments" or
+// "Operating Segments [Member] | Beer [Member]".
+var xbrlAxes = map[string]bool{
+	"operating segments": true, "operating segment": true, "reportable segments": true,
+	"reportable segment": true, "business segments": true, "business segment": true,
+	"segments": true, "segment": true, "operating segments and corporate non segment": true,
+}
+
+// xbrlMember reads an EDGAR member path as the member it names: the parts
+// between " | " without their "[Member]" and without the parts that only
+// name the axis. A path of several members keeps them all ("Americas |
+// iPhone"); a label that is no member path is returned as it is.
+func xbrlMember(label string) string {
+	if !strings.Contains(label, " | ") && !strings.Contains(strings.ToLower(label), "[member]") {
+		return label
+	}
+	var keep []string
+	for _, part := range strings.Split(label, " | ") {
+		part = strings.TrimSpace(reMember.ReplaceAllString(part, ""))
+		if part != "" && !xbrlAxes[NormKey(part)] {
+			keep = append(keep, part)
+		}
+	}
+	if len(keep) == 0 {
+		return label
+	}
+	return strings.Join(keep, " | ")
+}
+
+var reMember = regexp.MustCompile(`(?i)\s*\[(member|domain)\]`)

@@ -57,3 +57,22 @@ func FuzzNormKey(f *testing.F) {
 		}
 	})
 }
+
+func TestXBRLMember(t *testing.T) {
+	for label, want := range map[string]string{
+		"Desktop | Operating Segments":                "Desktop",
+		"Operating Segments [Member] | Beer [Member]": "Beer",
+		"Operating segments | Silicon Valley Bank":    "Silicon Valley Bank",
+		"Client Computing Group | Operating Segments": "Client Computing Group",
+		"Americas | iPhone":                           "Americas | iPhone",
+		"Oilfield Services [Member]":                  "Oilfield Services",
+		"Operating Segments":                          "Operating Segments",
+		"Operating Segments | Reportable Segments":    "Operating Segments | Reportable Segments",
+		"Net sales": "Net sales",
+		"Data Center and AI Group [Member] | Segment [Member]": "Data Center and AI Group",
+	} {
+		if got := xbrlMember(label); got != want {
+			t.Errorf("xbrlMember(%q) = %q, want %q", label, got, want)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // rows writes a sheet compactly: one string a row, from row 1, cells split
 // by "|" from column A, empty cells left out. A row "" is an empty row; a
 // row starting "hidden:" is hidden; a cell starting "date:" is a date
-// serial shown as a date.
+// serial shown as a date; "¦" stands for a "|" inside a cell.
 func rows(lines ...string) []extract.Row {
 	var out []extract.Row
 	for i, line := range lines {
@@ -27,7 +27,7 @@ func rows(lines ...string) []extract.Row {
 			if v == "" {
 				continue
 			}
-			c := extract.Cell{Col: j + 1, Raw: v}
+			c := extract.Cell{Col: j + 1, Raw: strings.ReplaceAll(v, "¦", "|")}
 			if s, ok := strings.CutPrefix(v, "date:"); ok {
 				c.Raw, c.Date = s, true
 			}
@@ -166,6 +166,27 @@ var readTests = []struct {
 		{"ACME", "Total", "operating_expenses", "2026Q1", "FY2026Q1", "2026-03-31", 23, "USD", "B9", 1},
 		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 37, "USD", "B10", 1},
 		{"ACME", "Total", "net_income", "2026Q1", "FY2026Q1", "2026-03-31", 30, "USD", "B11", 1},
+	},
+}, {
+	// EDGAR's member paths name one segment however the row writes it, so
+	// that its revenue and its operating income meet; a second member (a
+	// product line inside the segment) stays apart.
+	Name: "XBRLMemberPaths",
+	Input: rows(
+		"|Jul. 01, 2023|Jul. 02, 2022",
+		"Operating income (loss):",
+		"Client Computing Group|1039|876",
+		"Net revenue:",
+		"Client Computing Group ¦ Operating Segments|6780|7678",
+		"Operating Segments [Member] ¦ Client Computing Group [Member] ¦ Desktop [Member]|2314|2506",
+	),
+	Want: []got{
+		{"ACME", "Client Computing Group", "operating_income", "2023Q2", "FY2023Q2", "2023-07-01", 1039, "USD", "B3", 1},
+		{"ACME", "Client Computing Group", "operating_income", "2022Q2", "FY2022Q2", "2022-07-02", 876, "USD", "C3", 1},
+		{"ACME", "Client Computing Group", "revenue", "2023Q2", "FY2023Q2", "2023-07-01", 6780, "USD", "B5", 1},
+		{"ACME", "Client Computing Group", "revenue", "2022Q2", "FY2022Q2", "2022-07-02", 7678, "USD", "C5", 1},
+		{"ACME", "Client Computing Group | Desktop", "revenue", "2023Q2", "FY2023Q2", "2023-07-01", 2314, "USD", "B6", 1},
+		{"ACME", "Client Computing Group | Desktop", "revenue", "2022Q2", "FY2022Q2", "2022-07-02", 2506, "USD", "C6", 1},
 	},
 }, {
 	Name: "MetricOnHeaderRow",

@@ -255,6 +255,7 @@ func (w *wideTable) hasValue(r extract.Row) bool {
 // heading opens the block a labelled row without values heads.
 func (w *wideTable) heading(label string) {
 	w.ctxRows, w.units = 0, false
+	label = xbrlMember(label)
 	k := NormKey(label)
 	if m, ok := w.sh.spec.dict.metricKey(k); ok {
 		w.section, w.segCtx, w.unmapped, w.segCand = m, "", false, ""
@@ -340,6 +341,7 @@ func (w *wideTable) unitsRow(r extract.Row) {
 // it sits in (metric-major "Net sales:" over segment rows, or segment-major
 // "AWS" over metric rows).
 func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
+	label = xbrlMember(label)
 	d, k := w.sh.spec.dict, NormKey(label)
 	switch {
 	case w.section != "":
