@@ -189,6 +189,20 @@ var readTests = []struct {
 		{"ACME", "Client Computing Group | Desktop", "revenue", "2022Q2", "FY2022Q2", "2022-07-02", 2506, "USD", "C6", 1},
 	},
 }, {
+	// EDGAR repeats the dates under an axis caption; the second header row
+	// lacks the "12 Months Ended" above the first, and a year stays a year.
+	Name: "RepeatedHeaderKeepsAnnualColumns",
+	Input: rows(
+		"Segment reporting (Detail) (USD $)|3 Months Ended|3 Months Ended|12 Months Ended|12 Months Ended",
+		"In Thousands|Feb. 28, 2015|Nov. 29, 2014|Feb. 28, 2015|Mar. 01, 2014",
+		"|Feb. 28, 2015|Nov. 29, 2014|segment|Mar. 01, 2014",
+		"Sales|224259|190922|781866|748538",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2015Q1", "FY2015Q1", "2015-02-28", 224259e3, "USD", "B4", 1e3},
+		{"ACME", "Total", "revenue", "2014Q4", "FY2014Q4", "2014-11-29", 190922e3, "USD", "C4", 1e3},
+	},
+}, {
 	Name: "MetricOnHeaderRow",
 	Input: rows(
 		"Revenue|Q1 2026|Q2 2026",

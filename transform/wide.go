@@ -45,9 +45,28 @@ type wideTable struct {
 	segCand  string // that heading, as a segment for metric rows right below it (EDGAR's segment blocks)
 
 	units bool // the row after a header may be a units row ("€m", "%")
+	fresh bool // the last row was a period header
 }
 
 func (w *wideTable) hasHeader() bool { return w.cols != nil }
+
+// inheritKinds: a header row right below another one (EDGAR repeats the
+// dates under an axis caption) says the same periods again, without the
+// "12 Months Ended" above them; a column keeps what the first header made of
+// it, so that a year is not read as a quarter.
+func (w *wideTable) inheritKinds(cols map[int]colPeriod) {
+	for col, cp := range cols {
+		old, ok := w.cols[col]
+		if !ok || !old.p.End.Equal(cp.p.End) {
+			continue
+		}
+		if old.p.Kind != KindQuarter {
+			cp.p.Kind = old.p.Kind
+		}
+		cp.ok = cp.ok && old.ok
+		cols[col] = cp
+	}
+}
 
 // text is how a cell reads as a header: date cells as ISO dates.
 func (w *wideTable) text(c extract.Cell) string {
@@ -88,13 +107,16 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 		return false
 	}
 	w.skipRepeats(r, cols)
+	if w.fresh {
+		w.inheritKinds(cols)
+	}
 	order := make([]int, 0, len(cols))
 	for _, c := range r.Cells {
 		if _, ok := cols[c.Col]; ok {
 			order = append(order, c.Col)
 		}
 	}
-	w.cols, w.order, w.firstCol, w.units = cols, order, first, true
+	w.cols, w.order, w.firstCol, w.units, w.fresh = cols, order, first, true, true
 	w.section, w.segCtx, w.unmapped, w.segCand = "", "", false, ""
 	w.ctx, w.ctxRows = map[int]string{}, 0
 	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
@@ -186,6 +208,7 @@ func (w *wideTable) skipRepeats(r extract.Row, cols map[int]colPeriod) {
 // row reads a row that is not a period header. Before the first header, a
 // text row is context for one.
 func (w *wideTable) row(r extract.Row, numeric bool) error {
+	w.fresh = false
 	if w.cols == nil {
 		if !numeric {
 			w.addContext(r)
