@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"math"
 	"regexp"
 	"strings"
 	"unicode"
@@ -23,7 +24,7 @@ var metricAliases = map[string]string{
 	"cost of sales": fact.CostOfRevenue, "cost of goods sold": fact.CostOfRevenue,
 	"cost of products sold": fact.CostOfRevenue,
 
-	"gross profit": fact.GrossProfit, "gross margin": fact.GrossProfit,
+	"gross profit": fact.GrossProfit, "gross margin": fact.GrossProfit, // see ratioOrLevel
 
 	"research and development": fact.ResearchAndDevelopment, "r and d": fact.ResearchAndDevelopment,
 	"research and development expense":  fact.ResearchAndDevelopment,
@@ -89,7 +90,7 @@ var segmentAliases = map[string]string{
 }
 
 var (
-	reParen   = regexp.MustCompile(`\((loss|losses|in [a-z ]+|unaudited|[a-z]{1,2}|\d{1,2}|(?:exclusive of|inclusive of|excluding|including|net of) [^()]*)\)`)
+	reParen   = regexp.MustCompile(`\((loss|losses|in [a-z ]+|unaudited|[a-z]{1,2}|\d{1,2}|(?:exclusive of|net of) [^()]*)\)`)
 	reNonWord = regexp.MustCompile(`[^a-z0-9%]+`)
 	// A footnote number printed against the word it annotates: "Group2",
 	// "Vodacom4,5", "Capital additions2".
@@ -252,3 +253,29 @@ func xbrlMember(label string) string {
 }
 
 var reMember = regexp.MustCompile(`(?i)\s*\[(member|domain)\]`)
+
+// Labels whose value needs a second look before it is published: a "Gross
+// margin" row is the gross profit in most statements but a ratio in many
+// analysts' sheets, and a "loss" row may show a loss as a negative number or,
+// with the label saying loss, as a positive one.
+var (
+	ratioOrLevel = map[string]bool{"gross margin": true, "total gross margin": true}
+	lossLines    = map[string]bool{"operating loss": true, "net loss": true}
+)
+
+// doubtful says why a value under a label would be a guess, or "" when it
+// is not: a fraction in a row that may be a ratio, a positive number in a
+// loss row (its sign cannot be told).
+func doubtful(label string, v float64) string {
+	if !strings.Contains(strings.ToLower(label), "margin") && !strings.Contains(strings.ToLower(label), "loss") {
+		return ""
+	}
+	k := NormKey(xbrlMember(label))
+	switch {
+	case ratioOrLevel[k] && v != 0 && math.Abs(v) < 1:
+		return "a fraction, which reads as a ratio,"
+	case lossLines[k] && v > 0:
+		return "a positive value, whose sign as a loss cannot be told,"
+	}
+	return ""
+}

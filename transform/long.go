@@ -147,6 +147,10 @@ func (l *longTable) row(r extract.Row) error {
 			return nil
 		}
 	}
+	if why := doubtful(mc.Raw, v); why != "" {
+		s.note(extract.CellName(lc.value, r.Num), "%s %q in row %q; skipped", why, vc.Raw, cleanLabel(mc.Raw))
+		return nil
+	}
 	company, cal, err := l.company(r)
 	if err != nil {
 		return s.rowError(err)

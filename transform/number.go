@@ -193,8 +193,8 @@ func Scaled(v, scale float64) float64 {
 	if v == math.Trunc(v) && scale == math.Trunc(scale) && math.Abs(v) < 1<<53 && math.Abs(v*scale) < 1<<53 {
 		return v * scale
 	}
-	exp := math.Log10(scale)
-	if scale <= 0 || exp != math.Round(exp) {
+	exp := math.Round(math.Log10(scale))
+	if scale <= 0 || math.Pow10(int(exp)) != scale {
 		return v * scale // not a power of ten: no decimal shift to make
 	}
 	var buf [40]byte

@@ -116,7 +116,9 @@ func TestScaled(t *testing.T) {
 		{29267.4, 1e3, 29267400},
 		{-1234, 1e3, -1234e3},
 		{6, 1, 6},
-		{2.5, 3, 7.5}, // not a power of ten: plain product
+		{2.5, 3, 7.5},     // not a power of ten: plain product
+		{3, 1e-4, 0.0003}, // math.Log10(1e-4) is not exactly -4
+		{7, 1e15, 7e15},
 		{1.5e300, 1e9, math.Inf(1)},
 	} {
 		if got := Scaled(tc.v, tc.scale); got != tc.want {

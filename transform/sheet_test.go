@@ -147,7 +147,9 @@ var readTests = []struct {
 		"|Q1 2026|Q2 2026",
 		"Revenue|100|",
 		"Cost of revenue|40|",
-		"Gross margin|60|",
+		"Gross profit|60|",
+		"Gross margin|0.6|",
+		"Operating loss|12|",
 		"Operating expenses:",
 		"Research and development|10|",
 		"Sales and marketing|8|",
@@ -160,12 +162,18 @@ var readTests = []struct {
 		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
 		{"ACME", "Total", "cost_of_revenue", "2026Q1", "FY2026Q1", "2026-03-31", 40, "USD", "B3", 1},
 		{"ACME", "Total", "gross_profit", "2026Q1", "FY2026Q1", "2026-03-31", 60, "USD", "B4", 1},
-		{"ACME", "Total", "research_and_development", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B6", 1},
-		{"ACME", "Total", "sales_and_marketing", "2026Q1", "FY2026Q1", "2026-03-31", 8, "USD", "B7", 1},
-		{"ACME", "Total", "general_and_administrative", "2026Q1", "FY2026Q1", "2026-03-31", 5, "USD", "B8", 1},
-		{"ACME", "Total", "operating_expenses", "2026Q1", "FY2026Q1", "2026-03-31", 23, "USD", "B9", 1},
-		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 37, "USD", "B10", 1},
-		{"ACME", "Total", "net_income", "2026Q1", "FY2026Q1", "2026-03-31", 30, "USD", "B11", 1},
+		{"ACME", "Total", "research_and_development", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B8", 1},
+		{"ACME", "Total", "sales_and_marketing", "2026Q1", "FY2026Q1", "2026-03-31", 8, "USD", "B9", 1},
+		{"ACME", "Total", "general_and_administrative", "2026Q1", "FY2026Q1", "2026-03-31", 5, "USD", "B10", 1},
+		{"ACME", "Total", "operating_expenses", "2026Q1", "FY2026Q1", "2026-03-31", 23, "USD", "B11", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 37, "USD", "B12", 1},
+		{"ACME", "Total", "net_income", "2026Q1", "FY2026Q1", "2026-03-31", 30, "USD", "B13", 1},
+	},
+	// "Gross margin" is a ratio in many workbooks, and a loss shown as a
+	// positive number has no sign to tell: findings, not values.
+	WantFindings: []string{
+		`Sheet1!B5: a fraction, which reads as a ratio, "0.6" in row "Gross margin"; skipped`,
+		`Sheet1!B6: a positive value, whose sign as a loss cannot be told, "12" in row "Operating loss"; skipped`,
 	},
 }, {
 	// EDGAR's member paths name one segment however the row writes it, so
@@ -201,6 +209,32 @@ var readTests = []struct {
 	Want: []got{
 		{"ACME", "Total", "revenue", "2015Q1", "FY2015Q1", "2015-02-28", 224259e3, "USD", "B4", 1e3},
 		{"ACME", "Total", "revenue", "2014Q4", "FY2014Q4", "2014-11-29", 190922e3, "USD", "C4", 1e3},
+	},
+}, {
+	// A header that says its quarters under one of years keeps them.
+	Name: "QuartersUnderYears",
+	Input: rows(
+		"|FY2025|FY2024",
+		"|Q4 FY2025|Q4 FY2024",
+		"Revenue|10|9",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2025Q4", "FY2025Q4", "2025-12-31", 10, "USD", "B3", 1},
+		{"ACME", "Total", "revenue", "2024Q4", "FY2024Q4", "2024-12-31", 9, "USD", "C3", 1},
+	},
+}, {
+	// A sheet an analyst titled after a segment is that segment's: only
+	// EDGAR's rendered titles ("... (Details) (USD $)") are statements'.
+	Name: "HeadingRepeatsAPlainTitle",
+	Input: rows(
+		"Industrial Automation",
+		"|Q1 2026|Q2 2026",
+		"Industrial Automation",
+		"Net sales|100|110",
+	),
+	Want: []got{
+		{"ACME", "Industrial Automation", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B4", 1},
+		{"ACME", "Industrial Automation", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110, "USD", "C4", 1},
 	},
 }, {
 	Name: "MetricOnHeaderRow",

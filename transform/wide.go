@@ -20,6 +20,9 @@ var (
 type colPeriod struct {
 	p  Period
 	ok bool // a quarter column whose values become facts
+	// date: the header gave only a date, no quarter or year label and no
+	// span ("Feb. 28, 2015"), so the span is a guess a header above can fix
+	date bool
 }
 
 // wideTable reads the wide layout: a period header row ("Q1 2026 | Q2
@@ -52,12 +55,13 @@ func (w *wideTable) hasHeader() bool { return w.cols != nil }
 
 // inheritKinds: a header row right below another one (EDGAR repeats the
 // dates under an axis caption) says the same periods again, without the
-// "12 Months Ended" above them; a column keeps what the first header made of
-// it, so that a year is not read as a quarter.
+// "12 Months Ended" above them; a column of a bare date keeps what the first
+// header made of it, so that a year is not read as a quarter. A column that
+// says its span ("Q4 FY2025" under "FY2025") is taken as it says.
 func (w *wideTable) inheritKinds(cols map[int]colPeriod) {
 	for col, cp := range cols {
 		old, ok := w.cols[col]
-		if !ok || !old.p.End.Equal(cp.p.End) {
+		if !ok || !cp.date || !old.p.End.Equal(cp.p.End) {
 			continue
 		}
 		if old.p.Kind != KindQuarter {
@@ -178,7 +182,8 @@ func (w *wideTable) headerCols(r extract.Row) (map[int]colPeriod, int) {
 		// Growth or percentage columns repeat the periods ("Organic growth"
 		// over "Q1 22/23"); they hold no levels.
 		level := p.Kind == KindQuarter && !reNotLevel.MatchString(strings.ToLower(w.ctx[c.Col]))
-		cols[c.Col] = colPeriod{p: p, ok: level}
+		date := l.Quarter == 0 && l.Year == 0 && w.ctx[c.Col] == "" && !hasSpanWord(t)
+		cols[c.Col] = colPeriod{p: p, ok: level, date: date}
 		if first == 0 || c.Col < first {
 			first = c.Col
 		}
@@ -315,6 +320,10 @@ func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
 				continue
 			}
 		}
+		if why := doubtful(label, v); why != "" {
+			w.sh.note(extract.CellName(c.Col, r.Num), "%s %q in row %q; skipped", why, c.Raw, cleanLabel(label))
+			continue
+		}
 		w.sh.emit(cellValue{
 			currency: w.sh.currency, metric: metric, segment: segment, label: label, period: cp.p, v: v,
 			row: r.Num, col: c.Col,
@@ -411,4 +420,16 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 		}
 		return "", "", false
 	}
+}
+
+// hasSpanWord reports whether a header names its span ("Three Months
+// Ended", "YTD", "Year Ended").
+func hasSpanWord(s string) bool {
+	s = normLabel(s)
+	for _, k := range kindWords {
+		if k.re.MatchString(s) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/marginmix/marginmix/extract"
@@ -223,7 +223,7 @@ type sheetReader struct {
 	res  *Result
 	cal  Calendar
 
-	titles []string // NormKeys of the sheet's name and of its title (noteTitle)
+	titles []string // NormKeys of the statement's title (noteTitle)
 
 	scale    float64 // of money values: the spec's, else the latest caption's
 	currency string  // of money values: the spec's, else the latest caption's
@@ -242,34 +242,40 @@ func newSheetReader(rd *reader, name string) *sheetReader {
 		s.scale = 1
 	}
 	s.wide = wideTable{sh: s, ctx: map[int]string{}}
-	s.titles = []string{NormKey(name)}
 	return s
 }
 
-// noteTitle keeps the first text of a sheet's first two rows, up to its
-// period header, where statements write their title ("CONSOLIDATED
-// STATEMENTS OF OPERATIONS (USD $)", "Segment reporting (Detail)").
+// noteTitle keeps the title of a statement as EDGAR renders it in the first
+// cell of its first rows, up to the period header ("CONSOLIDATED STATEMENTS
+// OF OPERATIONS (USD $)", "Segment reporting (Detail) (USD $)"): the text
+// before its rendering marks, which tell such a title from a sheet that an
+// analyst titled after a segment.
 func (s *sheetReader) noteTitle(r extract.Row) {
 	if r.Num > 2 || s.wide.hasHeader() {
 		return
 	}
 	for _, c := range r.Cells {
-		if _, k := ParseNumber(c.Raw); k == NotNumber && !c.Date {
-			s.titles = append(s.titles, NormKey(c.Raw))
-			return
+		if _, k := ParseNumber(c.Raw); k != NotNumber || c.Date {
+			continue
 		}
+		if loc := reRendering.FindStringIndex(c.Raw); loc != nil {
+			if t := NormKey(c.Raw[:loc[0]]); t != "" {
+				s.titles = append(s.titles, t)
+			}
+		}
+		return
 	}
 }
 
-// isTitle reports whether a heading (as a NormKey) repeats the sheet's name
-// or title: EDGAR's statements repeat their title as the first heading over
-// company-level rows, which are then no segment of that name.
+// reRendering matches the marks EDGAR adds to a statement's title.
+var reRendering = regexp.MustCompile(`(?i)\((details?|tables?|parenthetical|narrative|[a-z]{3} [^a-z0-9()][^()]*)\)`)
+
+// isTitle reports whether a heading (as a NormKey) is the statement's title:
+// EDGAR repeats it as the first heading over company-level rows, which are
+// then no segment of that name.
 func (s *sheetReader) isTitle(k string) bool {
-	if len(k) < 6 {
-		return false
-	}
 	for _, t := range s.titles {
-		if t == k || strings.HasPrefix(t, k+" ") {
+		if t == k {
 			return true
 		}
 	}
