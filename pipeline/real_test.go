@@ -61,7 +61,7 @@ func (r truthRow) String() string {
 	return fmt.Sprintf("%s %s %s %s = %.0f (%s!%s)", r.Ticker, r.Segment, r.Metric, r.Quarter, r.Value, r.Sheet, r.Cell)
 }
 
-// publishedFact is one row of facts_vintages.
+// publishedFact is one row of facts.
 type publishedFact struct {
 	Company, Segment, Metric, Quarter string
 	Value                             float64
@@ -203,11 +203,13 @@ func judge(tr truthRow, facts []publishedFact) (verdict, []publishedFact) {
 	return missing, sameQuarter
 }
 
-// readPublished reads every vintage of every published fact.
+// readPublished reads the published facts: the one value per key that an
+// analyst reads (facts, not facts_vintages), so that a wrong value winning a
+// conflict counts as wrong.
 func readPublished(t *testing.T, out string) []publishedFact {
 	t.Helper()
 	tbl, err := load.QueryOutput(context.Background(), out,
-		`SELECT company, segment, metric, calendar_quarter, value, source_file, source_sheet, source_cell FROM facts_vintages`, load.ReaderOptions{})
+		`SELECT company, segment, metric, calendar_quarter, value, source_file, source_sheet, source_cell FROM facts`, load.ReaderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +226,7 @@ func readPublished(t *testing.T, out string) []publishedFact {
 		f.Sheet, ok[6] = r[6].(string)
 		f.Cell, ok[7] = r[7].(string)
 		if ok != [8]bool{true, true, true, true, true, true, true, true} {
-			t.Fatalf("facts_vintages row %v: unexpected types %v", r, tbl.Types)
+			t.Fatalf("facts row %v: unexpected types %v", r, tbl.Types)
 		}
 		facts = append(facts, f)
 	}
