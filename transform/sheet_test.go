@@ -237,6 +237,34 @@ var readTests = []struct {
 		{"ACME", "Industrial Automation", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110, "USD", "C4", 1},
 	},
 }, {
+	// EDGAR writes an axis member over the line items it repeats for that
+	// member: "Sales of goods" / "Revenue:" / "Revenues" is the revenue of
+	// sales of goods, not a second company total.
+	Name: "MemberOverLineItems",
+	Input: rows(
+		"Statements of Income (Loss) (Unaudited) - USD ($) $ in Millions|3 Months Ended|3 Months Ended",
+		"Statements of Income (Loss) (Unaudited) - USD ($) $ in Millions|Jun. 30, 2018|Jun. 30, 2017",
+		"Revenue:",
+		"Revenues|5548.0|3015.0",
+		"Operating income (loss)|78.0|-66.0",
+		"Sales of goods",
+		"Revenue:",
+		"Revenues|3119.0|2270.0",
+		"Sales of services",
+		"Revenue:",
+		"Revenues|2429.0|745.0",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2018Q2", "FY2018Q2", "2018-06-30", 5548e6, "USD", "B4", 1e6},
+		{"ACME", "Total", "revenue", "2017Q2", "FY2017Q2", "2017-06-30", 3015e6, "USD", "C4", 1e6},
+		{"ACME", "Total", "operating_income", "2018Q2", "FY2018Q2", "2018-06-30", 78e6, "USD", "B5", 1e6},
+		{"ACME", "Total", "operating_income", "2017Q2", "FY2017Q2", "2017-06-30", -66e6, "USD", "C5", 1e6},
+		{"ACME", "Sales of goods", "revenue", "2018Q2", "FY2018Q2", "2018-06-30", 3119e6, "USD", "B8", 1e6},
+		{"ACME", "Sales of goods", "revenue", "2017Q2", "FY2017Q2", "2017-06-30", 2270e6, "USD", "C8", 1e6},
+		{"ACME", "Sales of services", "revenue", "2018Q2", "FY2018Q2", "2018-06-30", 2429e6, "USD", "B11", 1e6},
+		{"ACME", "Sales of services", "revenue", "2017Q2", "FY2017Q2", "2017-06-30", 745e6, "USD", "C11", 1e6},
+	},
+}, {
 	Name: "MetricOnHeaderRow",
 	Input: rows(
 		"Revenue|Q1 2026|Q2 2026",

@@ -46,6 +46,11 @@ type wideTable struct {
 	segCtx   string // segment of a segment-major block
 	unmapped bool   // inside a block whose heading is not a known metric or segment
 	segCand  string // that heading, as a segment for metric rows right below it (EDGAR's segment blocks)
+	// member is the segment of a metric block that sits right under an
+	// unknown heading: EDGAR writes an axis member ("Sales of goods") over
+	// the line items it repeats for that member ("Revenue:" / "Revenues").
+	member   string
+	heading1 bool // the last row was a heading
 
 	units bool // the row after a header may be a units row ("€m", "%")
 	fresh bool // the last row was a period header
@@ -121,7 +126,7 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 		}
 	}
 	w.cols, w.order, w.firstCol, w.units, w.fresh = cols, order, first, true, true
-	w.section, w.segCtx, w.unmapped, w.segCand = "", "", false, ""
+	w.section, w.segCtx, w.unmapped, w.segCand, w.member = "", "", false, "", ""
 	w.ctx, w.ctxRows = map[int]string{}, 0
 	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
 	for _, c := range r.Cells {
@@ -233,7 +238,7 @@ func (w *wideTable) row(r extract.Row, numeric bool) error {
 		}
 		return nil
 	}
-	w.ctx, w.ctxRows, w.units = map[int]string{}, 0, false
+	w.ctx, w.ctxRows, w.units, w.heading1 = map[int]string{}, 0, false, false
 	if label == "" {
 		return nil
 	}
@@ -285,7 +290,12 @@ func (w *wideTable) heading(label string) {
 	w.ctxRows, w.units = 0, false
 	label = xbrlMember(label)
 	k := NormKey(label)
+	after := w.heading1 && w.unmapped
+	w.heading1, w.member = true, ""
 	if m, ok := w.sh.spec.dict.metricKey(k); ok {
+		if after {
+			w.member = w.segCand
+		}
 		w.section, w.segCtx, w.unmapped, w.segCand = m, "", false, ""
 	} else if s, ok := w.sh.spec.dict.segmentKey(k); ok {
 		w.section, w.segCtx, w.unmapped, w.segCand = "", s, false, ""
@@ -380,13 +390,17 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 		if s, ok := d.segmentKey(k); ok {
 			return w.section, s, true
 		}
+		total := fact.TotalSegment
+		if w.member != "" {
+			total = w.member // the member's own line ("Revenues" under "Sales of goods")
+		}
 		if m, ok := d.totalOfKey(k); ok && m == w.section {
-			return w.section, fact.TotalSegment, true
+			return w.section, total, true
 		}
 		if m, ok := d.metricKey(k); ok {
 			// The block's metric repeated ("Revenue" under "Group"), or
 			// another company-level metric.
-			return m, fact.TotalSegment, true
+			return m, total, true
 		}
 		if reNotLevel.MatchString(strings.ToLower(label)) {
 			return "", "", false
