@@ -29,11 +29,12 @@ import (
 // of 174; 116, 5 and 53 once 52/53-week quarters were placed; 121, 0 and 53 once a
 // heading that repeats the sheet's title stopped naming a segment; 153, 0 and 21
 // with the income statement's metrics; 158, 0 and 16 with qualifiers such as
-// "(exclusive of depreciation)" read past). They are a ratchet: a change may raise realRight or lower
+// "(exclusive of depreciation)" read past; 163, 0 and 11 once a footnote digit
+// glued to a quarter label, "Q3-951", stopped hiding the header). They are a ratchet: a change may raise realRight or lower
 // realWrong, never the reverse; when it does, set them to the new
 // measurement. Issue 13's target is 97% right: 169 of the 174 truth rows.
 const (
-	realRight = 158
+	realRight = 163
 	realWrong = 0
 	// realCocaColaFacts is the number of quarterly facts published from the
 	// Coca-Cola 10-K, which has annual columns only (README: none).

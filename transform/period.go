@@ -73,11 +73,16 @@ var (
 	ordinal = map[string]int{"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 )
 
+// reQuarterNote is a quarter label with a two-digit year and a footnote
+// digit glued to it ("Q3-951" is Q3-95, note 1): no year has three digits.
+var reQuarterNote = regexp.MustCompile(`^(q[1-4]\s*['-]\s*\d{2})\d$`)
+
 // normLabel lowercases a header and folds dashes, quotes, spaces and
 // footnote markers so the patterns above see one spelling.
 func normLabel(s string) string {
 	s = strings.ToLower(replaceDashes(s))
 	s = strings.TrimSpace(reSpaces.ReplaceAllString(s, " "))
+	s = reQuarterNote.ReplaceAllString(s, "$1")
 	for {
 		t := strings.TrimSpace(reFoot.ReplaceAllString(s, ""))
 		if t == s {

@@ -25,6 +25,9 @@ func TestParseLabelAndResolve(t *testing.T) {
 		{"Q1'26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"Q1’26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"Q1-26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
+		{"Q3-951", jun, KindQuarter, d(1995, 3, 31), 1995, 3}, // footnote 1 glued to Q3-95
+		{"Q1-023", jun, KindQuarter, d(2001, 9, 30), 2002, 1},
+		{"Q3-1995", jun, KindQuarter, d(1995, 3, 31), 1995, 3},
 		{"Q1–26", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"2026Q1", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"2026 Q4", dec, KindQuarter, d(2026, 12, 31), 2026, 4},
