@@ -24,7 +24,7 @@ var metricAliases = map[string]string{
 	"cost of sales": fact.CostOfRevenue, "cost of goods sold": fact.CostOfRevenue,
 	"cost of products sold": fact.CostOfRevenue,
 
-	"gross profit": fact.GrossProfit, "gross margin": fact.GrossProfit, // see ratioOrLevel
+	"gross profit": fact.GrossProfit, "gross margin": fact.GrossProfit, // see doubtOf
 
 	"research and development": fact.ResearchAndDevelopment, "r and d": fact.ResearchAndDevelopment,
 	"research and development expense":  fact.ResearchAndDevelopment,
@@ -254,27 +254,36 @@ func xbrlMember(label string) string {
 
 var reMember = regexp.MustCompile(`(?i)\s*\[(member|domain)\]`)
 
-// Labels whose value needs a second look before it is published: a "Gross
+// doubt is what a row's label leaves open about its values.
+type doubt int
+
+const (
+	noDoubt      doubt = iota
+	ratioOrLevel       // a fraction may be a ratio
+	lossLine           // a positive value has no sign to tell
+)
+
+// doubtOf classifies a row's label once, for all its values: a "Gross
 // margin" row is the gross profit in most statements but a ratio in many
 // analysts' sheets, and a "loss" row may show a loss as a negative number or,
 // with the label saying loss, as a positive one.
-var (
-	ratioOrLevel = map[string]bool{"gross margin": true, "total gross margin": true}
-	lossLines    = map[string]bool{"operating loss": true, "net loss": true}
-)
-
-// doubtful says why a value under a label would be a guess, or "" when it
-// is not: a fraction in a row that may be a ratio, a positive number in a
-// loss row (its sign cannot be told).
-func doubtful(label string, v float64) string {
-	if !strings.Contains(strings.ToLower(label), "margin") && !strings.Contains(strings.ToLower(label), "loss") {
-		return ""
+func doubtOf(label string) doubt {
+	switch NormKey(xbrlMember(label)) {
+	case "gross margin", "total gross margin":
+		return ratioOrLevel
+	case "operating loss", "net loss":
+		return lossLine
 	}
-	k := NormKey(xbrlMember(label))
+	return noDoubt
+}
+
+// why says why a value under a label of this doubt would be a guess, or ""
+// when it is not.
+func (d doubt) why(v float64) string {
 	switch {
-	case ratioOrLevel[k] && v != 0 && math.Abs(v) < 1:
+	case d == ratioOrLevel && v != 0 && math.Abs(v) < 1:
 		return "a fraction, which reads as a ratio,"
-	case lossLines[k] && v > 0:
+	case d == lossLine && v > 0:
 		return "a positive value, whose sign as a loss cannot be told,"
 	}
 	return ""

@@ -147,7 +147,7 @@ func (l *longTable) row(r extract.Row) error {
 			return nil
 		}
 	}
-	if why := doubtful(mc.Raw, v); why != "" {
+	if why := doubtOf(mc.Raw).why(v); why != "" {
 		s.note(extract.CellName(lc.value, r.Num), "%s %q in row %q; skipped", why, vc.Raw, cleanLabel(mc.Raw))
 		return nil
 	}

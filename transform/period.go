@@ -31,6 +31,7 @@ type Label struct {
 	Quarter int       // 1..4, 0 when not given
 	Fiscal  bool      // the label says FY / fiscal
 	Cal     bool      // the label says CY / calendar
+	Span    bool      // the label names its span ("Three Months Ended", "YTD")
 }
 
 var (
@@ -142,7 +143,7 @@ func ParseLabel(s string) (Label, bool) {
 		if l.Kind == KindAnnual && l.Quarter == 0 && l.End.IsZero() && kw != KindAnnual {
 			return Label{}, false // "nine months ... 2025" without a date: not placeable
 		}
-		l.Kind = kw
+		l.Kind, l.Span = kw, true
 	}
 	return l, true
 }

@@ -187,7 +187,7 @@ func (w *wideTable) headerCols(r extract.Row) (map[int]colPeriod, int) {
 		// Growth or percentage columns repeat the periods ("Organic growth"
 		// over "Q1 22/23"); they hold no levels.
 		level := p.Kind == KindQuarter && !reNotLevel.MatchString(strings.ToLower(w.ctx[c.Col]))
-		date := l.Quarter == 0 && l.Year == 0 && w.ctx[c.Col] == "" && !hasSpanWord(t)
+		date := l.Quarter == 0 && l.Year == 0 && w.ctx[c.Col] == "" && !l.Span
 		cols[c.Col] = colPeriod{p: p, ok: level, date: date}
 		if first == 0 || c.Col < first {
 			first = c.Col
@@ -309,7 +309,7 @@ func (w *wideTable) heading(label string) {
 
 // values emits the quarter cells of a mapped row.
 func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
-	unit := fact.MetricUnit(metric)
+	unit, doubt := fact.MetricUnit(metric), doubtOf(label)
 	for _, c := range r.Cells {
 		cp, isCol := w.cols[c.Col]
 		if !isCol || !cp.ok {
@@ -330,7 +330,7 @@ func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
 				continue
 			}
 		}
-		if why := doubtful(label, v); why != "" {
+		if why := doubt.why(v); why != "" {
 			w.sh.note(extract.CellName(c.Col, r.Num), "%s %q in row %q; skipped", why, c.Raw, cleanLabel(label))
 			continue
 		}
@@ -434,16 +434,4 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 		}
 		return "", "", false
 	}
-}
-
-// hasSpanWord reports whether a header names its span ("Three Months
-// Ended", "YTD", "Year Ended").
-func hasSpanWord(s string) bool {
-	s = normLabel(s)
-	for _, k := range kindWords {
-		if k.re.MatchString(s) {
-			return true
-		}
-	}
-	return false
 }
