@@ -37,12 +37,12 @@ func (s *Scope) Has(company string) bool {
 // params are the scope's parameters for sql/facts: $scoped, and the
 // quarter range $from to $to (open ends as the widest bounds).
 func (s *Scope) params() params {
-	if s == nil {
-		return params{"scoped": false, "from": "", "to": "9999Q9"}
+	p := params{"scoped": s != nil, "from": "", "to": "9999Q9"}
+	if s != nil && s.From != "" {
+		p["from"] = s.From
 	}
-	p := params{"scoped": true, "from": s.From, "to": s.To}
-	if s.To == "" {
-		p["to"] = "9999Q9"
+	if s != nil && s.To != "" {
+		p["to"] = s.To
 	}
 	return p
 }

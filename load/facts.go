@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/marginmix/marginmix/fact"
 )
@@ -97,45 +96,24 @@ func (d *DB) setUpBuild(ctx context.Context, c Combine) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	fill := []struct {
-		table string
-		rows  [][]any
-	}{{"_discard", versionRows(c.Discard)}, {"_reread", versionRows(c.Reread)}}
-	if c.Scope != nil {
-		var companies [][]any
-		for _, co := range c.Scope.Companies {
-			companies = append(companies, []any{co})
+	for _, v := range c.Discard {
+		if err := d.Exec(ctx, "INSERT INTO _discard VALUES (?, ?)", v.File, v.SHA256); err != nil {
+			return false, fmt.Errorf("fill _discard: %w", err)
 		}
-		fill = append(fill, struct {
-			table string
-			rows  [][]any
-		}{"_scope", companies})
 	}
-	for _, f := range fill {
-		if err := d.insertRows(ctx, f.table, f.rows); err != nil {
-			return false, err
+	for _, v := range c.Reread {
+		if err := d.Exec(ctx, "INSERT INTO _reread VALUES (?, ?)", v.File, v.SHA256); err != nil {
+			return false, fmt.Errorf("fill _reread: %w", err)
+		}
+	}
+	if c.Scope != nil {
+		for _, co := range c.Scope.Companies {
+			if err := d.Exec(ctx, "INSERT INTO _scope VALUES (?)", co); err != nil {
+				return false, fmt.Errorf("fill _scope: %w", err)
+			}
 		}
 	}
 	return hasPrev, d.execFact(ctx, "", "sources", nil)
-}
-
-func versionRows(vs []FileVersion) [][]any {
-	out := make([][]any, len(vs))
-	for i, v := range vs {
-		out[i] = []any{v.File, v.SHA256}
-	}
-	return out
-}
-
-// insertRows adds rows to a table of the set-up.
-func (d *DB) insertRows(ctx context.Context, table string, rows [][]any) error {
-	for _, r := range rows {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", ")
-		if err := d.Exec(ctx, "INSERT INTO "+Ident(table)+" VALUES ("+marks+")", r...); err != nil {
-			return fmt.Errorf("fill %s: %w", table, err)
-		}
-	}
-	return nil
 }
 
 // buildStep builds and writes the fact datasets of one company range.
@@ -157,13 +135,12 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 	} else if err := d.execFact(ctx, where, "combine_first", nil); err != nil {
 		return err
 	}
-	latest, err := factStatement("latest")
+	latest, err := latestOf("_chunk")
 	if err != nil {
 		return err
 	}
-	q := "CREATE OR REPLACE TEMP TABLE _latest AS WITH vintages AS (FROM _chunk) " + latest.sql
-	if err := d.execStatement(ctx, where, latest, q, nil); err != nil {
-		return err
+	if err := d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _latest AS "+latest); err != nil {
+		return fmt.Errorf("latest, %s: %w", where, err)
 	}
 	for _, name := range []string{"estimated", "preferred"} {
 		if err := d.execFact(ctx, where, name, nil); err != nil {

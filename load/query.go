@@ -239,11 +239,11 @@ func (r *Reader) createAsOfFacts(ctx context.Context) error {
 	if len(r.Views) == 0 {
 		return fmt.Errorf("--as-of needs facts_vintages, which the publication in %s lacks", r.Out)
 	}
-	latest, err := factStatement("latest")
+	latest, err := latestOf("facts_vintages")
 	if err != nil {
 		return err
 	}
-	if err := r.db.Exec(ctx, "CREATE VIEW facts AS WITH vintages AS (FROM facts_vintages) "+latest.sql); err != nil {
+	if err := r.db.Exec(ctx, "CREATE VIEW facts AS "+latest); err != nil {
 		return fmt.Errorf("view facts: %w", err)
 	}
 	r.Views = append([]string{"facts"}, r.Views...)

@@ -94,6 +94,17 @@ func (s statement) args(p params) ([]any, error) {
 	return out, nil
 }
 
+// latestOf is latest.sql, the rule that picks a fact's latest vintage, as a
+// query over a relation of vintages (a build step's, or the vintages known
+// on an as-of date).
+func latestOf(relation string) (string, error) {
+	s, err := factStatement("latest")
+	if err != nil {
+		return "", err
+	}
+	return "WITH vintages AS (FROM " + relation + ") " + s.sql, nil
+}
+
 // execFact runs a statement of sql/facts; an error names the statement and
 // where (a company range), when given.
 func (d *DB) execFact(ctx context.Context, where, name string, p params) error {
@@ -101,15 +112,9 @@ func (d *DB) execFact(ctx context.Context, where, name string, p params) error {
 	if err != nil {
 		return err
 	}
-	return d.execStatement(ctx, where, s, s.sql, p)
-}
-
-// execStatement runs q (s's SQL, or a statement wrapped around it) with s's
-// parameters.
-func (d *DB) execStatement(ctx context.Context, where string, s statement, q string, p params) error {
 	args, err := s.args(p)
 	if err == nil {
-		err = d.Exec(ctx, q, args...)
+		err = d.Exec(ctx, s.sql, args...)
 	}
 	if err == nil {
 		return nil
