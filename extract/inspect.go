@@ -278,8 +278,9 @@ func (c *inspection) verifyParts(sheets []SheetInfo, dates [][]dateRun) error {
 		if zf.FileInfo().IsDir() {
 			continue
 		}
-		i, isSheet := partSheet[partName(zf.Name)]
-		sc := newPartScanners(partName(zf.Name), isSheet, dateStyle)
+		name := partName(zf.Name)
+		i, isSheet := partSheet[name]
+		sc := newPartScanners(name, isSheet, dateStyle)
 		n, err := copyPart(io.MultiWriter(sc.sinks...), zf, c.lim, c.lim.MaxUnzippedBytes-total)
 		total += n
 		if err != nil {
