@@ -231,6 +231,23 @@ var xbrlAxes = map[string]bool{
 	"segments": true, "segment": true, "operating segments and corporate non segment": true,
 }
 
+// aggregateKey reports whether a heading (a NormKey) names a sum of
+// segments rather than one: the axis alone ("Operating segments") or the
+// items that reconcile the segments to the company.
+func aggregateKey(k string) bool {
+	return xbrlAxes[k] || k == "segment reconciling items" || k == "reconciling items"
+}
+
+// rePretax matches a pre-tax income line (as a NormKey). Under a segment's
+// heading, on a sheet whose title names the segments' operating profit, it
+// is that profit: a company measures its segments as it chooses (ASC 280)
+// and tags the measure as it likes, but the title says what it is.
+var rePretax = regexp.MustCompile(`^(income|earnings|profit)( loss)?( from continuing operations)? before (income )?tax`)
+
+// reSegmentProfit matches a statement title (a NormKey) that names the
+// segments' operating profit.
+var reSegmentProfit = regexp.MustCompile(`\b(operating (profit|income)|segment (profit|operating))\b`)
+
 // xbrlMember reads an EDGAR member path as the member it names: the parts
 // between " | " without their "[Member]" and without the parts that only
 // name the axis. A path of several members keeps them all ("Americas |

@@ -607,6 +607,52 @@ var readTests = []struct {
 		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 2e6, "USD", "C4", 1e6},
 	},
 }, {
+	// A segment note titled after the segments' operating profit states it
+	// on a pre-tax line under each segment's heading: that line is the
+	// segment's operating income, and only there (the company's pre-tax
+	// income is no operating income). "Operating segments" alone is the sum
+	// of the segments, neither one of them nor the company.
+	Name: "SegmentProfitUnderTitle",
+	Input: rows(
+		"Segment Information - Operating profit (loss) by segment (Details) - USD ($) $ in Millions|3 Months Ended|3 Months Ended",
+		"Segment Information - Operating profit (loss) by segment (Details) - USD ($) $ in Millions|Jun. 30, 2018|Jun. 30, 2017",
+		"Income (loss) before income taxes and equity in loss of affiliate|58",
+		"Operating segments",
+		"Summarized financial information [Abstract]",
+		"Revenue|5548",
+		"Income (loss) before income taxes and equity in loss of affiliate|387",
+		"Oilfield Services ¦ Operating segments",
+		"Summarized financial information [Abstract]",
+		"Revenue|2884",
+		"Income (loss) before income taxes and equity in loss of affiliate|189",
+	),
+	Want: []got{
+		{"ACME", "Oilfield Services", "revenue", "2018Q2", "FY2018Q2", "2018-06-30", 2884e6, "USD", "B10", 1e6},
+		{"ACME", "Oilfield Services", "operating_income", "2018Q2", "FY2018Q2", "2018-06-30", 189e6, "USD", "B11", 1e6},
+	},
+	WantFindings: []string{
+		`Sheet1!A3: row "Income (loss) before income taxes and equity in loss of affiliate" not mapped to a metric and segment; skipped`,
+		`Sheet1!A6: row "Revenue" under "Operating segments", a sum of segments rather than one segment or the company; skipped`,
+		`Sheet1!A7: row "Income (loss) before income taxes and equity in loss of affiliate" under "Operating segments", a sum of segments rather than one segment or the company; skipped`,
+	},
+}, {
+	// Without a title naming operating profit, a segment's pre-tax line is
+	// not read as its operating income.
+	Name: "SegmentPretaxWithoutTitle",
+	Input: rows(
+		"Segment Information (Details) - USD ($) $ in Millions|3 Months Ended|3 Months Ended",
+		"Segment Information (Details) - USD ($) $ in Millions|Jun. 30, 2018|Jun. 30, 2017",
+		"Oilfield Services ¦ Operating segments",
+		"Revenue|2884",
+		"Income (loss) before income taxes|189",
+	),
+	Want: []got{
+		{"ACME", "Oilfield Services", "revenue", "2018Q2", "FY2018Q2", "2018-06-30", 2884e6, "USD", "B4", 1e6},
+	},
+	WantFindings: []string{
+		`Sheet1!A5: row "Income (loss) before income taxes" not mapped to a metric and segment; skipped`,
+	},
+}, {
 	Name: "LongPeriodEnd",
 	Input: rows(
 		"Metric|Period end|Value",

@@ -51,6 +51,10 @@ type wideTable struct {
 	// the line items it repeats for that member ("Revenue:" / "Revenues").
 	member   string
 	heading1 bool // the last row was a heading
+	// aggregate is a heading that names the sum of several segments
+	// ("Operating segments", "Segment reconciling items"): its rows are
+	// neither one segment nor the company.
+	aggregate string
 
 	units bool // the row after a header may be a units row ("€m", "%")
 	fresh bool // the last row was a period header
@@ -126,7 +130,7 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 		}
 	}
 	w.cols, w.order, w.firstCol, w.units, w.fresh = cols, order, first, true, true
-	w.section, w.segCtx, w.unmapped, w.segCand, w.member = "", "", false, "", ""
+	w.section, w.segCtx, w.unmapped, w.segCand, w.member, w.aggregate = "", "", false, "", "", ""
 	w.ctx, w.ctxRows = map[int]string{}, 0
 	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
 	for _, c := range r.Cells {
@@ -245,6 +249,10 @@ func (w *wideTable) row(r extract.Row, numeric bool) error {
 	metric, segment, ok := w.classify(label)
 	if !ok {
 		w.segCand = ""
+		if w.aggregate != "" {
+			w.sh.note(extract.CellName(labelCol, r.Num), "row %q under %q, a sum of segments rather than one segment or the company; skipped", cleanLabel(label), w.aggregate)
+			return nil
+		}
 		if w.sh.spec.Strict {
 			return w.sh.rowError(w.sh.cellErr(r.Num, labelCol, fmt.Errorf("%w: %q", ErrUnmappedRow, cleanLabel(label))))
 		}
@@ -291,8 +299,11 @@ func (w *wideTable) heading(label string) {
 	label = xbrlMember(label)
 	k := NormKey(label)
 	after := w.heading1 && w.unmapped
-	w.heading1, w.member = true, ""
-	if m, ok := w.sh.spec.dict.metricKey(k); ok {
+	w.heading1, w.member, w.aggregate = true, "", ""
+	if aggregateKey(k) {
+		w.section, w.segCtx, w.unmapped, w.segCand = "", "", true, ""
+		w.aggregate = cleanLabel(label)
+	} else if m, ok := w.sh.spec.dict.metricKey(k); ok {
 		if after {
 			w.member = w.segCand
 		}
@@ -418,11 +429,17 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 		// Under an unknown heading: a metric row right below it belongs to
 		// the heading as a segment (EDGAR's "Americas" over "Net sales");
 		// once other rows intervene, metric rows are company-level again.
+		if w.aggregate != "" {
+			return "", "", false
+		}
 		if m, ok := d.metricKey(k); ok {
 			if w.segCand != "" {
 				return m, w.segCand, true
 			}
 			return m, fact.TotalSegment, true
+		}
+		if w.segCand != "" && rePretax.MatchString(k) && w.sh.titleSays(reSegmentProfit) {
+			return fact.OperatingIncome, w.segCand, true
 		}
 		return "", "", false
 	default:

@@ -282,6 +282,16 @@ func (s *sheetReader) isTitle(k string) bool {
 	return false
 }
 
+// titleSays reports whether the statement's title matches re.
+func (s *sheetReader) titleSays(re *regexp.Regexp) bool {
+	for _, t := range s.titles {
+		if re.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *sheetReader) note(cell, format string, args ...any) {
 	s.res.Findings = append(s.res.Findings, Finding{Sheet: s.name, Cell: cell, Message: fmt.Sprintf(format, args...)})
 }
