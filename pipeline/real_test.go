@@ -34,7 +34,7 @@ import (
 // realWrong, never the reverse; when it does, set them to the new
 // measurement. Issue 13's target is 97% right: 169 of the 174 truth rows.
 const (
-	realRight = 167
+	realRight = 170
 	realWrong = 0
 	// realCocaColaFacts is the number of quarterly facts published from the
 	// Coca-Cola 10-K, which has annual columns only (README: none).

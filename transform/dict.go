@@ -49,7 +49,9 @@ var metricAliases = map[string]string{
 	"depreciation": fact.DepreciationAmortization, "depreciation expense": fact.DepreciationAmortization,
 
 	"capital expenditures": fact.Capex, "capex": fact.Capex, "capital expenditure": fact.Capex,
-	"purchases of property and equipment": fact.Capex,
+	"purchases of property and equipment":                                 fact.Capex,
+	"capital expenditures including assets acquired under capital leases": fact.Capex,
+	"capital expenditures including finance leases":                       fact.Capex,
 
 	"ai revenue": fact.AIRevenue, "ai revenues": fact.AIRevenue, "total ai revenue": fact.AIRevenue,
 	"ai revenue taas": fact.AIRevenueTaaS, "taas revenue": fact.AIRevenueTaaS, "taas": fact.AIRevenueTaaS,

@@ -653,6 +653,46 @@ var readTests = []struct {
 		`Sheet1!A5: row "Income (loss) before income taxes" not mapped to a metric and segment; skipped`,
 	},
 }, {
+	// Periods down a column under a row of column headers: each header's
+	// column holds its metric's value a period; a fiscal year's row is
+	// passed over, and the scale stated above applies.
+	Name: "TransposedTable",
+	Spec: "fiscal_year_end: June\n",
+	Input: rows(
+		"Microsoft Corporation",
+		"Capital expenditures including assets acquired under capital leases ($ in billions)",
+		"",
+		"Fiscal Year|Capital expenditures including assets acquired under capital leases|Comment",
+		"Q1-16|1.5|x",
+		"Q2-16|2",
+		"Fiscal Year 2016|8.9",
+		"",
+		"Q1-17|—",
+	),
+	Want: []got{
+		{"ACME", "Total", "capex", "2015Q3", "FY2016Q1", "2015-09-30", 1.5e9, "USD", "B5", 1e9},
+		{"ACME", "Total", "capex", "2015Q4", "FY2016Q2", "2015-12-31", 2e9, "USD", "B6", 1e9},
+	},
+}, {
+	// A transposed table whose headers name no metric is a finding, not
+	// silence.
+	Name: "TransposedTableUnread",
+	Input: rows(
+		"Quarter|Bookings|Backlog",
+		"Q1 2026|5|6",
+		"Q2 2026|7|8",
+		"",
+		"|Q1 2026|Q2 2026",
+		"Revenue|10|11",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B6", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 11, "USD", "C6", 1},
+	},
+	WantFindings: []string{
+		`Sheet1!A2: periods run down column A from here, but no column header in row 1 names a metric; table not read`,
+	},
+}, {
 	Name: "LongPeriodEnd",
 	Input: rows(
 		"Metric|Period end|Value",

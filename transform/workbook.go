@@ -231,6 +231,10 @@ type sheetReader struct {
 
 	wide wideTable  // reads context rows until a period header, then a wide table
 	long *longTable // set once a long table's header has been seen
+	// trans is set at the first row whose label is a period, before any
+	// period header: a table whose periods run down a column.
+	trans    *transposedTable
+	lastText extract.Row // the last text row before trans, its column headers
 }
 
 func newSheetReader(rd *reader, name string) *sheetReader {
@@ -342,6 +346,9 @@ func (s *sheetReader) row(r extract.Row) error {
 		}
 	}
 	if s.spec.Layout != "long" && s.wide.tryHeader(r) {
+		return nil
+	}
+	if s.spec.Layout != "long" && !s.wide.hasHeader() && s.transposedRow(r, numeric) {
 		return nil
 	}
 	return s.wide.row(r, numeric)
