@@ -287,7 +287,14 @@ func (x *execution) chooseWorkbooks() error {
 		var read bool
 		if x.job.scope != nil {
 			s := matchSpec(x.specs, rel)
-			read = s != nil && x.job.scope.Has(s.Company)
+			company := ""
+			if s != nil {
+				company = s.Company
+			}
+			if company == "" && seen {
+				company = old.Company // a cover sheet named it when it was read
+			}
+			read = company != "" && x.job.scope.Has(company)
 			if !read && !seen {
 				continue // another company's new workbook: left for the next run
 			}

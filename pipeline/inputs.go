@@ -68,7 +68,7 @@ func matchSpec(specs []*transform.Spec, rel string) *transform.Spec {
 func calendars(specs []*transform.Spec) func(string) (transform.Calendar, bool) {
 	m := map[string]transform.Calendar{}
 	for _, s := range specs {
-		if _, ok := m[s.Company]; !ok {
+		if _, ok := m[s.Company]; !ok && s.Company != "" {
 			m[s.Company] = s.Calendar()
 		}
 	}

@@ -240,6 +240,7 @@ func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, 
 		return fail(err)
 	}
 	r.facts, r.findings = res.Facts, res.Findings
+	r.input.Company = res.Company // the spec's, or the cover sheet's
 	r.input.Facts = res.Count
 	r.cells = wb.Cells
 	return r

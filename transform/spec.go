@@ -19,7 +19,7 @@ import (
 // Spec tells marginmix how to read one company's workbooks. See
 // docs/specs.md for the format.
 type Spec struct {
-	Company       string            `yaml:"company"`
+	Company       string            `yaml:"company"`         // ticker; default the EDGAR cover sheet's trading symbol
 	FiscalYearEnd string            `yaml:"fiscal_year_end"` // month name or number; default December
 	Files         []string          `yaml:"files"`           // globs matched against the path below the inbox
 	Sheets        []string          `yaml:"sheets"`          // names or globs; default every visible sheet
@@ -37,10 +37,11 @@ type Spec struct {
 	// Name is where the spec came from (file name), for messages.
 	Name string `yaml:"-"`
 
-	fye   time.Month
-	asOf  time.Time
-	scale float64
-	dict  Dict
+	fye    time.Month
+	fyeSet bool // fiscal_year_end was given, not defaulted
+	asOf   time.Time
+	scale  float64
+	dict   Dict
 }
 
 // SpecError names the spec and field at fault.
@@ -96,10 +97,8 @@ func (s *Spec) Validate() error {
 		return &SpecError{Spec: s.Name, Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	s.Company = strings.ToUpper(strings.TrimSpace(s.Company))
-	if s.Company == "" {
-		return bad("company", "required (a ticker such as AMZN)")
-	}
-	if !ValidTicker(s.Company) {
+	// No company: an EDGAR workbook's cover sheet gives it (applyCover).
+	if s.Company != "" && !ValidTicker(s.Company) {
 		return bad("company", "%q is not a ticker: letters, digits, '.', '-' and '_', at most 32", s.Company)
 	}
 	if len(s.Files) == 0 {
@@ -114,7 +113,7 @@ func (s *Spec) Validate() error {
 	if err != nil {
 		return bad("fiscal_year_end", "%v", err)
 	}
-	s.fye = m
+	s.fye, s.fyeSet = m, strings.TrimSpace(s.FiscalYearEnd) != ""
 	switch s.Layout {
 	case "":
 		s.Layout = "auto"

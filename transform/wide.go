@@ -192,6 +192,11 @@ func (w *wideTable) headerCols(r extract.Row) (map[int]colPeriod, int) {
 		// over "Q1 22/23"); they hold no levels.
 		level := p.Kind == KindQuarter && !reNotLevel.MatchString(strings.ToLower(w.ctx[c.Col]))
 		date := l.Quarter == 0 && l.Year == 0 && w.ctx[c.Col] == "" && !l.Span
+		if date && w.sh.annual {
+			// An annual report's bare date is a year's end or an instant,
+			// never a quarter the header does not name.
+			p.Kind, level = KindAnnual, false
+		}
 		cols[c.Col] = colPeriod{p: p, ok: level, date: date}
 		if first == 0 || c.Col < first {
 			first = c.Col

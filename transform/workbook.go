@@ -68,7 +68,11 @@ type Result struct {
 	Facts    []fact.Fact // every fact, unless Options.Batch took them
 	Count    int         // facts read
 	Findings []Finding
-	flush    func() error
+	// Company is the workbook's: the spec's, else its cover sheet's.
+	Company string
+	// Cover is what an EDGAR cover sheet says; nil without one.
+	Cover *Cover
+	flush func() error
 }
 
 // formulaReader gives the formula of a cell that a row needs but that holds
@@ -89,7 +93,17 @@ type book struct {
 // Workbook reads every wanted sheet of an open workbook with its spec and
 // returns the canonical facts in sheet and row order.
 func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options) (*Result, error) {
+	cover, err := readCover(ctx, wb)
+	if err != nil {
+		return nil, err
+	}
+	spec, notes, err := applyCover(spec, cover, wb.Name)
+	if err != nil {
+		return nil, err
+	}
 	rd := newReader(book{name: wb.Name, date1904: wb.Date1904, formulas: wb}, spec, opt, wb.Modified, wb.SHA256)
+	rd.res.Company, rd.res.Cover, rd.res.Findings = spec.Company, cover, notes
+	rd.annual = cover != nil && cover.Annual()
 	for _, sh := range wb.Sheets {
 		if !spec.wantsSheet(sh.Name, sh.Hidden) {
 			continue
@@ -112,13 +126,14 @@ type reader struct {
 	res    *Result
 	asOf   time.Time
 	sha256 string
+	annual bool // an annual report: a column of a bare date is a year
 }
 
 func newReader(wb book, spec *Spec, opt Options, modified time.Time, sha256 string) *reader {
 	if opt.SourceFile == "" {
 		opt.SourceFile = wb.name
 	}
-	rd := &reader{wb: wb, spec: spec, opt: opt, res: &Result{}, asOf: spec.asOf, sha256: sha256}
+	rd := &reader{wb: wb, spec: spec, opt: opt, res: &Result{Company: spec.Company}, asOf: spec.asOf, sha256: sha256}
 	if rd.asOf.IsZero() && !modified.IsZero() {
 		y, m, d := modified.Date()
 		rd.asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -183,6 +198,13 @@ func (rd *reader) done() (*Result, error) {
 		rd.finish(res.Facts)
 	}
 	if res.Count == 0 {
+		if c := res.Cover; c != nil && c.Annual() {
+			// An annual report with no quarter columns has nothing wrong
+			// with it: it says so, and the run goes on.
+			res.Findings = append(res.Findings, Finding{Sheet: c.Sheet, Cell: c.cells["type"],
+				Message: fmt.Sprintf("an annual report (%s) without quarterly columns: no quarterly facts", c.DocType)})
+			return res, nil
+		}
 		return nil, &extract.CellError{File: rd.wb.name, Err: ErrNoFacts}
 	}
 	return res, nil
@@ -224,6 +246,7 @@ type sheetReader struct {
 	cal  Calendar
 
 	titles []string // NormKeys of the statement's title (noteTitle)
+	annual bool     // the workbook is an annual report (its cover says 10-K)
 
 	scale    float64 // of money values: the spec's, else the latest caption's
 	currency string  // of money values: the spec's, else the latest caption's
@@ -239,7 +262,7 @@ type sheetReader struct {
 
 func newSheetReader(rd *reader, name string) *sheetReader {
 	s := &sheetReader{
-		wb: rd.wb, spec: rd.spec, opt: &rd.opt, name: name, res: rd.res, cal: rd.spec.Calendar(),
+		wb: rd.wb, spec: rd.spec, opt: &rd.opt, name: name, res: rd.res, cal: rd.spec.Calendar(), annual: rd.annual,
 		scale: rd.spec.scale, currency: rd.spec.Currency,
 	}
 	if s.scale == 0 {

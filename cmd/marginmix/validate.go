@@ -57,7 +57,7 @@ Exit status:
 func printChecked(w io.Writer, c pipeline.Checked) {
 	company := c.Company
 	if company == "" {
-		company = "no spec"
+		company = "company unknown"
 	}
 	fmt.Fprintf(w, "== %s (%s)\n", c.Path, company)
 	if c.Err != nil {
