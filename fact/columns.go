@@ -65,6 +65,8 @@ var Columns = []Column{
 	text("source_label", "the row label exactly as the workbook wrote it; in a long table, the Metric cell", func(f *Fact) string { return f.SourceLabel }).since("CAST(NULL AS VARCHAR)"),
 	{Name: "ingest_seq", Type: arrow.PrimitiveTypes.Int32, Sort: 10, Since: "1", Load: true,
 		Doc: "the sequence number of the run that first read this vintage"},
+	{Name: "disputed", Type: arrow.FixedWidthTypes.Boolean, Since: "false", Load: true,
+		Doc: "true when other sources of this vintage state a different value (beyond the precision they were written in); data_quality's conflicting_values lists them all"},
 }
 
 func (c Column) key(rank int) Column     { c.Key, c.Vintage, c.Sort = true, true, rank; return c }

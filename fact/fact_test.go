@@ -31,7 +31,7 @@ func TestDerivedLists(t *testing.T) {
 	if got := Vintage(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Vintage() = %v, want %v", got, want)
 	}
-	if got := List(Names()); !strings.HasSuffix(got, "source_scale, source_label, ingest_seq") {
+	if got := List(Names()); !strings.HasSuffix(got, "source_scale, source_label, ingest_seq, disputed") {
 		t.Errorf("Names() = %s", got)
 	}
 }

@@ -135,6 +135,9 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 	} else if err := d.execFact(ctx, where, "combine_first", nil); err != nil {
 		return err
 	}
+	if err := d.execFact(ctx, where, "disputes", nil); err != nil {
+		return err
+	}
 	latest, err := latestOf("_chunk")
 	if err != nil {
 		return err

@@ -312,10 +312,10 @@ func TestAsOf(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	// Two vintages of one fact, one of another, written as a run writes them.
 	q := `COPY (SELECT * FROM (VALUES
-	        ('MSFT', 'Intelligent Cloud', 'revenue', '2025Q3', 'reported', 30.9e9, DATE '2026-04-29', 'old.xlsx', 'S', 'J12'),
-	        ('MSFT', 'Intelligent Cloud', 'revenue', '2025Q3', 'reported', 31.15e9, DATE '2026-06-15', 'new.xlsx', 'S', 'J12'),
-	        ('MSFT', 'Total', 'revenue', '2025Q3', 'reported', 69.1e9, DATE '2026-04-29', 'old.xlsx', 'S', 'J20'))
-	        AS t(company, segment, metric, calendar_quarter, source_kind, value, as_of, source_file, source_sheet, source_cell))
+	        ('MSFT', 'Intelligent Cloud', 'revenue', '2025Q3', 'reported', 30.9e9, 'USD', DATE '2026-04-29', 'old.xlsx', 'S', 'J12'),
+	        ('MSFT', 'Intelligent Cloud', 'revenue', '2025Q3', 'reported', 31.15e9, 'USD', DATE '2026-06-15', 'new.xlsx', 'S', 'J12'),
+	        ('MSFT', 'Total', 'revenue', '2025Q3', 'reported', 69.1e9, 'USD', DATE '2026-04-29', 'old.xlsx', 'S', 'J20'))
+	        AS t(company, segment, metric, calendar_quarter, source_kind, value, unit, as_of, source_file, source_sheet, source_cell))
 	      TO ` + Literal(filepath.Join(dir, "facts_vintages")) + ` (FORMAT parquet, PARTITION_BY (company))`
 	if err := d.Exec(ctx, q); err != nil {
 		t.Fatal(err)

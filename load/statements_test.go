@@ -63,7 +63,7 @@ func TestFactStatementsAllUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	used := "diff setup sources counts_by_company counts_by_segment new_facts previous combine combine_first latest estimated preferred facts_preferred cleanup"
+	used := "diff setup sources counts_by_company counts_by_segment new_facts previous combine combine_first disputes latest estimated preferred facts_preferred cleanup"
 	var files []string
 	for _, n := range names {
 		files = append(files, strings.TrimSuffix(n, ".sql"))
@@ -101,11 +101,14 @@ func TestOutOfMemory(t *testing.T) {
 }
 
 // The statements that name the fact's key name fact.Key(), in its order:
-// a column added to the key must reach them too.
+// a column added to the key must reach them too. Every PARTITION BY of
+// latest.sql and disputes.sql partitions by the key, or by the key and the
+// vintage (as_of, ingest_seq), never by part of it.
 func TestStatementsNameTheFactKey(t *testing.T) {
 	key := strings.Join(fact.Key(), ", ")
 	for _, c := range []struct{ file, prefix string }{
 		{"latest", "PARTITION BY "},
+		{"disputes", "PARTITION BY "},
 		{"diff", "USING ("},
 		{"diff", "ORDER BY "},
 	} {
@@ -113,9 +116,15 @@ func TestStatementsNameTheFactKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, rest, ok := strings.Cut(s.sql, c.prefix)
-		if !ok || !strings.HasPrefix(rest, key) || strings.HasPrefix(rest[len(key):], ",") {
-			t.Errorf("sql/facts/%s.sql: %s is not followed by the key %s", c.file, c.prefix, key)
+		parts := strings.Split(s.sql, c.prefix)
+		if len(parts) < 2 {
+			t.Errorf("sql/facts/%s.sql: no %s", c.file, c.prefix)
+		}
+		for _, rest := range parts[1:] {
+			after, ok := strings.CutPrefix(rest, key)
+			if !ok || (strings.HasPrefix(after, ",") && !strings.HasPrefix(after, ", as_of, ingest_seq")) {
+				t.Errorf("sql/facts/%s.sql: %s is not followed by the key %s: %.80q", c.file, c.prefix, key, rest)
+			}
 		}
 	}
 }

@@ -5,7 +5,7 @@
 -- it, so a rerun changes nothing, and takes this read's other columns (a
 -- column added since is filled in). Identical rows become one.
 CREATE OR REPLACE TEMP TABLE _chunk AS
-SELECT * EXCLUDE (ingest_seq), min(ingest_seq) AS ingest_seq FROM (
+SELECT * EXCLUDE (ingest_seq, disputed), min(ingest_seq) AS ingest_seq, false AS disputed FROM (
     SELECT * FROM _prev
     WHERE NOT ((source_file, source_sha256) IN (SELECT (source_file, source_sha256) FROM _reread)
                AND (NOT $scoped OR (company IN (SELECT company FROM _scope) AND calendar_quarter BETWEEN $from AND $to)))

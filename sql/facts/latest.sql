@@ -1,11 +1,31 @@
 -- The latest vintage of each fact (company, segment, metric, quarter and
 -- source_kind): the latest as_of, then the latest ingestion (a workbook
--- replaced under the same as_of restates it); within one vintage the first
--- cell in lineage order wins, so the choice is stable. The build applies it
--- to each step's vintages, `marginmix query --as-of` to the vintages known
--- on a date; both name their input `vintages`.
-SELECT * FROM vintages
+-- replaced under the same as_of restates it). Where the sources of that
+-- vintage disagree (disputes.sql), one documented precedence decides:
+--   1. a primary statement over a note: a sheet named as a statement
+--      (income statement, statement of operations, balance sheet, cash
+--      flows) over any other;
+--   2. the value most sources agree on, within the precision the coarser
+--      of them was written in;
+--   3. of agreeing values, the one written most precisely (the finest
+--      source_scale: 5,548,123 in thousands over 5,548 in millions);
+--   4. the first cell in lineage order (file, sheet, cell), so the choice
+--      is stable.
+-- The build applies it to each step's vintages, `marginmix query --as-of`
+-- to the vintages known on a date; both name their input `vintages`.
+SELECT * EXCLUDE (_statement, _support, _vote)
+FROM (
+    SELECT *,
+        count(*) OVER (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, _vote) AS _support
+    FROM (
+        SELECT *,
+            regexp_matches(source_sheet, '(?i)statement|balance sheet|cash flow') AS _statement,
+            unit || ':' || CAST(round(value / max(source_scale) OVER (
+                PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)) AS VARCHAR) AS _vote
+        FROM vintages
+    )
+)
 QUALIFY row_number() OVER (
     PARTITION BY company, segment, metric, calendar_quarter, source_kind
-    ORDER BY as_of DESC, ingest_seq DESC, source_file, source_sheet, source_cell
+    ORDER BY as_of DESC, ingest_seq DESC, _statement DESC, _support DESC, source_scale, source_file, source_sheet, source_cell
 ) = 1

@@ -4,7 +4,8 @@
 -- and quarters $from to $to.
 CREATE OR REPLACE TEMP TABLE _new AS
 SELECT n.* REPLACE (coalesce(n.as_of, s.as_of_default) AS as_of),
-       CAST($seq AS INTEGER) AS ingest_seq
+       CAST($seq AS INTEGER) AS ingest_seq,
+       false AS disputed -- set once the step's vintages are known (disputes.sql)
 FROM facts_new AS n
 JOIN _sources AS s USING (source_file, source_sha256)
 WHERE n.company BETWEEN $lo AND $hi

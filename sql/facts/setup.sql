@@ -14,4 +14,4 @@ CREATE OR REPLACE TEMP TABLE _scope (company VARCHAR);
 CREATE OR REPLACE TEMP TABLE _estimated (company VARCHAR, segment VARCHAR);
 -- facts_preferred's rows for those pairs.
 CREATE OR REPLACE TABLE _preferred_estimated AS
-SELECT *, CAST(NULL AS INTEGER) AS ingest_seq FROM facts_new LIMIT 0;
+SELECT *, CAST(NULL AS INTEGER) AS ingest_seq, CAST(NULL AS BOOLEAN) AS disputed FROM facts_new LIMIT 0;

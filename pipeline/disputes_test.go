@@ -1,0 +1,104 @@
+//go:build duckdb_arrow
+
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// disputeSheet is one sheet stating ZZD's total net sales for Q1 2026 under
+// a scale caption.
+type disputeSheet struct {
+	name, caption string
+	value         float64
+}
+
+// writeDisputes writes one workbook of those sheets (in order) and its spec,
+// and runs marginmix on it; it returns ZZD's facts and data_quality rows.
+func writeDisputes(t *testing.T, sheets []disputeSheet) (facts, dq []map[string]any) {
+	t.Helper()
+	inbox, specs := t.TempDir(), t.TempDir()
+	spec := "company: ZZD\nfiles: [\"zzd.xlsx\"]\nas_of: 2026-04-30\n"
+	if err := os.WriteFile(filepath.Join(specs, "zzd.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, sh := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sh.name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(sh.name); err != nil {
+			t.Fatal(err)
+		}
+		for ref, v := range map[string]any{"A1": sh.caption, "B2": "Q4 2025", "C2": "Q1 2026", "A3": "Total net sales", "B3": sh.value, "C3": sh.value} {
+			if err := f.SetCellValue(sh.name, ref, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(filepath.Join(inbox, "zzd.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.Inbox, cfg.Specs = inbox, specs
+	out := runWith(t, cfg)
+	facts = rows(t, readParquet(t, filepath.Join(out.dir, "facts", "company=ZZD", "part-0.parquet")))
+	return where(facts, "calendar_quarter", "2026Q1"), where(out.get(t, "data_quality"), "calendar_quarter", "2026Q1")
+}
+
+// Three sheets state one total: a note (3,119), the income statement
+// (5,548) and a summary in thousands (5,548,000). The statement wins over
+// the note although "Note" sorts first, and the published value says it
+// is disputed; data_quality lists all three cells.
+func TestDisputedValueStatementWins(t *testing.T) {
+	facts, dq := writeDisputes(t, []disputeSheet{
+		{"A Segment Note", "(in millions)", 3119},
+		{"Income Statement", "(in millions)", 5548},
+		{"Summary", "(in thousands)", 5548000},
+	})
+	if len(facts) != 1 {
+		t.Fatalf("facts %v", facts)
+	}
+	f := facts[0]
+	if f["value"] != 5548e6 || f["source_cell"] != "Income Statement!C3" || f["disputed"] != "true" {
+		t.Errorf("published %v at %v, disputed %v; want 5.548e9 at Income Statement!C3, disputed", f["value"], f["source_cell"], f["disputed"])
+	}
+	c := where(dq, "check_name", "conflicting_values")
+	if len(c) != 1 || c[0]["cells"] != "zzd.xlsx:A Segment Note!C3; zzd.xlsx:Income Statement!C3; zzd.xlsx:Summary!C3" {
+		t.Errorf("conflicting_values %v", c)
+	}
+}
+
+// Without a statement among them, the value most sources agree on wins
+// (two of three, within the precision they were written in), and of those
+// the one written most precisely.
+func TestDisputedValueMajorityWins(t *testing.T) {
+	facts, _ := writeDisputes(t, []disputeSheet{
+		{"A Segment Note", "(in millions)", 3119},
+		{"Segment Detail", "(in thousands)", 5548123},
+		{"Summary", "(in millions)", 5548},
+	})
+	if len(facts) != 1 || facts[0]["value"] != 5548123e3 || facts[0]["disputed"] != "true" || facts[0]["source_cell"] != "Segment Detail!C3" {
+		t.Errorf("facts %v; want 5,548,123,000 from Segment Detail!C3, disputed", facts)
+	}
+}
+
+// The same value in millions and in thousands is no dispute.
+func TestAgreeingScalesNotDisputed(t *testing.T) {
+	facts, dq := writeDisputes(t, []disputeSheet{
+		{"Segment Detail", "(in thousands)", 5548000},
+		{"Summary", "(in millions)", 5548},
+	})
+	if len(facts) != 1 || facts[0]["value"] != 5548e6 || facts[0]["disputed"] != "false" || facts[0]["source_cell"] != "Segment Detail!C3" {
+		t.Errorf("facts %v; want 5.548e9 from Segment Detail!C3, not disputed", facts)
+	}
+	if c := where(dq, "check_name", "conflicting_values"); len(c) != 0 {
+		t.Errorf("conflicting_values %v", c)
+	}
+}
