@@ -5,7 +5,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/marginmix/marginmix/fixtures"
+	queries "github.com/marginmix/marginmix/sql"
 )
 
 // The expectations below are computed from the sample's inputs (the figures
@@ -203,6 +206,60 @@ func TestAnalysesOnSamples(t *testing.T) {
 		checkDataQuality(t, out.get(t, "data_quality"), in, 0.5, 1000, nil)
 	})
 	t.Run("restated facts", func(t *testing.T) { checkRestatedFacts(t, out.dir) })
+	t.Run("documented columns", func(t *testing.T) { checkDocumentedColumns(t, out.dir) })
+}
+
+// checkDocumentedColumns: the first table under each analysis's heading in
+// docs/analyses.md names the columns of its published file, all of them and
+// no others, so that a new column cannot go out undocumented.
+func checkDocumentedColumns(t *testing.T, dir string) {
+	names, err := fs.Glob(queries.FS(), "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no analyses: %v", err)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "analyses.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(n, ".sql")
+		var got []string
+		for _, f := range readParquet(t, filepath.Join(dir, name+".parquet")).Schema().Fields() {
+			got = append(got, f.Name)
+		}
+		sort.Strings(got)
+		if want := documentedColumns(string(doc), name); !slices.Equal(got, want) {
+			t.Errorf("%s: published columns\n %v\ndocs/analyses.md lists\n %v", name, got, want)
+		}
+	}
+}
+
+// documentedColumns returns, sorted, the names in the first cells of the
+// first table in the section "## name" of doc.
+func documentedColumns(doc, name string) []string {
+	_, section, _ := strings.Cut(doc, "\n## "+name+"\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var cols []string
+	inTable := false
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			if inTable {
+				break
+			}
+			continue
+		}
+		inTable = true
+		first := strings.TrimSpace(cells[1])
+		if first == "column" || strings.HasPrefix(first, "---") {
+			continue
+		}
+		for _, c := range strings.Split(first, ",") {
+			cols = append(cols, strings.TrimSpace(c))
+		}
+	}
+	sort.Strings(cols)
+	return cols
 }
 
 func checkSegmentMargins(t *testing.T, sm []map[string]any, in map[string]*inSeries) {
