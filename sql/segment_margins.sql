@@ -32,7 +32,9 @@
 WITH best AS (
     SELECT *
     FROM facts_preferred
-    WHERE metric IN ('revenue', 'operating_income')
+    WHERE metric IN ('revenue', 'operating_income', 'gross_profit', 'cost_of_revenue',
+                     'research_and_development', 'sales_and_marketing',
+                     'general_and_administrative', 'operating_expenses')
 ),
 q AS (
     SELECT
@@ -41,49 +43,52 @@ q AS (
         calendar_quarter,
         CAST(substr(calendar_quarter, 1, 4) AS INTEGER) * 4
             + CAST(substr(calendar_quarter, 6, 1) AS INTEGER) - 1 AS qi,
-        max(fiscal_year) AS fiscal_year,
-        max(fiscal_quarter) AS fiscal_quarter,
-        max(period_end) AS period_end,
+        max(fiscal_year) FILTER (WHERE metric IN ('revenue', 'operating_income')) AS fiscal_year,
+        max(fiscal_quarter) FILTER (WHERE metric IN ('revenue', 'operating_income')) AS fiscal_quarter,
+        max(period_end) FILTER (WHERE metric IN ('revenue', 'operating_income')) AS period_end,
         max(unit) FILTER (WHERE metric = 'revenue') AS unit,
         max(value) FILTER (WHERE metric = 'revenue') AS revenue,
-        max(value) FILTER (WHERE metric = 'operating_income') AS operating_income
+        max(value) FILTER (WHERE metric = 'operating_income') AS operating_income,
+        -- the other lines of the income statement, each with its unit;
+        -- costs by their size
+        max(value) FILTER (WHERE metric = 'gross_profit') AS gp_fact,
+        max(unit) FILTER (WHERE metric = 'gross_profit') AS gp_unit,
+        max(abs(value)) FILTER (WHERE metric = 'cost_of_revenue') AS cor_fact,
+        max(unit) FILTER (WHERE metric = 'cost_of_revenue') AS cor_unit,
+        max(abs(value)) FILTER (WHERE metric = 'research_and_development') AS rd_fact,
+        max(unit) FILTER (WHERE metric = 'research_and_development') AS rd_unit,
+        max(abs(value)) FILTER (WHERE metric = 'sales_and_marketing') AS sm_fact,
+        max(unit) FILTER (WHERE metric = 'sales_and_marketing') AS sm_unit,
+        max(abs(value)) FILTER (WHERE metric = 'general_and_administrative') AS ga_fact,
+        max(unit) FILTER (WHERE metric = 'general_and_administrative') AS ga_unit,
+        max(abs(value)) FILTER (WHERE metric = 'operating_expenses') AS opex_fact,
+        max(unit) FILTER (WHERE metric = 'operating_expenses') AS opex_unit
     FROM best
     GROUP BY company, segment, calendar_quarter
+    -- rows where revenue or operating income is, as before the other lines
+    HAVING count(*) FILTER (WHERE metric IN ('revenue', 'operating_income')) > 0
 ),
-lines AS (
-    -- The other lines of each row of q, in the unit of its revenue.
+l AS (
+    -- a line counts only in the unit of the row's revenue
     SELECT
-        f.company,
-        f.segment,
-        f.calendar_quarter,
-        max(f.value) FILTER (WHERE f.metric = 'gross_profit') AS gross_profit,
-        max(abs(f.value)) FILTER (WHERE f.metric = 'cost_of_revenue') AS cost_of_revenue,
-        max(abs(f.value)) FILTER (WHERE f.metric = 'research_and_development') AS rd,
-        max(abs(f.value)) FILTER (WHERE f.metric = 'sales_and_marketing') AS sm,
-        max(abs(f.value)) FILTER (WHERE f.metric = 'general_and_administrative') AS ga,
-        max(abs(f.value)) FILTER (WHERE f.metric = 'operating_expenses') AS opex
-    FROM facts_preferred AS f
-    JOIN q ON q.company = f.company AND q.segment = f.segment
-        AND q.calendar_quarter = f.calendar_quarter AND q.unit = f.unit
-    WHERE f.metric IN ('gross_profit', 'cost_of_revenue', 'research_and_development',
-                       'sales_and_marketing', 'general_and_administrative', 'operating_expenses')
-    GROUP BY f.company, f.segment, f.calendar_quarter
+        *,
+        CASE WHEN gp_unit = unit THEN gp_fact END AS gp,
+        CASE WHEN cor_unit = unit THEN cor_fact END AS cor,
+        CASE WHEN rd_unit = unit THEN rd_fact END AS rd,
+        CASE WHEN sm_unit = unit THEN sm_fact END AS sm,
+        CASE WHEN ga_unit = unit THEN ga_fact END AS ga,
+        CASE WHEN opex_unit = unit THEN opex_fact END AS opex
+    FROM q
 ),
 g AS (
     SELECT
-        q.*,
-        coalesce(l.gross_profit, q.revenue - l.cost_of_revenue) AS gross_profit,
+        *,
+        coalesce(gp, revenue - cor) AS gross_profit,
         CASE
-            WHEN l.gross_profit IS NOT NULL THEN false
-            WHEN q.revenue - l.cost_of_revenue IS NOT NULL THEN true
-        END AS gross_profit_derived,
-        l.rd,
-        l.sm,
-        l.ga,
-        l.opex
-    FROM q
-    LEFT JOIN lines AS l
-        ON l.company = q.company AND l.segment = q.segment AND l.calendar_quarter = q.calendar_quarter
+            WHEN gp IS NOT NULL THEN false
+            WHEN revenue - cor IS NOT NULL THEN true
+        END AS gross_profit_derived
+    FROM l
 ),
 m AS (
     SELECT
