@@ -861,9 +861,11 @@ func TestSegmentMarginsGrossMarginAndOpexRatios(t *testing.T) {
 		{"ZZZ", "Devices", "Revenue", "2025-06-30", 100, "$m"},
 		{"ZZZ", "Devices", "Gross profit", "2025-06-30", 70, "€m"},
 		{"ZZZ", "Devices", "Cost of revenue", "2025-06-30", 40, "$m"},
-		// Signs: costs written as negatives, as some statements do.
+		// Signs: costs written as negatives, as some statements do; the
+		// cost's quarter ends 3 days later (still 2025Q1), which must not
+		// move the row's period_end, its revenue's.
 		{"ZZZ", "Signs", "Revenue", "2025-03-31", 100, "$m"},
-		{"ZZZ", "Signs", "Cost of revenue", "2025-03-31", -40, "$m"},
+		{"ZZZ", "Signs", "Cost of revenue", "2025-04-03", -40, "$m"},
 		{"ZZZ", "Signs", "Sales and marketing", "2025-03-31", -15, "$m"},
 		// Corporate: operating income and gross profit, no revenue.
 		{"ZZZ", "Corporate", "Operating income", "2025-03-31", -20, "$m"},
@@ -900,10 +902,17 @@ func TestSegmentMarginsGrossMarginAndOpexRatios(t *testing.T) {
 	} {
 		checkLines(t, pick(t, sm, "company", "ZZZ", "segment", w.segment, "calendar_quarter", w.quarter), w)
 	}
+	if r := pick(t, sm, "segment", "Signs"); r["period_end"] != "2025-03-31" {
+		t.Errorf("Signs: period_end %v, want its revenue's 2025-03-31", r["period_end"])
+	}
 	// Rows where revenue or operating income is: Cloud's four quarters,
 	// Devices' two, Signs and Corporate one each; none for Lab.
 	if len(sm) != 8 || len(where(sm, "segment", "Lab")) != 0 {
-		t.Errorf("%d rows, want 8, none of them Lab's: %v", len(sm), sm)
+		var keys []string
+		for _, r := range sm {
+			keys = append(keys, fmt.Sprint(r["segment"], " ", r["calendar_quarter"]))
+		}
+		t.Errorf("rows %q, want 8, none of them Lab's", keys)
 	}
 }
 
