@@ -5,7 +5,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/marginmix/marginmix/fixtures"
+	queries "github.com/marginmix/marginmix/sql"
 )
 
 // The expectations below are computed from the sample's inputs (the figures
@@ -203,6 +206,60 @@ func TestAnalysesOnSamples(t *testing.T) {
 		checkDataQuality(t, out.get(t, "data_quality"), in, 0.5, 1000, nil)
 	})
 	t.Run("restated facts", func(t *testing.T) { checkRestatedFacts(t, out.dir) })
+	t.Run("documented columns", func(t *testing.T) { checkDocumentedColumns(t, out.dir) })
+}
+
+// checkDocumentedColumns: the first table under each analysis's heading in
+// docs/analyses.md names the columns of its published file, all of them and
+// no others, so that a new column cannot go out undocumented.
+func checkDocumentedColumns(t *testing.T, dir string) {
+	names, err := fs.Glob(queries.FS(), "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no analyses: %v", err)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "analyses.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(n, ".sql")
+		var got []string
+		for _, f := range readParquet(t, filepath.Join(dir, name+".parquet")).Schema().Fields() {
+			got = append(got, f.Name)
+		}
+		sort.Strings(got)
+		if want := documentedColumns(string(doc), name); !slices.Equal(got, want) {
+			t.Errorf("%s: published columns\n %v\ndocs/analyses.md lists\n %v", name, got, want)
+		}
+	}
+}
+
+// documentedColumns returns, sorted, the names in the first cells of the
+// first table in the section "## name" of doc.
+func documentedColumns(doc, name string) []string {
+	_, section, _ := strings.Cut(doc, "\n## "+name+"\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var cols []string
+	inTable := false
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			if inTable {
+				break
+			}
+			continue
+		}
+		inTable = true
+		first := strings.TrimSpace(cells[1])
+		if first == "column" || strings.HasPrefix(first, "---") {
+			continue
+		}
+		for _, c := range strings.Split(first, ",") {
+			cols = append(cols, strings.TrimSpace(c))
+		}
+	}
+	sort.Strings(cols)
+	return cols
 }
 
 func checkSegmentMargins(t *testing.T, sm []map[string]any, in map[string]*inSeries) {
@@ -710,26 +767,12 @@ func TestAnalysisParameters(t *testing.T) {
 func TestDataQualityConflictsAndGaps(t *testing.T) {
 	inbox := t.TempDir()
 	copySamples(t, inbox)
-	f := excelize.NewFile()
-	rowsIn := [][]any{
-		{"Company", "Segment", "Metric", "Quarter end", "Value", "Unit"},
+	writeModel(t, filepath.Join(inbox, "model_zz_checks.xlsx"), [][]any{
 		{"AMZN", "AWS", "D&A", "2026-03-31", 9000, "$m"},
 		{"ZZZ", "Cloud", "Revenue", "2025-03-31", 100, "$m"},
 		{"ZZZ", "Cloud", "Revenue", "2025-06-30", 110, "$m"},
 		{"ZZZ", "Cloud", "Revenue", "2025-12-31", 130, "$m"},
-	}
-	for i, r := range rowsIn {
-		for j, v := range r {
-			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
-			if err := f.SetCellValue("Sheet1", ref, v); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := f.SaveAs(filepath.Join(inbox, "model_zz_checks.xlsx")); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	})
 	cfg := Default()
 	cfg.Inbox = inbox
 	out := runWith(t, cfg)
@@ -755,4 +798,134 @@ func TestDataQualityConflictsAndGaps(t *testing.T) {
 		r["detail"] != "no value for 2025Q3 between 2025Q2 and 2025Q4" {
 		t.Errorf("gap: %v", r)
 	}
+}
+
+// writeModel writes an analyst's model in the sample model's long layout
+// (its spec, model.yaml, reads files named model_*.xlsx): one row per value
+// under the header Company, Segment, Metric, Quarter end, Value, Unit.
+func writeModel(t *testing.T, path string, values [][]any) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	header := []any{"Company", "Segment", "Metric", "Quarter end", "Value", "Unit"}
+	for i, r := range append([][]any{header}, values...) {
+		ref, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", ref, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lineWant is what segment_margins should make of one row's income
+// statement lines; NaN means NULL, derived is nil, "true" or "false".
+type lineWant struct {
+	segment, quarter                      string
+	grossProfit                           float64
+	derived                               any
+	grossMargin, rd, sm, ga, opex, qoqBps float64
+}
+
+// TestSegmentMarginsGrossMarginAndOpexRatios: gross profit reported and
+// derived, gross margin and its Q/Q change, the expense ratios, and the NULLs
+// that a zero revenue, a gap, a line in another currency or a missing
+// revenue give. Every figure is worked out by hand below, in millions.
+func TestSegmentMarginsGrossMarginAndOpexRatios(t *testing.T) {
+	inbox := t.TempDir()
+	writeModel(t, filepath.Join(inbox, "model_zz_lines.xlsx"), [][]any{
+		// Cloud: reported gross profit 120 wins over 200 - 90 = 110; the
+		// operating expenses are the reported 70, not R&D + S&M + G&A = 60.
+		{"ZZZ", "Cloud", "Revenue", "2025-03-31", 200, "$m"},
+		{"ZZZ", "Cloud", "Gross profit", "2025-03-31", 120, "$m"},
+		{"ZZZ", "Cloud", "Cost of revenue", "2025-03-31", 90, "$m"},
+		{"ZZZ", "Cloud", "Research and development", "2025-03-31", 30, "$m"},
+		{"ZZZ", "Cloud", "Sales and marketing", "2025-03-31", 20, "$m"},
+		{"ZZZ", "Cloud", "General and administrative", "2025-03-31", 10, "$m"},
+		{"ZZZ", "Cloud", "Operating expenses", "2025-03-31", 70, "$m"},
+		{"ZZZ", "Cloud", "Operating income", "2025-03-31", 50, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2025-06-30", 250, "$m"},
+		{"ZZZ", "Cloud", "Cost of revenue", "2025-06-30", 110, "$m"},
+		// no 2025Q3: a gap
+		{"ZZZ", "Cloud", "Revenue", "2025-12-31", 300, "$m"},
+		{"ZZZ", "Cloud", "Gross profit", "2025-12-31", 180, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2026-03-31", 0, "$m"},
+		{"ZZZ", "Cloud", "Cost of revenue", "2026-03-31", 10, "$m"},
+		{"ZZZ", "Cloud", "Research and development", "2026-03-31", 5, "$m"},
+		// Devices: lines in euros next to revenue in dollars.
+		{"ZZZ", "Devices", "Revenue", "2025-03-31", 100, "$m"},
+		{"ZZZ", "Devices", "Cost of revenue", "2025-03-31", 40, "€m"},
+		{"ZZZ", "Devices", "Research and development", "2025-03-31", 10, "€m"},
+		{"ZZZ", "Devices", "Operating income", "2025-03-31", 5, "$m"},
+		{"ZZZ", "Devices", "Revenue", "2025-06-30", 100, "$m"},
+		{"ZZZ", "Devices", "Gross profit", "2025-06-30", 70, "€m"},
+		{"ZZZ", "Devices", "Cost of revenue", "2025-06-30", 40, "$m"},
+		// Signs: costs written as negatives, as some statements do; the
+		// cost's quarter ends 3 days later (still 2025Q1), which must not
+		// move the row's period_end, its revenue's.
+		{"ZZZ", "Signs", "Revenue", "2025-03-31", 100, "$m"},
+		{"ZZZ", "Signs", "Cost of revenue", "2025-04-03", -40, "$m"},
+		{"ZZZ", "Signs", "Sales and marketing", "2025-03-31", -15, "$m"},
+		// Corporate: operating income and gross profit, no revenue.
+		{"ZZZ", "Corporate", "Operating income", "2025-03-31", -20, "$m"},
+		{"ZZZ", "Corporate", "Gross profit", "2025-03-31", 5, "$m"},
+		// Lab: costs without revenue or operating income make no row.
+		{"ZZZ", "Lab", "Cost of revenue", "2025-03-31", 40, "$m"},
+		{"ZZZ", "Lab", "Research and development", "2025-03-31", 25, "$m"},
+	})
+	cfg := Default()
+	cfg.Inbox = inbox
+	sm := runWith(t, cfg).get(t, "segment_margins")
+
+	nan := math.NaN()
+	for _, w := range []lineWant{
+		// 120 / 200 = 0.6; R&D 30 / 200 = 0.15, S&M 20 / 200 = 0.1,
+		// G&A 10 / 200 = 0.05, opex 70 / 200 = 0.35; no 2024Q4 row: no Q/Q.
+		{"Cloud", "2025Q1", 120e6, "false", 0.6, 0.15, 0.1, 0.05, 0.35, nan},
+		// 250 - 110 = 140, derived; 140 / 250 = 0.56; (0.56 - 0.6) x 10,000
+		// = -400 bp; no expense lines: no ratios.
+		{"Cloud", "2025Q2", 140e6, "true", 0.56, nan, nan, nan, nan, -400},
+		// 180 / 300 = 0.6; 2025Q3 has no row, so no Q/Q across the gap.
+		{"Cloud", "2025Q4", 180e6, "false", 0.6, nan, nan, nan, nan, nan},
+		// 0 - 10 = -10, derived; a zero revenue gives no margin or ratio.
+		{"Cloud", "2026Q1", -10e6, "true", nan, nan, nan, nan, nan, nan},
+		// Cost and R&D in EUR against revenue in USD: nothing to compute.
+		{"Devices", "2025Q1", nan, nil, nan, nan, nan, nan, nan, nan},
+		// The gross profit in EUR counts as absent; 100 - 40 = 60 USD,
+		// derived; 60 / 100 = 0.6; 2025Q1 had no gross margin: no Q/Q.
+		{"Devices", "2025Q2", 60e6, "true", 0.6, nan, nan, nan, nan, nan},
+		// |-40| is the cost: 100 - 40 = 60, 0.6; S&M |-15| / 100 = 0.15.
+		{"Signs", "2025Q1", 60e6, "true", 0.6, nan, 0.15, nan, nan, nan},
+		// No revenue, so no unit for the gross profit of 5 to be in.
+		{"Corporate", "2025Q1", nan, nil, nan, nan, nan, nan, nan, nan},
+	} {
+		checkLines(t, pick(t, sm, "company", "ZZZ", "segment", w.segment, "calendar_quarter", w.quarter), w)
+	}
+	if r := pick(t, sm, "segment", "Signs"); r["period_end"] != "2025-03-31" {
+		t.Errorf("Signs: period_end %v, want its revenue's 2025-03-31", r["period_end"])
+	}
+	// Rows where revenue or operating income is: Cloud's four quarters,
+	// Devices' two, Signs and Corporate one each; none for Lab.
+	if len(sm) != 8 || len(where(sm, "segment", "Lab")) != 0 {
+		var keys []string
+		for _, r := range sm {
+			keys = append(keys, fmt.Sprint(r["segment"], " ", r["calendar_quarter"]))
+		}
+		t.Errorf("rows %q, want 8, none of them Lab's", keys)
+	}
+}
+
+func checkLines(t *testing.T, r map[string]any, w lineWant) {
+	t.Helper()
+	near(t, r, "gross_profit", w.grossProfit, 0)
+	if r["gross_profit_derived"] != w.derived {
+		t.Errorf("%s %s: gross_profit_derived = %v, want %v", w.segment, w.quarter, r["gross_profit_derived"], w.derived)
+	}
+	near(t, r, "gross_margin", w.grossMargin, 1e-15)
+	near(t, r, "rd_ratio", w.rd, 1e-15)
+	near(t, r, "sm_ratio", w.sm, 1e-15)
+	near(t, r, "ga_ratio", w.ga, 1e-15)
+	near(t, r, "opex_ratio", w.opex, 1e-15)
+	near(t, r, "gross_margin_qoq_bps", w.qoqBps, 1e-9)
 }
