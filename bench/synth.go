@@ -90,7 +90,8 @@ SELECT
     'Segments!' || chr(CAST(66 + q %% 20 AS INTEGER)) || CAST(1 + i // 20 %% 100000 AS VARCHAR) AS source_cell,
     md5(CAST(ci AS VARCHAR)) || md5(CAST(ci + 1 AS VARCHAR)) AS source_sha256,
     DATE '2026-04-30' AS as_of,
-    CAST(1e6 AS DOUBLE) AS source_scale
+    CAST(1e6 AS DOUBLE) AS source_scale,
+    %[6]s AS source_label
 FROM v`, SynthQuarters, m, SynthSegments, n, segments, metricCase, valueCase, unitCase)
 	if err := db.Exec(ctx, q); err != nil {
 		return fmt.Errorf("synthetic facts: %w", err)
