@@ -108,7 +108,6 @@ func TestStatementsNameTheFactKey(t *testing.T) {
 	key := strings.Join(fact.Key(), ", ")
 	for _, c := range []struct{ file, prefix string }{
 		{"latest", "PARTITION BY "},
-		{"disputes", "PARTITION BY "},
 		{"diff", "USING ("},
 		{"diff", "ORDER BY "},
 	} {

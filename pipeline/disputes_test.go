@@ -3,11 +3,8 @@
 package pipeline
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // disputeSheet is one sheet stating ZZD's total net sales for Q1 2026 under
@@ -21,32 +18,22 @@ type disputeSheet struct {
 // and runs marginmix on it; it returns ZZD's facts and data_quality rows.
 func writeDisputes(t *testing.T, sheets []disputeSheet) (facts, dq []map[string]any) {
 	t.Helper()
-	inbox, specs := t.TempDir(), t.TempDir()
-	spec := "company: ZZD\nfiles: [\"zzd.xlsx\"]\nas_of: 2026-04-30\n"
-	if err := os.WriteFile(filepath.Join(specs, "zzd.yaml"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
+	var names []string
+	for _, sh := range sheets {
+		names = append(names, sh.name)
 	}
-	f := excelize.NewFile()
+	cfg, f := specAndBook(t, "company: ZZD\nfiles: [\"zzd.xlsx\"]\nas_of: 2026-04-30\n", names...)
 	defer f.Close()
-	for i, sh := range sheets {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", sh.name); err != nil {
-				t.Fatal(err)
-			}
-		} else if _, err := f.NewSheet(sh.name); err != nil {
-			t.Fatal(err)
-		}
+	for _, sh := range sheets {
 		for ref, v := range map[string]any{"A1": sh.caption, "B2": "Q4 2025", "C2": "Q1 2026", "A3": "Total net sales", "B3": sh.value, "C3": sh.value} {
 			if err := f.SetCellValue(sh.name, ref, v); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := f.SaveAs(filepath.Join(inbox, "zzd.xlsx")); err != nil {
+	if err := f.SaveAs(filepath.Join(cfg.Inbox, "zzd.xlsx")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Default()
-	cfg.Inbox, cfg.Specs = inbox, specs
 	out := runWith(t, cfg)
 	facts = rows(t, readParquet(t, filepath.Join(out.dir, "facts", "company=ZZD", "part-0.parquet")))
 	return where(facts, "calendar_quarter", "2026Q1"), where(out.get(t, "data_quality"), "calendar_quarter", "2026Q1")

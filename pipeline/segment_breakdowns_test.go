@@ -23,25 +23,41 @@ type breakdownSheet struct {
 	revenueTotal [2]float64
 }
 
+// specAndBook writes spec as spec.yaml into a fresh specs folder and
+// returns a run's config over it and a fresh inbox, with a new workbook of
+// the named sheets, in order, for the caller to fill, save into the inbox
+// and close.
+func specAndBook(t *testing.T, spec string, sheets ...string) (Config, *excelize.File) {
+	t.Helper()
+	cfg := Default()
+	cfg.Inbox, cfg.Specs = t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(cfg.Specs, "spec.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := excelize.NewFile()
+	for i, name := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg, f
+}
+
 // writeBreakdowns writes a workbook and its spec (company ZZB) into fresh
 // inbox and specs folders and returns the run's config.
 func writeBreakdowns(t *testing.T, sheets []breakdownSheet) Config {
 	t.Helper()
-	inbox, specs := t.TempDir(), t.TempDir()
-	spec := "company: ZZB\nfiscal_year_end: December\nfiles: [\"zzb_*.xlsx\"]\nas_of: 2026-04-30\n"
-	if err := os.WriteFile(filepath.Join(specs, "zzb.yaml"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
+	var names []string
+	for _, sh := range sheets {
+		names = append(names, sh.name)
 	}
-	f := excelize.NewFile()
+	cfg, f := specAndBook(t, "company: ZZB\nfiscal_year_end: December\nfiles: [\"zzb_*.xlsx\"]\nas_of: 2026-04-30\n", names...)
 	defer f.Close()
-	for i, sh := range sheets {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", sh.name); err != nil {
-				t.Fatal(err)
-			}
-		} else if _, err := f.NewSheet(sh.name); err != nil {
-			t.Fatal(err)
-		}
+	for _, sh := range sheets {
 		rowsOut := [][]any{
 			{"ZZB Holdings, Inc."},
 			{sh.name + " (unaudited)"},
@@ -77,11 +93,9 @@ func writeBreakdowns(t *testing.T, sheets []breakdownSheet) Config {
 			}
 		}
 	}
-	if err := f.SaveAs(filepath.Join(inbox, "zzb_1q26_supplement.xlsx")); err != nil {
+	if err := f.SaveAs(filepath.Join(cfg.Inbox, "zzb_1q26_supplement.xlsx")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Default()
-	cfg.Inbox, cfg.Specs = inbox, specs
 	return cfg
 }
 

@@ -5,12 +5,21 @@
 -- among them (5,548 in millions and 5,548,000 in thousands agree; 5,548 and
 -- 3,119 do not), in the same unit. facts carries the mark on the value it
 -- publishes (latest.sql says which one wins); data_quality lists every
--- source value (conflicting_values).
-CREATE OR REPLACE TEMP TABLE _chunk AS
-SELECT * EXCLUDE (_vote) REPLACE (min(_vote) OVER v <> max(_vote) OVER v AS disputed)
-FROM (
-    SELECT *, unit || ':' || CAST(round(value / max(source_scale) OVER v) AS VARCHAR) AS _vote
-    FROM _chunk
-    WINDOW v AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
-)
-WINDOW v AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
+-- source value (conflicting_values). Only keys read more than once in a
+-- vintage are compared: most are read once, and cost a hash aggregate.
+CREATE OR REPLACE TEMP TABLE _multi AS
+SELECT company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, max(source_scale) AS coarse
+FROM _chunk
+GROUP BY ALL
+HAVING count(*) > 1;
+CREATE OR REPLACE TEMP TABLE _disputed AS
+SELECT company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
+FROM _chunk
+JOIN _multi USING (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
+GROUP BY ALL
+HAVING count(DISTINCT unit || ':' || CAST(round(value / coarse) AS VARCHAR)) > 1;
+UPDATE _chunk SET disputed = true
+WHERE (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq) IN (
+    SELECT (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq) FROM _disputed);
+DROP TABLE _multi;
+DROP TABLE _disputed;

@@ -13,19 +13,25 @@
 --      is stable.
 -- The build applies it to each step's vintages, `marginmix query --as-of`
 -- to the vintages known on a date; both name their input `vintages`.
-SELECT * EXCLUDE (_statement, _support, _vote)
-FROM (
-    SELECT *,
+SELECT v.*
+FROM vintages AS v
+LEFT JOIN (
+    -- Only where the sources of a vintage disagree (disputes.sql marked
+    -- them): how many of its sources agree with each value.
+    SELECT company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq,
+        source_file, source_sheet, source_cell,
         count(*) OVER (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, _vote) AS _support
     FROM (
         SELECT *,
-            regexp_matches(source_sheet, '(?i)statement|balance sheet|cash flow') AS _statement,
             unit || ':' || CAST(round(value / max(source_scale) OVER (
                 PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)) AS VARCHAR) AS _vote
         FROM vintages
+        WHERE disputed
     )
-)
+) AS s
+    USING (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, source_file, source_sheet, source_cell)
 QUALIFY row_number() OVER (
     PARTITION BY company, segment, metric, calendar_quarter, source_kind
-    ORDER BY as_of DESC, ingest_seq DESC, _statement DESC, _support DESC, source_scale, source_file, source_sheet, source_cell
+    ORDER BY as_of DESC, ingest_seq DESC, regexp_matches(source_sheet, '(?i)statement|balance sheet|cash flow') DESC,
+        coalesce(s._support, 1) DESC, source_scale, source_file, source_sheet, source_cell
 ) = 1
