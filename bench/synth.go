@@ -91,7 +91,10 @@ SELECT
     md5(CAST(ci AS VARCHAR)) || md5(CAST(ci + 1 AS VARCHAR)) AS source_sha256,
     DATE '2026-04-30' AS as_of,
     CAST(1e6 AS DOUBLE) AS source_scale,
-    %[6]s AS source_label
+    %[6]s AS source_label,
+    CASE WHEN %[5]s[si + 1] = 'Total' THEN 'total'
+        WHEN %[5]s[si + 1] LIKE '%% / %%' THEN 'product_line'
+        ELSE 'operating_segment' END AS breakdown
 FROM v`, SynthQuarters, m, SynthSegments, n, segments, metricCase, valueCase, unitCase)
 	if err := db.Exec(ctx, q); err != nil {
 		return fmt.Errorf("synthetic facts: %w", err)
@@ -206,6 +209,9 @@ func PrepareAndAnalyse(ctx context.Context, db *load.DB, s Setup) (Timing, error
 		if err := db.Exec(ctx, "SET VARIABLE "+p.Name+" = ?", p.Value); err != nil {
 			return t, err
 		}
+	}
+	if err := db.LoadReaderFindings(ctx, nil); err != nil { // generated workbooks have none
+		return t, err
 	}
 	analyses, err := Analyses()
 	if err != nil {

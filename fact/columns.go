@@ -63,6 +63,7 @@ var Columns = []Column{
 	date("as_of", "the vintage: the report or model date", func(f *Fact) time.Time { return f.AsOf }).sort(6).vintage(),
 	number("source_scale", "value = the number written in the cell x source_scale", func(f *Fact) float64 { return f.SourceScale }).since("1.0"),
 	text("source_label", "the row label exactly as the workbook wrote it; in a long table, the Metric cell", func(f *Fact) string { return f.SourceLabel }).since("CAST(NULL AS VARCHAR)"),
+	optionalText("breakdown", "how the segment splits the company: total, operating_segment, product_line or geography; NULL where the workbook does not say (docs/analyses.md)", func(f *Fact) string { return f.Breakdown }).since("CAST(NULL AS VARCHAR)"),
 	{Name: "ingest_seq", Type: arrow.PrimitiveTypes.Int32, Sort: 10, Since: "1", Load: true,
 		Doc: "the sequence number of the run that first read this vintage"},
 	{Name: "disputed", Type: arrow.FixedWidthTypes.Boolean, Since: "false", Load: true,
@@ -78,6 +79,20 @@ func text(name, doc string, get func(*Fact) string) Column {
 		sb := b.(*array.StringBuilder)
 		for i := range facts {
 			sb.Append(get(&facts[i]))
+		}
+	}}
+}
+
+// optionalText columns hold NULL for "".
+func optionalText(name, doc string, get func(*Fact) string) Column {
+	return Column{Name: name, Type: arrow.BinaryTypes.String, Doc: doc, fill: func(b array.Builder, facts []Fact) {
+		sb := b.(*array.StringBuilder)
+		for i := range facts {
+			if v := get(&facts[i]); v == "" {
+				sb.AppendNull()
+			} else {
+				sb.Append(v)
+			}
 		}
 	}}
 }

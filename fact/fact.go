@@ -30,7 +30,19 @@ type Fact struct {
 	// SourceLabel is the row label exactly as the workbook wrote it ("Net
 	// sales", "AWS"); in a long table, the Metric cell.
 	SourceLabel string
+	// Breakdown is the split of the company the segment belongs to
+	// (Breakdowns); "" when the workbook does not say, published as NULL.
+	Breakdown string
 }
+
+// Breakdowns: how a company's totals are split. A segment belongs to one;
+// sums, mixes and margins compare segments of the same breakdown.
+const (
+	BreakdownTotal     = "total"             // the company as a whole (segment Total)
+	BreakdownSegment   = "operating_segment" // a reportable segment (ASC 280 / IFRS 8)
+	BreakdownProduct   = "product_line"      // a product or service line, or a revenue category
+	BreakdownGeography = "geography"         // a country or region
+)
 
 // Source kinds: a fact from a company's own report, or an analyst's estimate.
 const (

@@ -23,7 +23,7 @@ func TestDerivedLists(t *testing.T) {
 	for _, f := range Schema.Fields() {
 		names = append(names, f.Name)
 	}
-	if got := strings.Join(names, ","); got != "company,segment,metric,calendar_quarter,fiscal_year,fiscal_quarter,period_end,value,unit,source_kind,source_file,source_sheet,source_cell,source_sha256,as_of,source_scale,source_label" {
+	if got := strings.Join(names, ","); got != "company,segment,metric,calendar_quarter,fiscal_year,fiscal_quarter,period_end,value,unit,source_kind,source_file,source_sheet,source_cell,source_sha256,as_of,source_scale,source_label,breakdown" {
 		t.Errorf("Schema columns = %s", got)
 	}
 	want = []string{"company", "segment", "metric", "calendar_quarter", "value", "unit", "source_kind",
@@ -31,7 +31,7 @@ func TestDerivedLists(t *testing.T) {
 	if got := Vintage(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Vintage() = %v, want %v", got, want)
 	}
-	if got := List(Names()); !strings.HasSuffix(got, "source_scale, source_label, ingest_seq, disputed") {
+	if got := List(Names()); !strings.HasSuffix(got, "source_scale, source_label, breakdown, ingest_seq, disputed") {
 		t.Errorf("Names() = %s", got)
 	}
 }
@@ -93,7 +93,7 @@ func TestRecordByColumnName(t *testing.T) {
 	facts := []Fact{
 		{Company: "AMZN", Segment: "AWS", Metric: Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
 			PeriodEnd: day, Value: 38e9, Unit: "USD", SourceKind: Reported, SourceFile: "a.xlsx", SourceSheet: "S",
-			SourceCell: "S!B2", SourceSHA256: "ab", AsOf: day.AddDate(0, 1, 0), SourceScale: 1e6, SourceLabel: "  AWS¹"},
+			SourceCell: "S!B2", SourceSHA256: "ab", AsOf: day.AddDate(0, 1, 0), SourceScale: 1e6, SourceLabel: "  AWS¹", Breakdown: BreakdownSegment},
 		{Company: "MSFT", Metric: TaxRate, Value: 0.18, Unit: "ratio", SourceScale: 1},
 	}
 	rec := Record(memory.NewGoAllocator(), facts)
@@ -116,6 +116,9 @@ func TestRecordByColumnName(t *testing.T) {
 	}
 	if v := col("source_label").(*array.String); v.Value(0) != "  AWS¹" || v.Value(1) != "" {
 		t.Errorf("source_label = %q, %q", v.Value(0), v.Value(1))
+	}
+	if v := col("breakdown").(*array.String); v.Value(0) != "operating_segment" || !v.IsNull(1) {
+		t.Errorf("breakdown = %q, null %v", v.Value(0), v.IsNull(1))
 	}
 	asOf := col("as_of").(*array.Date32)
 	if asOf.Value(0).ToTime() != day.AddDate(0, 1, 0) || !asOf.IsNull(1) {

@@ -43,6 +43,18 @@ type Input struct {
 	Reason  string `json:"reason,omitempty"`
 	Company string `json:"company,omitempty"`
 	Facts   int    `json:"facts"`
+	// Findings are the reader's notes on what it skipped or decided (a row
+	// not mapped, a table not read, the cover overruled), each with its
+	// place. An unchanged workbook keeps those of the run that read it.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Finding is one of the reader's notes on a workbook.
+type Finding struct {
+	Sheet   string   `json:"sheet"`
+	Cell    string   `json:"cell,omitempty"`
+	Message string   `json:"message"`
+	Cells   []string `json:"cells,omitempty"` // every cell it is about, when several
 }
 
 // Output is one published file.

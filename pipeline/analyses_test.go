@@ -661,10 +661,16 @@ func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries
 	want = append(want,
 		finding{"restatement", "MSFT", "Intelligent Cloud", "revenue", "2025Q3"},
 		finding{"restatement", "MSFT", "Total", "revenue", "2025Q3"})
+	// The readers' notes: AMZN's growth block (in percent under a heading
+	// that is no metric) and CRWV's margin and non-GAAP rows.
+	want = append(want,
+		finding{"reader_finding", "AMZN", "", "", ""},
+		finding{"reader_finding", "CRWV", "", "", ""})
 	want = append(want, extra...)
 	var got []finding
+	str := func(v any) string { s, _ := v.(string); return s }
 	for _, r := range dq {
-		got = append(got, finding{r["check_name"].(string), r["company"].(string), r["segment"].(string), r["metric"].(string), r["calendar_quarter"].(string)})
+		got = append(got, finding{str(r["check_name"]), str(r["company"]), str(r["segment"]), str(r["metric"]), str(r["calendar_quarter"])})
 	}
 	sort.Slice(want, func(i, j int) bool { return want[i].less(want[j]) })
 	if !reflect.DeepEqual(got, want) {

@@ -89,3 +89,26 @@ func TestAgreeingScalesNotDisputed(t *testing.T) {
 		t.Errorf("conflicting_values %v", c)
 	}
 }
+
+// The income statement's sheet lost its caption: its 5,548 reads as whole
+// dollars, a million times below the note's 5,548 in millions. The value
+// in the stated scale wins over the statement, and data_quality names the
+// factor (scale_mismatch, not a plain conflict).
+func TestLostScaleLosesToStatedScale(t *testing.T) {
+	facts, dq := writeDisputes(t, []disputeSheet{
+		{"Income Statement", "Revenue summary", 5548},
+		{"Segment Note", "(in millions)", 5548},
+	})
+	if len(facts) != 1 || facts[0]["value"] != 5548e6 || facts[0]["source_cell"] != "Segment Note!C3" || facts[0]["disputed"] != "true" {
+		t.Errorf("facts %v; want 5,548,000,000 from Segment Note!C3, disputed", facts)
+	}
+	m := where(dq, "check_name", "scale_mismatch")
+	want := "2 values in one vintage (as of 2026-04-30) about 1,000,000 times apart, a scale lost on one sheet: " +
+		"5,548 at zzd.xlsx:Income Statement!C3; 5,548,000,000 at zzd.xlsx:Segment Note!C3; facts publishes the value read in the larger stated scale"
+	if len(m) != 1 || m[0]["detail"] != want {
+		t.Errorf("scale_mismatch %v,\nwant detail %q", m, want)
+	}
+	if c := where(dq, "check_name", "conflicting_values"); len(c) != 0 {
+		t.Errorf("conflicting_values %v", c)
+	}
+}

@@ -454,6 +454,9 @@ func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	if err := db.PrepareAnalyses(ctx, x.cfg.AnalysisMemory, x.cfg.Params.vars()); err != nil {
 		return err
 	}
+	if err := db.LoadReaderFindings(ctx, x.sum.Inputs); err != nil {
+		return fmt.Errorf("load the reader's findings: %w", err)
+	}
 	for _, a := range x.analyses {
 		began := time.Now()
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {

@@ -242,6 +242,44 @@ func readPublished(t *testing.T, out string) []publishedFact {
 	return facts
 }
 
+// readFindingCells reads every cell that data_quality names, as
+// "file:Sheet!A1".
+func readFindingCells(t *testing.T, out string) map[string]bool {
+	t.Helper()
+	tbl, err := load.QueryOutput(context.Background(), out, `SELECT cells FROM data_quality`, load.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]bool{}
+	for _, r := range tbl.Rows {
+		s, _ := r[0].(string)
+		for _, c := range strings.Split(s, "; ") {
+			cells[c] = true
+		}
+	}
+	return cells
+}
+
+// listed reports whether data_quality tells an analyst about a truth row
+// that is wrong or missing: a finding names a cell in the truth cell's row
+// (its label, or the value itself), or the cell of a wrong value published
+// for it.
+func listed(tr truthRow, shown []publishedFact, cells map[string]bool) bool {
+	row := strings.TrimLeft(tr.Cell, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+	for c := range cells {
+		prefix := tr.File + ":" + tr.Sheet + "!"
+		if at, ok := strings.CutPrefix(c, prefix); ok && strings.TrimLeft(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == row {
+			return true
+		}
+	}
+	for _, f := range shown {
+		if cells[f.File+":"+f.Cell] {
+			return true
+		}
+	}
+	return false
+}
+
 // inboxState lists a folder's files with their sizes and modification times,
 // to tell that a run left it as it was.
 func inboxState(t *testing.T, dir string) map[string]string {
@@ -344,9 +382,13 @@ func TestRealFilings(t *testing.T) {
 		scores[name] = &score{}
 	}
 	var total score
-	var notes strings.Builder
+	var notes, unlisted strings.Builder
+	dqCells := readFindingCells(t, cfg.Out)
 	for _, tr := range truth {
 		v, shown := judge(tr, facts)
+		if v != right && !listed(tr, shown, dqCells) {
+			fmt.Fprintf(&unlisted, "%s %s: %s\n", v, tr.File, tr)
+		}
 		s := scores[tr.File]
 		switch v {
 		case right:
@@ -397,6 +439,9 @@ func TestRealFilings(t *testing.T) {
 	t.Logf("right %d of %d (%.1f%%), wrong %d, missing %d; Coca-Cola: %d quarterly facts",
 		total.right, len(truth), 100*float64(total.right)/float64(len(truth)), total.wrong, total.missing, published[cocaColaBook])
 
+	if unlisted.Len() > 0 {
+		t.Errorf("truth rows wrong or missing without a data_quality row for their cell's row:\n%s", unlisted.String())
+	}
 	if total.right < realRight {
 		t.Errorf("%d truth rows right, fewer than the %d measured before", total.right, realRight)
 	}

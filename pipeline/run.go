@@ -240,6 +240,7 @@ func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, 
 		return fail(err)
 	}
 	r.facts, r.findings = res.Facts, res.Findings
+	r.input.Findings = manifestFindings(res.Findings)
 	r.input.Company = res.Company // the spec's, or the cover sheet's
 	r.input.Facts = res.Count
 	r.cells = wb.Cells
@@ -317,4 +318,16 @@ func analysesIn(fsys fs.FS, label string) ([]load.Analysis, error) {
 		out = append(out, load.Analysis{Name: name, Source: src, SQL: string(b)})
 	}
 	return out, nil
+}
+
+// manifestFindings are the reader's findings as the manifest keeps them.
+func manifestFindings(fs []transform.Finding) []load.Finding {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]load.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = load.Finding{Sheet: f.Sheet, Cell: f.Cell, Message: f.Message, Cells: f.Cells}
+	}
+	return out
 }

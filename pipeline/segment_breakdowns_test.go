@@ -175,9 +175,73 @@ func TestSegmentSumOneBreakdownOff(t *testing.T) {
 	if r["as_of"] != "2026-04-30" || r["expected_as_of"] != "2026-04-30" {
 		t.Errorf("vintages %v, %v", r["as_of"], r["expected_as_of"])
 	}
-	want := "revenue 2026Q1, zzb_1q26_supplement.xlsx:Geographic Information: the segments (Asia Pacific + Europe + Latin America) " +
+	want := "revenue 2026Q1, zzb_1q26_supplement.xlsx:Geographic Information: the regions (Asia Pacific + Europe + Latin America) " +
 		"sum to 1,077,000,000, the reported Total is 1,070,000,000: a difference of 7,000,000 beyond the tolerance of 2,000,000"
 	if r["detail"] != want {
 		t.Errorf("detail %q,\nwant %q", r["detail"], want)
+	}
+}
+
+// One sheet splits its Total by segment and by region: the breakdown column
+// tells the two apart, and each split is checked against the Total on its
+// own. Summed together they would be twice the Total.
+func TestSegmentSumTwoBreakdownsOnOneSheet(t *testing.T) {
+	const sheet = "Segment and Geographic Info"
+	cfg, f := specAndBook(t, "company: ZZB\nfiscal_year_end: December\nfiles: [\"zzb_*.xlsx\"]\nas_of: 2026-04-30\n", sheet)
+	defer f.Close()
+	rowsIn := [][]any{
+		{"", "Q4 2025", "Q1 2026"},
+		{"Net sales:"}, {"Cloud Infrastructure", 600, 650}, {"Devices", 400, 420}, {"Total net sales", 1000, 1070}, {},
+		{"Net sales:"}, {"Europe", 300, 320}, {"Asia Pacific", 500, 530}, {"Latin America", 200, 227}, {"Total net sales", 1000, 1070},
+	}
+	for r, vals := range rowsIn {
+		for c, v := range vals {
+			ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			if err := f.SetCellValue(sheet, ref, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(filepath.Join(cfg.Inbox, "zzb_1q26_supplement.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	out := runWith(t, cfg)
+	facts := rows(t, readParquet(t, filepath.Join(out.dir, "facts_vintages", "company=ZZB", "part-0.parquet")))
+	for seg, want := range map[string]string{"Cloud Infrastructure": "operating_segment", "Devices": "operating_segment",
+		"Europe": "geography", "Asia Pacific": "geography", "Latin America": "geography", "Total": "total"} {
+		for _, r := range where(facts, "segment", seg) {
+			if r["breakdown"] != want {
+				t.Errorf("%s %s: breakdown %v, want %s", seg, r["calendar_quarter"], r["breakdown"], want)
+			}
+		}
+	}
+	// Latin America is 7 off in Q1 2026: one finding, for the regions only.
+	dq := out.get(t, "data_quality")
+	if len(dq) != 1 {
+		for _, r := range dq {
+			t.Logf("finding %v: %v", r["check_name"], r["detail"])
+		}
+		t.Fatalf("%d findings, want 1", len(dq))
+	}
+	// (No caption gives a scale: whole dollars, each value 0.5 from rounding.)
+	want := "revenue 2026Q1, zzb_1q26_supplement.xlsx:Segment and Geographic Info: the regions (Asia Pacific + Europe + Latin America) " +
+		"sum to 1,077, the reported Total is 1,070: a difference of 7 beyond the tolerance of 2"
+	if dq[0]["detail"] != want {
+		t.Errorf("detail %q,\nwant %q", dq[0]["detail"], want)
+	}
+}
+
+// One segment beside the Total (a figure such as "Microsoft Cloud" that
+// spans segments, on a sheet with total revenue) is no split of it: no
+// finding, where summing it would give one.
+func TestSegmentSumSkipsASingleSegment(t *testing.T) {
+	sheets := twoBreakdowns()
+	sheets = append(sheets, breakdownSheet{
+		name: "Cloud Revenue", segments: []string{"Commercial Cloud"},
+		revenue: [][2]float64{{500, 560}}, total: true, revenueTotal: [2]float64{1000, 1070},
+	})
+	out := runWith(t, writeBreakdowns(t, sheets))
+	for _, r := range out.get(t, "data_quality") {
+		t.Errorf("finding %v %v %v %v: %v", r["check_name"], r["segment"], r["metric"], r["calendar_quarter"], r["detail"])
 	}
 }

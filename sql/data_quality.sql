@@ -3,9 +3,15 @@
 --
 --   segment_sum_mismatch  a breakdown that does not add up to its Total, for revenue and
 --                         operating_income. A breakdown is what one sheet of a workbook
---                         gives: the reported segments (not business lines "<parent> /
+--                         gives in one of the breakdown column's kinds (operating segments,
+--                         regions, product lines, or those the workbook does not name): the
+--                         reported segments of that kind (not business lines "<parent> /
 --                         <line>", not Total) read from the same file and sheet, in the same
 --                         vintage, as a current reported Total (of the vintage facts holds).
+--                         A sheet that splits its Total by segment and by region has each
+--                         split checked on its own. Lines within a segment (a spec's
+--                         "<segment> / <line>", EDGAR's "<segment> | <line>") are not summed,
+--                         and a single segment beside a Total is no split of it.
 --                         A workbook that splits one Total several ways on several sheets
 --                         (segments, geography, products, each with its Total row) has each
 --                         split checked against its own Total, never the segments of all
@@ -23,6 +29,10 @@
 --                         different values in one vintage (same as_of, read in the same run). value = the first
 --                         value in (file, sheet, cell) order, expected = the first that
 --                         differs from it; detail lists every value with its cell.
+--   scale_mismatch        a conflicting_values finding whose values are about 1,000 or
+--                         1,000,000 times apart (within 2%): one sheet's scale was lost or
+--                         misstated. Same columns as conflicting_values; facts publishes
+--                         the value read in the larger source_scale (latest.sql).
 --   series_gap            a quarter missing between the first and last quarter of a
 --                         company, segment and metric (any source_kind). calendar_quarter =
 --                         the missing quarter; cells = the values before and after the gap.
@@ -36,6 +46,15 @@
 --                         (ingest_seq): a workbook replaced under the same as_of restates it.
 --                         value = the new value (as_of), expected = the value it replaces
 --                         (expected_as_of); one row per change.
+--   reader_finding        what the reader of a workbook skipped or decided, with its cells:
+--                         rows not mapped to a metric (one row per sheet, every cell
+--                         listed), a table whose periods it could not read, a cell that
+--                         is no number, a cover sheet overruled by the spec. detail is
+--                         the reader's message; the other value columns are NULL.
+--                         Workbooks kept unchanged keep the findings of the run that read
+--                         them (from _manifest.json).
+--   workbook_quarantined  a workbook not read at all; cells = the file, detail = the reason
+--                         (which names the sheet and cell where it has them).
 --
 --   difference = value - expected; cells = "file:Sheet!A1" of every value involved, the
 --   value's cells first, then the expected's, separated by "; "; detail says it in words.
@@ -89,10 +108,13 @@ repeated AS (
 
 -- segment_sum_mismatch
 -- Every sheet (file, sheet and vintage) with reported segments and a
--- reported Total: its Total (the sheet's first Total cell) and a first,
--- unordered sum of its segments. sheet_totals keeps the sheets whose Total
--- is of the current vintage (as_of and ingest_seq), the one facts holds.
-sheets AS (
+-- reported Total: its Total (the sheet's first Total cell) and, per
+-- breakdown of its segments (part: operating segments, geography, product
+-- lines, or '' where the workbook does not say), a first, unordered sum of
+-- the segments. One scan groups the Total rows (part NULL) and each part;
+-- sheets joins them. sheet_totals keeps the sheets whose Total is of the
+-- current vintage (as_of and ingest_seq), the one facts holds.
+sheet_groups AS (
     SELECT
         company,
         metric,
@@ -101,20 +123,49 @@ sheets AS (
         source_sheet,
         as_of,
         ingest_seq,
-        arg_min(value, source_cell) FILTER (WHERE segment = 'Total') AS total,
-        arg_min(source_scale, source_cell) FILTER (WHERE segment = 'Total') AS total_scale,
-        min(source_cell) FILTER (WHERE segment = 'Total') AS total_source_cell,
-        count(*) FILTER (WHERE segment <> 'Total') AS n,
-        count(DISTINCT segment) FILTER (WHERE segment <> 'Total') AS n_segments,
-        sum(value) FILTER (WHERE segment <> 'Total') AS value,
-        sum(abs(value)) FILTER (WHERE segment <> 'Total') AS magnitude,
-        max(source_scale) FILTER (WHERE segment <> 'Total') AS scale
+        CASE WHEN segment <> 'Total' THEN coalesce(breakdown, '') END AS part,
+        arg_min(value, source_cell) AS first_value,
+        arg_min(source_scale, source_cell) AS first_scale,
+        min(source_cell) AS first_cell,
+        count(*) AS n,
+        count(DISTINCT segment) AS n_segments,
+        sum(value) AS value,
+        sum(abs(value)) AS magnitude,
+        max(source_scale) AS scale
     FROM vintages
-    WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income') AND NOT contains(segment, ' / ')
+    WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income')
+        AND NOT contains(segment, ' / ') AND NOT contains(segment, ' | ')
         -- the same again as a range, which DuckDB applies while reading (an IN list it does not)
         AND metric BETWEEN 'operating_income' AND 'revenue'
-    GROUP BY company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
-    HAVING total_source_cell IS NOT NULL AND n > 0
+    GROUP BY ALL
+),
+sheets AS (
+    SELECT
+        s.company,
+        s.metric,
+        s.calendar_quarter,
+        s.source_file,
+        s.source_sheet,
+        s.as_of,
+        s.ingest_seq,
+        s.part,
+        t.first_value AS total,
+        t.first_scale AS total_scale,
+        t.first_cell AS total_source_cell,
+        s.n,
+        s.n_segments,
+        s.value,
+        s.magnitude,
+        s.scale
+    FROM sheet_groups AS s
+    JOIN sheet_groups AS t
+        ON t.part IS NULL AND s.part IS NOT NULL
+        AND t.company = s.company AND t.metric = s.metric AND t.calendar_quarter = s.calendar_quarter
+        AND t.source_file = s.source_file AND t.source_sheet = s.source_sheet
+        AND t.as_of = s.as_of AND t.ingest_seq = s.ingest_seq
+    -- one segment beside a Total is no split of it (Microsoft Cloud, a
+    -- figure that spans segments, next to total revenue)
+    WHERE s.n_segments >= 2
 ),
 sheet_totals AS (
     SELECT * EXCLUDE (n, n_segments, value, magnitude, scale)
@@ -127,19 +178,19 @@ sheet_totals AS (
         WHERE segment = 'Total' AND source_kind = 'reported' AND metric IN ('revenue', 'operating_income')
     ) AS f USING (company, metric, calendar_quarter, as_of, ingest_seq)
 ),
--- The sheets that may not add up: beyond the tolerance less a margin far
+-- The parts that may not add up: beyond the tolerance less a margin far
 -- above any rounding of an unordered floating-point sum, or with a segment
 -- written twice on the sheet (which counts once). Only these are summed in
 -- order and listed.
 suspect AS (
-    SELECT company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
+    SELECT company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq, part
     FROM sheets
-    SEMI JOIN sheet_totals USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq)
+    SEMI JOIN sheet_totals USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq, part)
     WHERE n <> n_segments
         OR abs(value - total) > getvariable('reconciliation_tolerance_units') * greatest(scale, total_scale) * (n + 1)
             - 1e-9 * (magnitude + abs(total))
 ),
--- The suspect sheets' segments, each once (its first cell on the sheet).
+-- The suspect parts' segments, each once (its first cell on the sheet).
 sheet_segments AS (
     SELECT
         company,
@@ -149,6 +200,7 @@ sheet_segments AS (
         source_sheet,
         as_of,
         ingest_seq,
+        coalesce(breakdown, '') AS part,
         segment,
         arg_min(value, source_cell) AS value,
         arg_min(source_scale, source_cell) AS scale,
@@ -156,8 +208,8 @@ sheet_segments AS (
     FROM vintages
     SEMI JOIN suspect USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq)
     WHERE source_kind = 'reported' AND metric IN ('revenue', 'operating_income')
-        AND segment <> 'Total' AND NOT contains(segment, ' / ')
-    GROUP BY company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq, segment
+        AND segment <> 'Total' AND NOT contains(segment, ' / ') AND NOT contains(segment, ' | ')
+    GROUP BY ALL
 ),
 parts AS (
     SELECT
@@ -168,13 +220,15 @@ parts AS (
         source_sheet,
         as_of,
         ingest_seq,
+        part,
         count(*) AS n,
         sum(value ORDER BY segment) AS value,
         max(scale) AS scale,
         string_agg(cell, '; ' ORDER BY segment) AS cells,
         string_agg(segment, ' + ' ORDER BY segment) AS segments
     FROM sheet_segments
-    GROUP BY company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq
+    SEMI JOIN suspect USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq, part)
+    GROUP BY ALL
 ),
 recon AS (
     SELECT
@@ -183,6 +237,7 @@ recon AS (
         t.calendar_quarter,
         t.source_file,
         t.source_sheet,
+        t.part,
         t.total,
         t.as_of AS total_as_of,
         t.source_file || ':' || t.total_source_cell AS total_cell,
@@ -194,7 +249,7 @@ recon AS (
         getvariable('reconciliation_tolerance_units') * greatest(p.scale, t.total_scale) * (p.n + 1) AS tolerance
     FROM sheet_totals AS t
     JOIN parts AS p
-        USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq)
+        USING (company, metric, calendar_quarter, source_file, source_sheet, as_of, ingest_seq, part)
 ),
 
 -- margin_out_of_range, large_margin_move: the preferred value of each fact
@@ -261,7 +316,10 @@ conflicts AS (
         arg_min(value, pos) FILTER (WHERE value <> first_val) AS expected,
         count(DISTINCT value) AS n_values,
         string_agg(cell, '; ' ORDER BY pos) AS cells,
-        string_agg(regexp_replace(format('{:,}', value), '\.0$', '') || ' at ' || cell, '; ' ORDER BY pos) AS listing
+        string_agg(regexp_replace(format('{:,}', value), '\.0$', '') || ' at ' || cell, '; ' ORDER BY pos) AS listing,
+        -- the largest over the smallest size among the values, where it is
+        -- near 1,000 or 1,000,000: a scale lost on one sheet
+        max(abs(value)) / nullif(min(abs(value)) FILTER (WHERE value <> 0), 0) AS factor
     FROM ordered
     GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
     HAVING count(DISTINCT value) > 1
@@ -364,8 +422,10 @@ findings AS (
         as_of,
         total_as_of AS expected_as_of,
         cells || '; ' || total_cell AS cells,
-        format('{} {}, {}:{}: the segments ({}) sum to {}, the reported Total is {}: a difference of {} beyond the tolerance of {}',
-            metric, calendar_quarter, source_file, source_sheet, segments, printf('%,.0f', value), printf('%,.0f', total),
+        format('{} {}, {}:{}: the {} ({}) sum to {}, the reported Total is {}: a difference of {} beyond the tolerance of {}',
+            metric, calendar_quarter, source_file, source_sheet,
+            CASE part WHEN 'operating_segment' THEN 'operating segments' WHEN 'geography' THEN 'regions'
+                WHEN 'product_line' THEN 'product lines' ELSE 'segments' END, segments, printf('%,.0f', value), printf('%,.0f', total),
             printf('%,.0f', value - total), printf('%,.0f', tolerance)) AS detail
     FROM recon
     WHERE abs(value - total) > tolerance
@@ -392,7 +452,7 @@ findings AS (
 
     UNION ALL
     SELECT
-        'conflicting_values',
+        CASE WHEN scale_factor IS NULL THEN 'conflicting_values' ELSE 'scale_mismatch' END,
         company,
         segment,
         metric,
@@ -405,8 +465,16 @@ findings AS (
         as_of,
         as_of,
         cells,
-        format('{} different values in one vintage (as of {}): {}', n_values, as_of, listing)
-    FROM conflicts
+        CASE WHEN scale_factor IS NULL
+            THEN format('{} different values in one vintage (as of {}): {}', n_values, as_of, listing)
+            ELSE format('{} values in one vintage (as of {}) about {} times apart, a scale lost on one sheet: {}; facts publishes the value read in the larger stated scale',
+                n_values, as_of, printf('%,.0f', scale_factor), listing)
+        END
+    FROM (
+        SELECT *,
+            CASE WHEN abs(factor / 1e3 - 1) <= 0.02 THEN 1e3 WHEN abs(factor / 1e6 - 1) <= 0.02 THEN 1e6 END AS scale_factor
+        FROM conflicts
+    )
 
     UNION ALL
     SELECT
@@ -469,6 +537,24 @@ findings AS (
             regexp_replace(format('{:,}', value), '\.0$', ''), as_of)
     FROM changes
     WHERE old_value IS NOT NULL AND value <> old_value
+
+    UNION ALL
+    SELECT
+        CASE status WHEN 'quarantined' THEN 'workbook_quarantined' ELSE 'reader_finding' END,
+        company,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        cells,
+        message
+    FROM reader_findings
 )
 SELECT
     check_name,
@@ -486,4 +572,4 @@ SELECT
     cells,
     detail
 FROM findings
-ORDER BY check_name, company, segment, metric, calendar_quarter, source_kind, cells
+ORDER BY check_name, company, segment, metric, calendar_quarter, source_kind, cells, detail

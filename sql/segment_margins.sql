@@ -19,6 +19,10 @@
 --   opex_ratio           = |operating_expenses| / revenue, the fact only: never
 --                          summed from its parts, which do not always add up
 --   gross_margin_qoq_bps = (gross_margin - its value in the previous quarter) x 10,000
+--   breakdown            = the segment's breakdown (facts.breakdown of its revenue, else
+--                          of its operating income): total, operating_segment,
+--                          product_line, geography, or NULL where the workbook does not
+--                          say. Compare or rank segments of one breakdown.
 --
 -- "Previous quarter" means the calendar quarter before, not the previous row:
 -- a gap in a series gives NULL, never a comparison across the gap.
@@ -47,6 +51,8 @@ q AS (
         max(fiscal_quarter) FILTER (WHERE metric IN ('revenue', 'operating_income')) AS fiscal_quarter,
         max(period_end) FILTER (WHERE metric IN ('revenue', 'operating_income')) AS period_end,
         max(unit) FILTER (WHERE metric = 'revenue') AS unit,
+        coalesce(max(breakdown) FILTER (WHERE metric = 'revenue'),
+                 max(breakdown) FILTER (WHERE metric = 'operating_income')) AS breakdown,
         max(value) FILTER (WHERE metric = 'revenue') AS revenue,
         max(value) FILTER (WHERE metric = 'operating_income') AS operating_income,
         -- the other lines of the income statement, each with its unit;
@@ -126,7 +132,8 @@ SELECT
     m.sm / nullif(m.revenue, 0) AS sm_ratio,
     m.ga / nullif(m.revenue, 0) AS ga_ratio,
     m.opex / nullif(m.revenue, 0) AS opex_ratio,
-    (m.gross_margin - p1.gross_margin) * 10000 AS gross_margin_qoq_bps
+    (m.gross_margin - p1.gross_margin) * 10000 AS gross_margin_qoq_bps,
+    m.breakdown
 FROM m
 LEFT JOIN m AS p1 ON p1.company = m.company AND p1.segment = m.segment AND p1.qi = m.qi - 1
 LEFT JOIN m AS p4 ON p4.company = m.company AND p4.segment = m.segment AND p4.qi = m.qi - 4

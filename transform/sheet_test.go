@@ -299,6 +299,24 @@ var readTests = []struct {
 	},
 	WantFindings: []string{`Sheet1!A4: row "Units shipped" not mapped to a metric and segment; skipped`},
 }, {
+	// A sheet's unmapped rows make one finding: each label once, with its
+	// first cell and how many more rows repeat it.
+	Name: "UnmappedRowsNotedOnce",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"Revenue|100|110",
+		"Interest income|1|1",
+		"Item as percent of receivables|2|2",
+		"Other income|3|3",
+		"Item as percent of receivables|4|4",
+		"Item as percent of receivables|5|5",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B2", 1},
+		{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 110, "USD", "C2", 1},
+	},
+	WantFindings: []string{`Sheet1!A3: 5 rows not mapped to a metric and segment; skipped: "Interest income" (A3), "Item as percent of receivables" (A4 and 2 more), "Other income" (A5)`},
+}, {
 	Name: "TwoRowHeader",
 	Input: rows(
 		"|Three Months Ended|Three Months Ended",
@@ -631,9 +649,9 @@ var readTests = []struct {
 		{"ACME", "Oilfield Services", "operating_income", "2018Q2", "FY2018Q2", "2018-06-30", 189e6, "USD", "B11", 1e6},
 	},
 	WantFindings: []string{
-		`Sheet1!A3: row "Income (loss) before income taxes and equity in loss of affiliate" not mapped to a metric and segment; skipped`,
 		`Sheet1!A6: row "Revenue" under "Operating segments", a sum of segments rather than one segment or the company; skipped`,
 		`Sheet1!A7: row "Income (loss) before income taxes and equity in loss of affiliate" under "Operating segments", a sum of segments rather than one segment or the company; skipped`,
+		`Sheet1!A3: row "Income (loss) before income taxes and equity in loss of affiliate" not mapped to a metric and segment; skipped`,
 	},
 }, {
 	// Without a title naming operating profit, a segment's pre-tax line is

@@ -261,7 +261,7 @@ func (w *wideTable) row(r extract.Row, numeric bool) error {
 		if w.sh.spec.Strict {
 			return w.sh.rowError(w.sh.cellErr(r.Num, labelCol, fmt.Errorf("%w: %q", ErrUnmappedRow, cleanLabel(label))))
 		}
-		w.sh.note(extract.CellName(labelCol, r.Num), "row %q not mapped to a metric and segment; skipped", cleanLabel(label))
+		w.sh.unmapped = append(w.sh.unmapped, labelCell{extract.CellName(labelCol, r.Num), cleanLabel(label)})
 		return nil
 	}
 	if segment == fact.TotalSegment && w.section != "" {

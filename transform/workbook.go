@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/extract"
@@ -31,9 +32,15 @@ type Finding struct {
 	Sheet   string
 	Cell    string // A1 reference, or "" for a whole sheet
 	Message string
+	// Cells, for a finding about several cells of the sheet (rows not
+	// mapped), lists every one of them, Cell first.
+	Cells []string
 }
 
 func (f Finding) String() string {
+	if f.Sheet == "" {
+		return f.Message // about the whole workbook
+	}
 	if f.Cell == "" {
 		return fmt.Sprintf("%s: %s", f.Sheet, f.Message)
 	}
@@ -120,13 +127,15 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 
 // reader holds what is the same for every sheet of a workbook.
 type reader struct {
-	wb     book
-	spec   *Spec
-	opt    Options
-	res    *Result
-	asOf   time.Time
-	sha256 string
-	annual bool // an annual report: a column of a bare date is a year
+	wb   book
+	spec *Spec
+	opt  Options
+	res  *Result
+	asOf time.Time
+	// latestEnd is the latest period end of the facts finished so far.
+	latestEnd time.Time
+	sha256    string
+	annual    bool // an annual report: a column of a bare date is a year
 }
 
 func newReader(wb book, spec *Spec, opt Options, modified time.Time, sha256 string) *reader {
@@ -155,6 +164,9 @@ func newReader(wb book, spec *Spec, opt Options, modified time.Time, sha256 stri
 func (rd *reader) finish(facts []fact.Fact) {
 	for i := range facts {
 		facts[i].AsOf = rd.asOf
+		if facts[i].PeriodEnd.After(rd.latestEnd) {
+			rd.latestEnd = facts[i].PeriodEnd
+		}
 		facts[i].SourceSHA256 = rd.sha256
 		facts[i].SourceFile = rd.opt.SourceFile
 		facts[i].SourceKind = rd.spec.SourceKind
@@ -172,6 +184,7 @@ func (rd *reader) readSheet(name string, read func(func(extract.Row) error) erro
 	if err := read(s.row); err != nil {
 		return err
 	}
+	s.noteUnmapped()
 	return s.flushErr
 }
 
@@ -197,6 +210,7 @@ func (rd *reader) done() (*Result, error) {
 		}
 		rd.finish(res.Facts)
 	}
+	rd.noteOldVintage()
 	if res.Count == 0 {
 		if c := res.Cover; c != nil && c.Annual() {
 			// An annual report with no quarter columns has nothing wrong
@@ -258,6 +272,11 @@ type sheetReader struct {
 	// period header: a table whose periods run down a column.
 	trans    *transposedTable
 	lastText extract.Row // the last text row before trans, its column headers
+	unmapped []labelCell // rows not mapped, noted together at the sheet's end
+	// what the sheet's name and titles say it splits, and the breakdown of
+	// each segment read so far (breakdownOf)
+	say        sheetSays
+	breakdowns map[string]string
 }
 
 func newSheetReader(rd *reader, name string) *sheetReader {
@@ -421,6 +440,7 @@ func (s *sheetReader) emit(x cellValue) {
 		SourceCell:      s.sourceCell(x.col, x.row),
 		SourceScale:     scale,
 		SourceLabel:     x.label,
+		Breakdown:       s.breakdownOf(x.segment),
 	})
 }
 
@@ -429,4 +449,69 @@ func (s *sheetReader) sourceCell(col, row int) string {
 	var buf [64]byte
 	b := append(append(buf[:0], s.name...), '!')
 	return string(extract.AppendCellName(b, col, row))
+}
+
+// labelCell is a row label and its cell.
+type labelCell struct{ cell, label string }
+
+// maxListed is how many distinct labels a finding about unmapped rows names;
+// its Cells list them all.
+const maxListed = 20
+
+// noteUnmapped notes the rows of the sheet that were not mapped, as one
+// finding: a statement of a hundred lines gives one note, not a hundred.
+func (s *sheetReader) noteUnmapped() {
+	rows := s.unmapped
+	switch len(rows) {
+	case 0:
+		return
+	case 1:
+		s.note(rows[0].cell, "row %q not mapped to a metric and segment; skipped", rows[0].label)
+		return
+	}
+	cells := make([]string, len(rows))
+	var order []string
+	seen := map[string][]string{}
+	for i, r := range rows {
+		cells[i] = r.cell
+		if _, ok := seen[r.label]; !ok {
+			order = append(order, r.label)
+		}
+		seen[r.label] = append(seen[r.label], r.cell)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d rows not mapped to a metric and segment; skipped: ", len(rows))
+	for i, l := range order {
+		if i == maxListed {
+			fmt.Fprintf(&b, ", and %d other labels", len(order)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		at := seen[l]
+		if len(at) == 1 {
+			fmt.Fprintf(&b, "%q (%s)", l, at[0])
+		} else {
+			fmt.Fprintf(&b, "%q (%s and %d more)", l, at[0], len(at)-1)
+		}
+	}
+	s.res.Findings = append(s.res.Findings, Finding{Sheet: s.name, Cell: cells[0], Message: b.String(), Cells: cells})
+}
+
+// noteOldVintage notes a vintage date older than the data it dates: a
+// workbook's modified date of 2006 (a template's, or a writer's default) on
+// 2025 figures. The facts keep it (a guess at the report date would be no
+// better), and the finding says how to set it.
+func (rd *reader) noteOldVintage() {
+	if rd.asOf.IsZero() || !rd.asOf.Before(rd.latestEnd) {
+		return
+	}
+	from := "the workbook's modified date"
+	if !rd.spec.asOf.IsZero() {
+		from = "the spec's as_of"
+	}
+	rd.res.Findings = append(rd.res.Findings, Finding{Message: fmt.Sprintf(
+		"the vintage date %s (%s) is older than the latest period it dates, %s; the facts keep it as their as_of: set as_of in the spec to the date of the report",
+		rd.asOf.Format(time.DateOnly), from, rd.latestEnd.Format(time.DateOnly))})
 }

@@ -90,7 +90,7 @@ func TestSampleAMZN(t *testing.T) {
 		Company: "AMZN", Segment: "AWS", Metric: fact.Revenue, CalendarQuarter: "2026Q1", FiscalYear: 2026, FiscalQuarter: 1,
 		PeriodEnd: d(2026, 3, 31), Value: 37800e6, Unit: "USD", SourceKind: "reported",
 		SourceFile: "amzn_1q26_segments.xlsx", SourceSheet: "Segment Information", SourceCell: "Segment Information!J10",
-		SourceSHA256: "", AsOf: d(2026, 4, 30), SourceScale: 1e6, SourceLabel: "AWS",
+		SourceSHA256: "", AsOf: d(2026, 4, 30), SourceScale: 1e6, SourceLabel: "AWS", Breakdown: fact.BreakdownSegment,
 	}
 	got := find(t, res, "AMZN", "AWS", fact.Revenue, "2026Q1")
 	want.SourceSHA256 = got.SourceSHA256
@@ -112,11 +112,12 @@ func TestSampleAMZN(t *testing.T) {
 		t.Errorf("counts = %v", got)
 	}
 	// The growth block is in percent under a heading that is not a metric.
-	wantFindings := []Finding{
-		{Sheet: "Segment Information", Cell: "A20", Message: `row "North America" not mapped to a metric and segment; skipped`},
-		{Sheet: "Segment Information", Cell: "A21", Message: `row "International" not mapped to a metric and segment; skipped`},
-		{Sheet: "Segment Information", Cell: "A22", Message: `row "AWS" not mapped to a metric and segment; skipped`},
-	}
+	// The sheet's unmapped rows make one finding that lists every cell.
+	wantFindings := []Finding{{
+		Sheet: "Segment Information", Cell: "A20",
+		Message: `3 rows not mapped to a metric and segment; skipped: "North America" (A20), "International" (A21), "AWS" (A22)`,
+		Cells:   []string{"A20", "A21", "A22"},
+	}}
 	if !reflect.DeepEqual(res.Findings, wantFindings) {
 		t.Errorf("findings = %v", res.Findings)
 	}
@@ -170,7 +171,7 @@ func TestSampleGOOGLAndCRWV(t *testing.T) {
 	if f := find(t, res, "CRWV", fact.TotalSegment, fact.OperatingIncome, "2026Q1"); f.Value != -17e6 || f.SourceCell != "Financial Summary!J7" {
 		t.Errorf("CRWV OI 1Q26 = %+v", f)
 	}
-	if len(res.Facts) != 18 || len(res.Findings) != 2 {
+	if len(res.Facts) != 18 || len(res.Findings) != 1 || len(res.Findings[0].Cells) != 2 {
 		t.Errorf("%d facts, findings %v", len(res.Facts), res.Findings)
 	}
 }
@@ -196,5 +197,51 @@ func TestSampleModelLongLayout(t *testing.T) {
 	}
 	if len(res.Facts) != 28*9 {
 		t.Errorf("%d facts, want %d", len(res.Facts), 28*9)
+	}
+}
+
+// A vintage date older than the data it dates is a finding about the
+// workbook, whether it came from the modified date or the spec; the facts
+// keep it.
+func TestOldVintageNoted(t *testing.T) {
+	for _, tt := range []struct {
+		spec     string
+		modified time.Time
+		want     string
+	}{
+		{"", d(2006, 9, 16), "the vintage date 2006-09-16 (the workbook's modified date) is older than the latest period it dates, 2026-06-30; the facts keep it as their as_of: set as_of in the spec to the date of the report"},
+		{"as_of: 2026-05-01\n", d(2026, 8, 1), "the vintage date 2026-05-01 (the spec's as_of) is older than the latest period it dates, 2026-06-30; the facts keep it as their as_of: set as_of in the spec to the date of the report"},
+		{"", d(2026, 7, 30), ""},
+	} {
+		spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec+tt.spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := newReader(book{name: "test.xlsx", formulas: fakeFormulas{}}, spec, Options{}, tt.modified, "")
+		err = rd.readSheet("Sheet1", func(fn func(extract.Row) error) error {
+			for _, r := range rows("|Q1 2026|Q2 2026", "Revenue|1|2") {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rd.done()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range res.Findings {
+			got = append(got, f.String())
+		}
+		if tt.want == "" && len(got) != 0 || tt.want != "" && !reflect.DeepEqual(got, []string{tt.want}) {
+			t.Errorf("modified %s, spec %q: findings %q, want %q", tt.modified.Format(time.DateOnly), tt.spec, got, tt.want)
+		}
+		if res.Facts[0].AsOf.IsZero() || res.Facts[0].AsOf.After(tt.modified) {
+			t.Errorf("as_of %v", res.Facts[0].AsOf)
+		}
 	}
 }

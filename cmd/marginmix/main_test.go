@@ -88,8 +88,8 @@ func TestValidate(t *testing.T) {
 	for _, want := range []string{
 		"== ../../fixtures/samples/crwv_1q26_financials.xlsx (CRWV)\n",
 		"Financial Summary!J7  operating_income  Total    2026Q1   -17         USD   -17000000\n",
-		`note Financial Summary!A8: row "Operating margin" not mapped to a metric and segment; skipped`,
-		"18 facts, 2 notes\n",
+		`note Financial Summary!A8: 2 rows not mapped to a metric and segment; skipped: "Operating margin" (A8), "Adjusted operating income" (A9)` + "\n",
+		"18 facts, 1 note\n",
 		"1 workbook(s): 1 read, 0 would be quarantined\n",
 	} {
 		if !strings.Contains(stdout, want) {

@@ -152,7 +152,7 @@ func TestReportCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Latest quarter 2026Q1 (publication ",
-		"Data quality: 26 findings (5 large_margin_move, 18 margin_out_of_range, 2 restatement, 1 segment_sum_mismatch)",
+		"Data quality: 28 findings (5 large_margin_move, 18 margin_out_of_range, 2 reader_finding, 2 restatement, 1 segment_sum_mismatch)",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout)

@@ -74,5 +74,9 @@ func printChecked(w io.Writer, c pipeline.Checked) {
 	for _, fd := range c.Findings {
 		fmt.Fprintf(w, "note %s\n", fd)
 	}
-	fmt.Fprintf(w, "%d facts, %d notes\n\n", len(c.Facts), len(c.Findings))
+	notes := "notes"
+	if len(c.Findings) == 1 {
+		notes = "note"
+	}
+	fmt.Fprintf(w, "%d facts, %d %s\n\n", len(c.Facts), len(c.Findings), notes)
 }

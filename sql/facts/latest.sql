@@ -2,6 +2,9 @@
 -- source_kind): the latest as_of, then the latest ingestion (a workbook
 -- replaced under the same as_of restates it). Where the sources of that
 -- vintage disagree (disputes.sql), one documented precedence decides:
+--   0. a value read at source_scale 1 that sits about 1,000 or 1,000,000
+--      times below a value of the vintage read in a stated scale (in
+--      thousands, in millions) loses to it: its sheet's scale was lost;
 --   1. a primary statement over a note: a sheet named as a statement
 --      (income statement, statement of operations, balance sheet, cash
 --      flows) over any other;
@@ -20,18 +23,22 @@ LEFT JOIN (
     -- them): how many of its sources agree with each value.
     SELECT company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq,
         source_file, source_sheet, source_cell,
-        count(*) OVER (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, _vote) AS _support
+        count(*) OVER (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, _vote) AS _support,
+        source_scale = 1 AND _scaled IS NOT NULL AND value <> 0
+            AND (abs(_scaled / value / 1e3 - 1) <= 0.02 OR abs(_scaled / value / 1e6 - 1) <= 0.02) AS _lost_scale
     FROM (
         SELECT *,
-            unit || ':' || CAST(round(value / max(source_scale) OVER (
-                PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)) AS VARCHAR) AS _vote
+            unit || ':' || CAST(round(value / max(source_scale) OVER k) AS VARCHAR) AS _vote,
+            -- the value read in the largest stated scale, if any
+            CASE WHEN max(source_scale) OVER k >= 1000 THEN arg_max(value, source_scale) OVER k END AS _scaled
         FROM vintages
         WHERE disputed
+        WINDOW k AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
     )
 ) AS s
     USING (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq, source_file, source_sheet, source_cell)
 QUALIFY row_number() OVER (
     PARTITION BY company, segment, metric, calendar_quarter, source_kind
-    ORDER BY as_of DESC, ingest_seq DESC, regexp_matches(source_sheet, '(?i)statement|balance sheet|cash flow') DESC,
+    ORDER BY as_of DESC, ingest_seq DESC, coalesce(s._lost_scale, false), regexp_matches(source_sheet, '(?i)statement|balance sheet|cash flow') DESC,
         coalesce(s._support, 1) DESC, source_scale, source_file, source_sheet, source_cell
 ) = 1
