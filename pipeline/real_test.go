@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -242,6 +243,9 @@ func readPublished(t *testing.T, out string) []publishedFact {
 	return facts
 }
 
+// reCoverSheet matches the names EDGAR gives its cover sheet.
+var reCoverSheet = regexp.MustCompile(`(?i)^(document[ _]and[ _]entity[ _]info|cover)`)
+
 // readFindingCells reads every cell that data_quality names, as
 // "file:Sheet!A1".
 func readFindingCells(t *testing.T, out string) map[string]bool {
@@ -439,6 +443,14 @@ func TestRealFilings(t *testing.T) {
 	t.Logf("right %d of %d (%.1f%%), wrong %d, missing %d; Coca-Cola: %d quarterly facts",
 		total.right, len(truth), 100*float64(total.right)/float64(len(truth)), total.wrong, total.missing, published[cocaColaBook])
 
+	// The cover sheet is read as a cover, not again as a table of figures.
+	for _, in := range sum.Inputs {
+		for _, f := range in.Findings {
+			if reCoverSheet.MatchString(f.Sheet) && strings.Contains(f.Message, "not mapped") {
+				t.Errorf("%s: the cover sheet read as a table: %s", in.Path, f.Message)
+			}
+		}
+	}
 	if unlisted.Len() > 0 {
 		t.Errorf("truth rows wrong or missing without a data_quality row for their cell's row:\n%s", unlisted.String())
 	}

@@ -182,11 +182,11 @@ func TestSegmentSumOneBreakdownOff(t *testing.T) {
 	}
 }
 
-// One sheet splits its Total by segment and by region: the breakdown column
-// tells the two apart, and each split is checked against the Total on its
-// own. Summed together they would be twice the Total.
+// One sheet disaggregates its revenue by line and by region: the breakdown
+// column tells the two apart, and each split is checked against the Total
+// on its own. Summed together they would be twice the Total.
 func TestSegmentSumTwoBreakdownsOnOneSheet(t *testing.T) {
-	const sheet = "Segment and Geographic Info"
+	const sheet = "Disaggregation of Revenue"
 	cfg, f := specAndBook(t, "company: ZZB\nfiscal_year_end: December\nfiles: [\"zzb_*.xlsx\"]\nas_of: 2026-04-30\n", sheet)
 	defer f.Close()
 	rowsIn := [][]any{
@@ -207,7 +207,7 @@ func TestSegmentSumTwoBreakdownsOnOneSheet(t *testing.T) {
 	}
 	out := runWith(t, cfg)
 	facts := rows(t, readParquet(t, filepath.Join(out.dir, "facts_vintages", "company=ZZB", "part-0.parquet")))
-	for seg, want := range map[string]string{"Cloud Infrastructure": "operating_segment", "Devices": "operating_segment",
+	for seg, want := range map[string]string{"Cloud Infrastructure": "product_line", "Devices": "product_line",
 		"Europe": "geography", "Asia Pacific": "geography", "Latin America": "geography", "Total": "total"} {
 		for _, r := range where(facts, "segment", seg) {
 			if r["breakdown"] != want {
@@ -224,7 +224,7 @@ func TestSegmentSumTwoBreakdownsOnOneSheet(t *testing.T) {
 		t.Fatalf("%d findings, want 1", len(dq))
 	}
 	// (No caption gives a scale: whole dollars, each value 0.5 from rounding.)
-	want := "revenue 2026Q1, zzb_1q26_supplement.xlsx:Segment and Geographic Info: the regions (Asia Pacific + Europe + Latin America) " +
+	want := "revenue 2026Q1, zzb_1q26_supplement.xlsx:Disaggregation of Revenue: the regions (Asia Pacific + Europe + Latin America) " +
 		"sum to 1,077, the reported Total is 1,070: a difference of 7 beyond the tolerance of 2"
 	if dq[0]["detail"] != want {
 		t.Errorf("detail %q,\nwant %q", dq[0]["detail"], want)

@@ -29,9 +29,10 @@
 --                         different values in one vintage (same as_of, read in the same run). value = the first
 --                         value in (file, sheet, cell) order, expected = the first that
 --                         differs from it; detail lists every value with its cell.
---   scale_mismatch        a conflicting_values finding whose values are about 1,000 or
---                         1,000,000 times apart (within 2%): one sheet's scale was lost or
---                         misstated. Same columns as conflicting_values; facts publishes
+--   scale_mismatch        a conflicting_values finding whose values, of one sign, some read
+--                         in whole units (source_scale 1) and some in a stated scale of
+--                         1,000 or more, are about 1,000 or 1,000,000 times apart (within
+--                         2%): one sheet's scale was lost or misstated. Same columns as conflicting_values; facts publishes
 --                         the value read in the larger source_scale (latest.sql).
 --   series_gap            a quarter missing between the first and last quarter of a
 --                         company, segment and metric (any source_kind). calendar_quarter =
@@ -114,7 +115,7 @@ repeated AS (
 -- the segments. One scan groups the Total rows (part NULL) and each part;
 -- sheets joins them. sheet_totals keeps the sheets whose Total is of the
 -- current vintage (as_of and ingest_seq), the one facts holds.
-sheet_groups AS (
+sheet_groups AS MATERIALIZED (
     SELECT
         company,
         metric,
@@ -317,9 +318,11 @@ conflicts AS (
         count(DISTINCT value) AS n_values,
         string_agg(cell, '; ' ORDER BY pos) AS cells,
         string_agg(regexp_replace(format('{:,}', value), '\.0$', '') || ' at ' || cell, '; ' ORDER BY pos) AS listing,
-        -- the largest over the smallest size among the values, where it is
-        -- near 1,000 or 1,000,000: a scale lost on one sheet
-        max(abs(value)) / nullif(min(abs(value)) FILTER (WHERE value <> 0), 0) AS factor
+        -- a scale lost on one sheet: values of one sign read in whole units
+        -- and in a stated scale (latest.sql's rule 0), the largest over the
+        -- smallest size (near 1,000 or 1,000,000 below)
+        CASE WHEN min(source_scale) = 1 AND max(source_scale) >= 1000 AND (min(value) > 0 OR max(value) < 0)
+            THEN max(abs(value)) / min(abs(value)) END AS factor
     FROM ordered
     GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
     HAVING count(DISTINCT value) > 1

@@ -12,25 +12,28 @@ import (
 var (
 	reSaysSegment   = regexp.MustCompile(`\bsegments?\b`)
 	reSaysGeography = regexp.MustCompile(`\bgeograph|\bby (region|country|area)\b|\bcountries\b`)
-	reSaysProduct   = regexp.MustCompile(`\bproducts?\b|\bservice offerings?\b|\bdisaggregat|\bby (type|category|source|product)\b|\brevenue (type|categor)`)
+	reSaysProduct   = regexp.MustCompile(`\bproducts?\b|\bservice offerings?\b|\bby (type|category|source|product)\b|\brevenue (type|categor)`)
 	// reSaysStatement: the income statement, whose lines under revenue
 	// ("Product", "Service and other") are revenue categories.
 	// The title must be the statement's own, not a note that mentions it
 	// ("... - Revenue recognition standard, statements of income (details)").
 	reSaysStatement = regexp.MustCompile(`^(condensed )?(consolidated )?(condensed )?(statements? of (consolidated )?(operations|income|earnings)|income statements?)\b`)
+	// reSaysDisaggregated: revenue disaggregated (ASC 606) by any mix of
+	// categories, regions and contract types.
+	reSaysDisaggregated = regexp.MustCompile(`\bdisaggregat`)
 )
 
 // reGeography matches a member (as a NormKey) that names a country or a
 // region.
-var reGeography = regexp.MustCompile(`^(the )?(u s|us|usa|united states( of america)?|non u s|outside (the )?(u s|united states)|` +
-	`(other|all other|foreign) countries|other foreign|international|americas|north america|latin america|south america|` +
-	`europe|emea|europe middle east and africa|asia|asia pacific|apac|apj|greater china|china|japan|india|canada|mexico|brazil|` +
-	`united kingdom|uk|germany|france|rest of (the )?world|other regions?)$`)
+var reGeography = regexp.MustCompile(`^(the )?(u s|us|usa|united states( of america)?|non u s|non us|outside (the )?(u s|us|united states)|` +
+	`domestic|foreign|(other|all other|foreign) countries|other foreign|(other )?international|americas|north america|latin america|south america|` +
+	`europe|emea|europe middle east and africa|middle east( and africa)?|africa|asia|(rest of )?asia pacific|apac|apj|apjc|greater china|china|japan|` +
+	`india|canada|mexico|brazil|australia|korea|taiwan|united kingdom|uk|germany|france|rest of (the )?world|other regions?)$`)
 
 // sheetSays is what a sheet's name and titles say about its rows.
 type sheetSays struct {
 	segment, geography, product bool
-	statement                   bool
+	statement                   bool // the income statement, or disaggregated revenue
 }
 
 // says reads the sheet's name and titles (complete once a value has been
@@ -41,7 +44,7 @@ func (s *sheetReader) says() sheetSays {
 		say.segment = say.segment || reSaysSegment.MatchString(t)
 		say.geography = say.geography || reSaysGeography.MatchString(t)
 		say.product = say.product || reSaysProduct.MatchString(t)
-		say.statement = say.statement || reSaysStatement.MatchString(t)
+		say.statement = say.statement || reSaysStatement.MatchString(t) || reSaysDisaggregated.MatchString(t)
 	}
 	return say
 }
@@ -61,6 +64,11 @@ func (s *sheetReader) breakdownOf(segment string) string {
 	return b
 }
 
+// classifyBreakdown decides a segment's breakdown. What the sheet says
+// decides for all its segments alike, so that one split is never torn in
+// two by a name that a word list happens to know; the word list only sorts
+// the members of a table that mixes splits by design (disaggregated revenue,
+// the income statement).
 func (s *sheetReader) classifyBreakdown(segment string) string {
 	switch {
 	case segment == fact.TotalSegment:
@@ -68,27 +76,33 @@ func (s *sheetReader) classifyBreakdown(segment string) string {
 	case strings.Contains(segment, " / "):
 		return fact.BreakdownProduct // a spec's business line "<segment> / <line>"
 	}
-	k := NormKey(segment)
-	geo := reGeography.MatchString(k)
+	geo := reGeography.MatchString(NormKey(segment))
 	say := s.say
 	switch {
-	case say.geography && (geo || !say.segment):
+	case say.product && !say.geography:
+		// "Segment Information - Net Sales by Groups of Similar Products"
+		return fact.BreakdownProduct
+	case say.geography && !say.segment:
 		return fact.BreakdownGeography
 	case say.segment && strings.Contains(segment, " | "):
 		return fact.BreakdownProduct // EDGAR's line within a segment: "Client Computing Group | Desktop"
+	case say.segment && say.geography:
+		// "Segment Information and Geographic Data": Apple's segments are
+		// its regions, Microsoft's sheet holds segments and countries. Which
+		// row is which, the sheet does not say.
+		return ""
 	case say.segment:
 		return fact.BreakdownSegment
 	case say.product || say.statement:
+		// Disaggregated revenue, the income statement: categories, and
+		// regions among them.
 		if geo {
 			return fact.BreakdownGeography
 		}
 		return fact.BreakdownProduct
 	}
-	if _, ok := s.spec.dict.segmentKey(k); ok {
-		return fact.BreakdownSegment
-	}
-	if geo {
-		return fact.BreakdownGeography
-	}
+	// The sheet says nothing: a word list or the dictionary would sort its
+	// rows into two splits by their names (Domestic and International,
+	// one known, one not), and no split would be checked as a whole.
 	return ""
 }

@@ -90,16 +90,35 @@ func TestBreakdown(t *testing.T) {
 			"|Mar. 31, 2018|Mar. 31, 2017", "Sales of goods", "Revenue|1|2"),
 		want: map[string]string{"Sales of goods": "NULL"},
 	}, {
+		// Segments that are regions (Apple), or segments beside countries
+		// (Microsoft): a title naming segments and geography does not say
+		// which row is which. NULL for all, never a split torn in two.
+		name: "RegionalSegments", sheet: "Segment Information and Geogr",
+		in: rows("Segment Information and Geographic Data (Details) - USD ($) $ in Millions|3 Months Ended|",
+			"|Jun. 29, 2019|Jun. 30, 2018", "Net sales:", "Americas|1|2", "Europe|1|2", "Greater China|1|2",
+			"Japan|1|2", "Rest of Asia Pacific|1|2", "Total net sales|5|10"),
+		want: map[string]string{"Americas": "NULL", "Europe": "NULL", "Greater China": "NULL",
+			"Japan": "NULL", "Rest of Asia Pacific": "NULL", "Total": "total"},
+	}, {
+		// A segment note's table of products: product lines, though the
+		// title starts with "Segment Information".
+		name: "SegmentNoteProducts", sheet: "Segment Information - Net Sal",
+		in: rows("Segment Information - Net Sales by Groups of Similar Products and Services (Details) - USD ($) $ in Millions|3 Months Ended|",
+			"|Mar. 31, 2024|Mar. 31, 2023", "Net sales:", "Online stores|1|2", "AWS|3|4"),
+		want: map[string]string{"Online stores": "product_line", "AWS": "product_line"},
+	}, {
+		// A sheet that says nothing: NULL for every segment, known names
+		// (a spec's, the dictionary's, a region) included, so that one
+		// split is never torn in two.
+		name: "Untitled", sheet: "Sheet1", spec: "segments: {Cloud: Google Cloud Platform}\n",
+		in: rows("|Q1 2026|Q2 2026", "Revenue", "Cloud|1|2", "Domestic|3|4", "International|5|6", "Google Services|7|8", "Total|16|20"),
+		want: map[string]string{"Google Cloud Platform": "NULL", "Domestic": "NULL", "International": "NULL",
+			"Google Services": "NULL", "Total": "total"},
+	}, {
 		// Nothing says what a heading splits: NULL, not a guess.
 		name: "Unknown", sheet: "Pay vs Performance Disclosure",
 		in:   rows("|Q1 2026|Q2 2026", "Pay vs Performance Disclosure", "Net income|1|2"),
 		want: map[string]string{"Pay vs Performance Disclosure": "NULL"},
-	}, {
-		// Without a title, a known segment is an operating segment and a
-		// region a geography.
-		name: "NoTitle", sheet: "Sheet1",
-		in:   rows("|Q1 2026|Q2 2026", "Revenue", "Google Cloud|1|2", "Europe|3|4"),
-		want: map[string]string{"Google Cloud": "operating_segment", "Europe": "geography"},
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := breakdownsOf(t, tt.sheet, tt.spec, tt.in); !reflect.DeepEqual(got, tt.want) {

@@ -12,8 +12,12 @@ import (
 const maxCaption = 160
 
 var (
-	reScale      = regexp.MustCompile(`\b(thousands|millions|billions)\b|[$€£¥]\s?(000s?|mm?|mn|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b`)
-	reShareScale = regexp.MustCompile(`shares?\s+in\s+(thousands|millions|billions)`)
+	reScale = regexp.MustCompile(`\b(thousands|millions|billions)\b|[$€£¥]\s?(000s?|mm?|mn|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b`)
+	// reShareScale: the scale of a count that is no money, in a caption
+	// ("shares in Thousands") or in a row label that states its own
+	// ("Weighted-average shares outstanding (in thousands)", "Number of
+	// employees (in thousands)"). It must not become the money's scale.
+	reShareScale = regexp.MustCompile(`\b(shares?|employees|headcount|customers|subscribers|users|members|stores)\b[^,;$€£¥]*?\bin\s+(thousands|millions|billions)`)
 )
 
 // caption takes the sheet's scale, and the currency if it names one, from a

@@ -112,8 +112,8 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 	rd.res.Company, rd.res.Cover, rd.res.Findings = spec.Company, cover, notes
 	rd.annual = cover != nil && cover.Annual()
 	for _, sh := range wb.Sheets {
-		if !spec.wantsSheet(sh.Name, sh.Hidden) {
-			continue
+		if !spec.wantsSheet(sh.Name, sh.Hidden) || cover != nil && sh.Name == cover.Sheet {
+			continue // the cover sheet was read as such: it holds no figures
 		}
 		err := rd.readSheet(sh.Name, func(fn func(extract.Row) error) error {
 			return wb.ReadSheet(ctx, sh.Name, fn)
@@ -502,9 +502,10 @@ func (s *sheetReader) noteUnmapped() {
 // noteOldVintage notes a vintage date older than the data it dates: a
 // workbook's modified date of 2006 (a template's, or a writer's default) on
 // 2025 figures. The facts keep it (a guess at the report date would be no
-// better), and the finding says how to set it.
+// better), and the finding says how to set it. Estimates are not checked.
 func (rd *reader) noteOldVintage() {
-	if rd.asOf.IsZero() || !rd.asOf.Before(rd.latestEnd) {
+	// An analyst's model dates quarters still to come: no finding there.
+	if rd.spec.SourceKind == fact.Estimate || rd.asOf.IsZero() || !rd.asOf.Before(rd.latestEnd) {
 		return
 	}
 	from := "the workbook's modified date"

@@ -29,8 +29,11 @@ LEFT JOIN (
     FROM (
         SELECT *,
             unit || ':' || CAST(round(value / max(source_scale) OVER k) AS VARCHAR) AS _vote,
-            -- the value read in the largest stated scale, if any
-            CASE WHEN max(source_scale) OVER k >= 1000 THEN arg_max(value, source_scale) OVER k END AS _scaled
+            -- the value read in the largest stated scale, if any (the first
+            -- in lineage order among equals, so that the choice is stable)
+            CASE WHEN max(source_scale) OVER k >= 1000 THEN first_value(value) OVER (k
+                ORDER BY source_scale DESC, source_file, source_sheet, source_cell
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) END AS _scaled
         FROM vintages
         WHERE disputed
         WINDOW k AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
