@@ -18,11 +18,17 @@ type disputeSheet struct {
 // and runs marginmix on it; it returns ZZD's facts and data_quality rows.
 func writeDisputes(t *testing.T, sheets []disputeSheet) (facts, dq []map[string]any) {
 	t.Helper()
+	return writeDisputesWith(t, "", sheets)
+}
+
+// writeDisputesWith is writeDisputes with more lines of spec.
+func writeDisputesWith(t *testing.T, spec string, sheets []disputeSheet) (facts, dq []map[string]any) {
+	t.Helper()
 	var names []string
 	for _, sh := range sheets {
 		names = append(names, sh.name)
 	}
-	cfg, f := specAndBook(t, "company: ZZD\nfiles: [\"zzd.xlsx\"]\nas_of: 2026-04-30\n", names...)
+	cfg, f := specAndBook(t, "company: ZZD\nfiles: [\"zzd.xlsx\"]\nas_of: 2026-04-30\n"+spec, names...)
 	defer f.Close()
 	for _, sh := range sheets {
 		for ref, v := range map[string]any{"A1": sh.caption, "B2": "Q4 2025", "C2": "Q1 2026", "A3": "Total net sales", "B3": sh.value, "C3": sh.value} {
@@ -110,5 +116,22 @@ func TestLostScaleLosesToStatedScale(t *testing.T) {
 	}
 	if c := where(dq, "check_name", "conflicting_values"); len(c) != 0 {
 		t.Errorf("conflicting_values %v", c)
+	}
+}
+
+// A spec's prefer_sheets wins over every other rule: the note's 3,119 is
+// published although the statement says 5,548, and the statement's and the
+// summary's cells are a reader finding that gives the differing value.
+func TestPreferredSheetWins(t *testing.T) {
+	facts, dq := writeDisputesWith(t, "prefer_sheets: [\"*Note\"]\n", []disputeSheet{
+		{"Income Statement", "(in millions)", 5548},
+		{"Summary", "(in millions)", 3119},
+		{"Segment Note", "(in millions)", 3119},
+	})
+	if len(facts) != 1 || facts[0]["value"] != 3119e6 || facts[0]["source_cell"] != "Segment Note!C3" || facts[0]["disputed"] != "false" {
+		t.Errorf("facts %v; want 3,119,000,000 from Segment Note!C3, not disputed", facts)
+	}
+	if len(dq) != 0 {
+		t.Errorf("data_quality for 2026Q1: %v", dq)
 	}
 }

@@ -50,7 +50,9 @@
 --   reader_finding        what the reader of a workbook skipped or decided, with its cells:
 --                         rows not mapped to a metric (one row per sheet, every cell
 --                         listed), a table whose periods it could not read, a cell that
---                         is no number, a cover sheet overruled by the spec. detail is
+--                         is no number, a cover sheet overruled by the spec, values passed
+--                         over for a sheet the spec prefers, a vintage date older than the
+--                         data it dates. detail is
 --                         the reader's message; the other value columns are NULL.
 --                         Workbooks kept unchanged keep the findings of the run that read
 --                         them (from _manifest.json).

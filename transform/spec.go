@@ -19,10 +19,13 @@ import (
 // Spec tells marginmix how to read one company's workbooks. See
 // docs/specs.md for the format.
 type Spec struct {
-	Company       string            `yaml:"company"`         // ticker; default the EDGAR cover sheet's trading symbol
-	FiscalYearEnd string            `yaml:"fiscal_year_end"` // month name or number; default December
-	Files         []string          `yaml:"files"`           // globs matched against the path below the inbox
-	Sheets        []string          `yaml:"sheets"`          // names or globs; default every visible sheet
+	Company       string   `yaml:"company"`         // ticker; default the EDGAR cover sheet's trading symbol
+	FiscalYearEnd string   `yaml:"fiscal_year_end"` // month name or number; default December
+	Files         []string `yaml:"files"`           // globs matched against the path below the inbox
+	Sheets        []string `yaml:"sheets"`          // names or globs; default every visible sheet
+	// PreferSheets names (or globs) the sheets whose values win over the
+	// same fact stated on another sheet of the workbook.
+	PreferSheets  []string          `yaml:"prefer_sheets"`
 	IncludeHidden bool              `yaml:"include_hidden"`
 	Layout        string            `yaml:"layout"`         // auto (default), wide or long
 	QuarterLabels string            `yaml:"quarter_labels"` // fiscal (default) or calendar
@@ -107,6 +110,11 @@ func (s *Spec) Validate() error {
 	for _, g := range append(append([]string{}, s.Files...), s.Sheets...) {
 		if _, err := path.Match(g, ""); err != nil {
 			return bad("files", "bad glob %q", g)
+		}
+	}
+	for _, g := range s.PreferSheets {
+		if _, err := path.Match(g, ""); err != nil {
+			return bad("prefer_sheets", "bad glob %q", g)
 		}
 	}
 	m, err := parseMonth(s.FiscalYearEnd)
@@ -218,6 +226,16 @@ func (s *Spec) wantsSheet(name string, hidden bool) bool {
 		return true
 	}
 	for _, g := range s.Sheets {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// prefersSheet reports whether prefer_sheets names the sheet.
+func (s *Spec) prefersSheet(name string) bool {
+	for _, g := range s.PreferSheets {
 		if ok, _ := path.Match(g, name); ok {
 			return true
 		}

@@ -111,7 +111,7 @@ func Workbook(ctx context.Context, wb *extract.Workbook, spec *Spec, opt Options
 	rd := newReader(book{name: wb.Name, date1904: wb.Date1904, formulas: wb}, spec, opt, wb.Modified, wb.SHA256)
 	rd.res.Company, rd.res.Cover, rd.res.Findings = spec.Company, cover, notes
 	rd.annual = cover != nil && cover.Annual()
-	for _, sh := range wb.Sheets {
+	for _, sh := range preferredFirst(wb.Sheets, spec) {
 		if !spec.wantsSheet(sh.Name, sh.Hidden) || cover != nil && sh.Name == cover.Sheet {
 			continue // the cover sheet was read as such: it holds no figures
 		}
@@ -134,8 +134,10 @@ type reader struct {
 	asOf time.Time
 	// latestEnd is the latest period end of the facts finished so far.
 	latestEnd time.Time
-	sha256    string
-	annual    bool // an annual report: a column of a bare date is a year
+	// prefs holds the facts of the sheets prefer_sheets names (nil without).
+	prefs  map[factKey]stated
+	sha256 string
+	annual bool // an annual report: a column of a bare date is a year
 }
 
 func newReader(wb book, spec *Spec, opt Options, modified time.Time, sha256 string) *reader {
@@ -143,6 +145,9 @@ func newReader(wb book, spec *Spec, opt Options, modified time.Time, sha256 stri
 		opt.SourceFile = wb.name
 	}
 	rd := &reader{wb: wb, spec: spec, opt: opt, res: &Result{Company: spec.Company}, asOf: spec.asOf, sha256: sha256}
+	if len(spec.PreferSheets) > 0 {
+		rd.prefs = map[factKey]stated{}
+	}
 	if rd.asOf.IsZero() && !modified.IsZero() {
 		y, m, d := modified.Date()
 		rd.asOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -185,6 +190,8 @@ func (rd *reader) readSheet(name string, read func(func(extract.Row) error) erro
 		return err
 	}
 	s.noteUnmapped()
+	s.notePassedOver()
+	s.noteHeadless()
 	return s.flushErr
 }
 
@@ -277,12 +284,19 @@ type sheetReader struct {
 	// each segment read so far (breakdownOf)
 	say        sheetSays
 	breakdowns map[string]string
+	headless   headless // rows of numbers seen before any period header
+	// prefer_sheets: whether this sheet is one, the facts such sheets
+	// stated, and the cells passed over for them (with those that differ)
+	preferred          bool
+	prefs              map[factKey]stated
+	passedOver, differ []string
 }
 
 func newSheetReader(rd *reader, name string) *sheetReader {
 	s := &sheetReader{
 		wb: rd.wb, spec: rd.spec, opt: &rd.opt, name: name, res: rd.res, cal: rd.spec.Calendar(), annual: rd.annual,
 		scale: rd.spec.scale, currency: rd.spec.Currency,
+		preferred: rd.spec.prefersSheet(name), prefs: rd.prefs,
 	}
 	if s.scale == 0 {
 		s.scale = 1
@@ -393,6 +407,9 @@ func (s *sheetReader) row(r extract.Row) error {
 	if s.spec.Layout != "long" && !s.wide.hasHeader() && s.transposedRow(r, numeric) {
 		return nil
 	}
+	if numeric && !s.wide.hasHeader() {
+		s.headless.see(r)
+	}
 	return s.wide.row(r, numeric)
 }
 
@@ -426,7 +443,7 @@ func (s *sheetReader) emit(x cellValue) {
 		}
 	}
 	p := x.period
-	s.res.Facts = append(s.res.Facts, fact.Fact{
+	f := fact.Fact{
 		Company:         x.company,
 		Segment:         x.segment,
 		Metric:          x.metric,
@@ -441,7 +458,11 @@ func (s *sheetReader) emit(x cellValue) {
 		SourceScale:     scale,
 		SourceLabel:     x.label,
 		Breakdown:       s.breakdownOf(x.segment),
-	})
+	}
+	if s.overruled(&f) {
+		return
+	}
+	s.res.Facts = append(s.res.Facts, f)
 }
 
 // sourceCell is the lineage reference "Sheet!F12", built in one allocation.
