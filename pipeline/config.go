@@ -3,8 +3,11 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/load"
@@ -102,6 +105,9 @@ func (c *Config) Validate() error {
 	case p.LargeMoveBps <= 0:
 		return &ConfigError{Field: "large-move-bps", Err: fmt.Errorf("%v: must be positive", p.LargeMoveBps)}
 	}
+	if err := c.checkOut(); err != nil {
+		return &ConfigError{Field: "out", Err: err}
+	}
 	for _, f := range []struct{ name, dir string }{{"inbox", c.Inbox}, {"specs", c.Specs}, {"sql", c.SQL}} {
 		if f.dir == "" {
 			continue
@@ -113,6 +119,53 @@ func (c *Config) Validate() error {
 		if !st.IsDir() {
 			return &ConfigError{Field: f.name, Err: fmt.Errorf("%s is not a folder", f.dir)}
 		}
+	}
+	return nil
+}
+
+// ErrNotPublication: --out names a folder that holds files marginmix did
+// not publish. A run replaces the whole folder, so it refuses.
+var ErrNotPublication = errors.New("holds files that are not a marginmix publication (it has no " + load.ManifestName +
+	"); marginmix publishes only into a missing or empty folder, or one it published before, and changed nothing")
+
+// checkOut refuses an output folder whose contents a run would replace
+// without their being ours: a folder of the user's files (docs/, the inbox
+// itself), a file, or a folder inside the inbox (whose outputs would be read
+// back as workbooks).
+func (c *Config) checkOut() error {
+	st, err := os.Stat(c.Out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return c.outsideInbox()
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%s is a file, not a folder", c.Out)
+	}
+	entries, err := os.ReadDir(c.Out)
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(c.Out, load.ManifestName)); err != nil {
+			return fmt.Errorf("%s %w", c.Out, ErrNotPublication)
+		}
+	}
+	return c.outsideInbox()
+}
+
+// outsideInbox refuses an output folder inside the inbox.
+func (c *Config) outsideInbox() error {
+	if c.Inbox == "" {
+		return nil
+	}
+	out, err1 := filepath.Abs(c.Out)
+	in, err2 := filepath.Abs(c.Inbox)
+	if err1 != nil || err2 != nil {
+		return errors.Join(err1, err2)
+	}
+	if rel, err := filepath.Rel(in, out); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s is inside the inbox %s: its outputs would be read back as workbooks", c.Out, c.Inbox)
 	}
 	return nil
 }

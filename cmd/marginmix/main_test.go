@@ -51,6 +51,23 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// --out at a folder of the user's files is a usage error that says why,
+// and the folder is left as it was.
+func TestRunRefusesAnOutFolderOfUserFiles(t *testing.T) {
+	docs := t.TempDir()
+	mine := filepath.Join(docs, "notes.md")
+	os.WriteFile(mine, []byte("mine"), 0o644)
+	code, _, stderr := run(t, "run", "--out", docs)
+	want := "marginmix: out: " + docs + " holds files that are not a marginmix publication (it has no _manifest.json); " +
+		"marginmix publishes only into a missing or empty folder, or one it published before, and changed nothing\n"
+	if code != exitUsage || stderr != want {
+		t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr, want)
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine" {
+		t.Errorf("notes.md: %q, %v", b, err)
+	}
+}
+
 func TestUnknownCommandIsUsage(t *testing.T) {
 	code, _, stderr := run(t, "bogus")
 	if code != exitUsage || stderr != "marginmix: unknown command \"bogus\" for \"marginmix\"\n" {
