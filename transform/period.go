@@ -265,6 +265,19 @@ type Calendar struct {
 	// name calendar quarters. When false (the default) they name fiscal
 	// quarters, as companies' own reports do.
 	CalendarLabels bool
+	// NamedByMost: a fiscal year is named for the calendar year that holds
+	// most of its months, not the one it ends in. It differs for years
+	// ending January to May: the year ending 31 January 2015 is fiscal 2014.
+	NamedByMost bool
+}
+
+// nameShift is what the fiscal year's name adds to the year it ends in: -1
+// for a year named for most of its months that ends January to May.
+func (c Calendar) nameShift(fye time.Month) int {
+	if c.NamedByMost && fye <= time.May {
+		return -1
+	}
+	return 0
 }
 
 // Period is a resolved quarter (or other span) of one company.
@@ -328,7 +341,7 @@ func (c Calendar) Resolve(l Label) (Period, bool) {
 		if l.Cal || (!l.Fiscal && c.CalendarLabels) {
 			end = monthEnd(l.Year, time.Month(3*q))
 		} else {
-			idx := l.Year*12 + int(fye) - 1 - 3*(4-q)
+			idx := (l.Year-c.nameShift(fye))*12 + int(fye) - 1 - 3*(4-q)
 			end = monthEnd(idx/12, time.Month(idx%12+1))
 		}
 	}
@@ -339,6 +352,8 @@ func (c Calendar) Resolve(l Label) (Period, bool) {
 // Fiscal returns the fiscal year and quarter that a period ending on d
 // closes. A date up to a week after a fiscal quarter's month end closes that
 // quarter (52/53-week years: a year ending 3 January 2015 is fiscal 2014).
+// The year is the one the fiscal year ends in, or with NamedByMost the one
+// holding most of its months.
 func (c Calendar) Fiscal(d time.Time) (year, quarter int) {
 	fye := int(c.FYEndMonth)
 	if fye < 1 || fye > 12 {
@@ -350,5 +365,5 @@ func (c Calendar) Fiscal(d time.Time) (year, quarter int) {
 		year++
 	}
 	quarter = ((m-fye-1+24)%12)/3 + 1
-	return year, quarter
+	return year + c.nameShift(time.Month(fye)), quarter
 }

@@ -146,6 +146,35 @@ func TestFiscal52_53Weeks(t *testing.T) {
 	}
 }
 
+// fiscal_year_named: most names a year for the calendar year that holds
+// most of its months (retailers), both ways: dates to labels and labels to
+// dates. Years ending June to December are named alike either way.
+func TestFiscalYearNamedByMost(t *testing.T) {
+	jan := Calendar{FYEndMonth: time.January, NamedByMost: true}
+	feb := Calendar{FYEndMonth: time.February, NamedByMost: true}
+	jun := Calendar{FYEndMonth: time.June, NamedByMost: true}
+	for _, tc := range []struct {
+		cal    Calendar
+		end    time.Time
+		fy, fq int
+	}{
+		{jan, d(2014, 2, 1), 2013, 4}, // Citi Trends: the year ended 1 February 2014 is fiscal 2013
+		{jan, d(2014, 5, 3), 2014, 1},
+		{jan, d(2015, 1, 31), 2014, 4},
+		{feb, d(2014, 3, 1), 2013, 4}, // The Container Store: ended 1 March 2014, fiscal 2013
+		{jun, d(2021, 6, 30), 2021, 4},
+	} {
+		if fy, fq := tc.cal.Fiscal(tc.end); fy != tc.fy || fq != tc.fq {
+			t.Errorf("Fiscal(%s) with year end %s = FY%d Q%d, want FY%d Q%d", tc.end.Format("2006-01-02"), tc.cal.FYEndMonth, fy, fq, tc.fy, tc.fq)
+		}
+	}
+	// "Q4 FY2014" of a retailer is the quarter ended in January 2015.
+	p, ok := jan.Resolve(Label{Kind: KindQuarter, Year: 2014, Quarter: 4, Fiscal: true})
+	if !ok || !p.End.Equal(d(2015, 1, 31)) || p.FiscalYear != 2014 || p.FiscalQuarter != 4 {
+		t.Errorf("Resolve(Q4 FY2014) = %+v, %v", p, ok)
+	}
+}
+
 func TestExcelDate(t *testing.T) {
 	for _, tc := range []struct {
 		serial float64

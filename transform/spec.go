@@ -19,10 +19,15 @@ import (
 // Spec tells marginmix how to read one company's workbooks. See
 // docs/specs.md for the format.
 type Spec struct {
-	Company       string   `yaml:"company"`         // ticker; default the EDGAR cover sheet's trading symbol
-	FiscalYearEnd string   `yaml:"fiscal_year_end"` // month name or number; default December
-	Files         []string `yaml:"files"`           // globs matched against the path below the inbox
-	Sheets        []string `yaml:"sheets"`          // names or globs; default every visible sheet
+	Company       string `yaml:"company"`         // ticker; default the EDGAR cover sheet's trading symbol
+	FiscalYearEnd string `yaml:"fiscal_year_end"` // month name or number; default December
+	// FiscalYearNamed says which calendar year names a fiscal year: "end"
+	// (the default: Oracle's year ending May 2026 is fiscal 2026) or "most",
+	// the year holding most of its months (retailers' 52/53-week years: the
+	// year ending 31 January 2015 is fiscal 2014).
+	FiscalYearNamed string   `yaml:"fiscal_year_named"`
+	Files           []string `yaml:"files"`  // globs matched against the path below the inbox
+	Sheets          []string `yaml:"sheets"` // names or globs; default every visible sheet
 	// PreferSheets names (or globs) the sheets whose values win over the
 	// same fact stated on another sheet of the workbook.
 	PreferSheets  []string          `yaml:"prefer_sheets"`
@@ -122,6 +127,13 @@ func (s *Spec) Validate() error {
 		return bad("fiscal_year_end", "%v", err)
 	}
 	s.fye, s.fyeSet = m, strings.TrimSpace(s.FiscalYearEnd) != ""
+	switch s.FiscalYearNamed {
+	case "":
+		s.FiscalYearNamed = "end"
+	case "end", "most":
+	default:
+		return bad("fiscal_year_named", "%q is not end or most", s.FiscalYearNamed)
+	}
 	switch s.Layout {
 	case "":
 		s.Layout = "auto"
@@ -198,7 +210,7 @@ func parseMonth(s string) (time.Month, error) {
 
 // Calendar returns the company's fiscal calendar.
 func (s *Spec) Calendar() Calendar {
-	return Calendar{FYEndMonth: s.fye, CalendarLabels: s.QuarterLabels == "calendar"}
+	return Calendar{FYEndMonth: s.fye, CalendarLabels: s.QuarterLabels == "calendar", NamedByMost: s.FiscalYearNamed == "most"}
 }
 
 // Matches reports whether the spec covers a workbook, given its path

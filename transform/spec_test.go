@@ -49,6 +49,7 @@ func TestParseSpecErrors(t *testing.T) {
 	}{
 		{"no files", `company: AMZN`, "spec s.yaml: files: required: at least one file glob"},
 		{"bad glob", "company: A\nfiles: [\"[\"]", `spec s.yaml: files: bad glob "["`},
+		{"bad year naming", "company: A\nfiles: [\"*\"]\nfiscal_year_named: start", `spec s.yaml: fiscal_year_named: "start" is not end or most`},
 		{"bad prefer glob", "company: A\nfiles: [\"*\"]\nprefer_sheets: [\"[\"]", `spec s.yaml: prefer_sheets: bad glob "["`},
 		{"bad month", "company: A\nfiles: [a]\nfiscal_year_end: Smarch", `spec s.yaml: fiscal_year_end: "smarch" is not a month`},
 		{"month range", "company: A\nfiles: [a]\nfiscal_year_end: 13", `spec s.yaml: fiscal_year_end: month 13 out of range 1..12`},
