@@ -164,7 +164,23 @@ func (c *inspection) hashAndSniff() (*pkg, error) {
 	case len(head) == 0:
 		return nil, c.fail(ErrCorrupt, "empty file")
 	}
-	return nil, c.fail(ErrFormat, "not a zip package (starts with %q)", head)
+	// Say what it looks like, never what it holds: a rejected file may be
+	// anything (a link to a secret), and the reason is published.
+	return nil, c.fail(ErrFormat, "not a zip package (%s)", looksLike(head))
+}
+
+// looksLike names the kind of file a head of bytes suggests, without
+// echoing them.
+func looksLike(head []byte) string {
+	if bytes.HasPrefix(head, []byte("%PDF")) {
+		return "it looks like a PDF"
+	}
+	for _, b := range head {
+		if b < 0x09 || (b > 0x0d && b < 0x20) || b == 0x7f {
+			return "its first bytes are no zip signature"
+		}
+	}
+	return "it looks like text, such as a CSV file"
 }
 
 // openZip reads the zip directory and refuses the packages that are not

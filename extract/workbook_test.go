@@ -233,7 +233,7 @@ func TestOpenRejects(t *testing.T) {
 			wantMsg: "trunc.xlsx: corrupt workbook: zip: not a valid zip file"},
 		{name: "bit flip", path: write("flip.xlsx", flipped), cause: ErrCorrupt},
 		{name: "csv", path: write("data.xlsx", []byte("a,b\n1,2\n")), cause: ErrFormat,
-			wantMsg: `data.xlsx: not an .xlsx workbook: not a zip package (starts with "a,b\n1,2\n")`},
+			wantMsg: `data.xlsx: not an .xlsx workbook: not a zip package (it looks like text, such as a CSV file)`},
 		{name: "empty", path: write("empty.xlsx", nil), cause: ErrCorrupt,
 			wantMsg: "empty.xlsx: corrupt workbook: empty file"},
 		{name: "empty zip", path: write("emptyzip.xlsx", emptyZip()), cause: ErrCorrupt,

@@ -16,13 +16,16 @@ import (
 // Config is what a run needs to know. The zero value of Inbox and Specs means
 // the sample workbooks and specs bundled in the binary.
 type Config struct {
-	Inbox   string // folder of workbooks; "" = bundled samples
-	Specs   string // folder of YAML specs; "" = bundled specs
-	Out     string // output folder
-	Workers int    // workbooks read in parallel
-	Full    bool   // re-extract every workbook even if unchanged
-	Threads int    // DuckDB threads; 0 = DuckDB's default
-	SQL     string // folder of the analyst's own .sql analyses, added to the built-in ones
+	Inbox string // folder of workbooks; "" = bundled samples
+	Specs string // folder of YAML specs; "" = bundled specs
+	Out   string // output folder
+	// FollowLinks reads links in the inbox that lead outside it; without
+	// it such a link is quarantined unread and uncopied.
+	FollowLinks bool
+	Workers     int    // workbooks read in parallel
+	Full        bool   // re-extract every workbook even if unchanged
+	Threads     int    // DuckDB threads; 0 = DuckDB's default
+	SQL         string // folder of the analyst's own .sql analyses, added to the built-in ones
 	// WorkbookTimeout bounds the time one workbook may take to read; past it
 	// the workbook is quarantined. 0 means no bound.
 	WorkbookTimeout time.Duration
@@ -105,9 +108,6 @@ func (c *Config) Validate() error {
 	case p.LargeMoveBps <= 0:
 		return &ConfigError{Field: "large-move-bps", Err: fmt.Errorf("%v: must be positive", p.LargeMoveBps)}
 	}
-	if err := c.checkOut(); err != nil {
-		return &ConfigError{Field: "out", Err: err}
-	}
 	for _, f := range []struct{ name, dir string }{{"inbox", c.Inbox}, {"specs", c.Specs}, {"sql", c.SQL}} {
 		if f.dir == "" {
 			continue
@@ -127,6 +127,15 @@ func (c *Config) Validate() error {
 // not publish. A run replaces the whole folder, so it refuses.
 var ErrNotPublication = errors.New("holds files that are not a marginmix publication (it has no " + load.ManifestName +
 	"); marginmix publishes only into a missing or empty folder, or one it published before, and changed nothing")
+
+// CheckOut checks the output folder a run would publish into (validate,
+// which publishes nothing, does not).
+func (c *Config) CheckOut() error {
+	if err := c.checkOut(); err != nil {
+		return &ConfigError{Field: "out", Err: err}
+	}
+	return nil
+}
 
 // checkOut refuses an output folder whose contents a run would replace
 // without their being ours: a folder of the user's files (docs/, the inbox

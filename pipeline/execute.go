@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/load"
 	"github.com/marginmix/marginmix/transform"
@@ -174,13 +175,14 @@ type execution struct {
 	analyses              []load.Analysis
 	extractFP, analysisFP string
 	// plan
-	inbox  string
-	files  []string
-	prev   *previous
-	seq    int
-	runID  string
-	toRead []string     // workbooks to read this run
-	kept   []load.Input // the others, as the last publication has them
+	inbox   string
+	files   []string
+	outside []string // links out of the inbox, not followed: quarantined unread
+	prev    *previous
+	seq     int
+	runID   string
+	toRead  []string     // workbooks to read this run
+	kept    []load.Input // the others, as the last publication has them
 	// read
 	sum         *Summary
 	reread      []load.FileVersion // versions read: their earlier rows give way
@@ -197,6 +199,9 @@ type execution struct {
 func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
 	x := &execution{cfg: cfg, job: j, log: log, start: time.Now()}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckOut(); err != nil {
 		return nil, err
 	}
 	var err error
@@ -246,7 +251,7 @@ func (x *execution) plan() error {
 		x.onClose(func() { os.RemoveAll(dir) })
 	}
 	var err error
-	if x.files, err = listInbox(x.inbox); err != nil {
+	if x.files, x.outside, err = listInbox(x.inbox, x.cfg.FollowLinks); err != nil {
 		return &ConfigError{Field: "inbox", Err: err}
 	}
 	lock, err := load.Acquire(x.cfg.Out, x.job.command)
@@ -311,6 +316,11 @@ func (x *execution) chooseWorkbooks() error {
 		}
 		x.kept = append(x.kept, in)
 	}
+	for _, rel := range x.outside {
+		x.kept = append(x.kept, load.Input{Path: rel, Status: load.StatusQuarantined,
+			Reason: (&extract.CellError{File: rel, Err: ErrLinkOutside}).Error()})
+	}
+	sort.Slice(x.kept, func(i, j int) bool { return x.kept[i].Path < x.kept[j].Path })
 	x.sum = &Summary{RunID: x.runID, Seq: x.seq, Read: len(x.toRead)}
 	return nil
 }
@@ -484,7 +494,7 @@ func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) 
 		}
 	}
 	for _, r := range x.quarantined {
-		if err := quarantine(dir, r); err != nil {
+		if err := quarantine(dir, r, x.mayCopy(r.abs)); err != nil {
 			return nil, err
 		}
 	}
@@ -555,4 +565,27 @@ func samePaths(a, b []load.Input) bool {
 		}
 	}
 	return true
+}
+
+// maxQuarantineCopy is the largest file _quarantine/ keeps a copy of; a
+// larger one (refused for its size, say) gets its reason only.
+const maxQuarantineCopy = 64 << 20
+
+// mayCopy reports whether a quarantined file may be copied into
+// _quarantine/: a regular file in the inbox (links resolved), or anywhere
+// with --follow-links, and not too large.
+func (x *execution) mayCopy(abs string) bool {
+	if abs == "" || !x.cfg.FollowLinks && !within(x.inboxReal(), abs) {
+		return false
+	}
+	st, err := os.Stat(abs)
+	return err == nil && st.Mode().IsRegular() && st.Size() <= maxQuarantineCopy
+}
+
+// inboxReal is the inbox with links resolved.
+func (x *execution) inboxReal() string {
+	if real, err := filepath.EvalSymlinks(x.inbox); err == nil {
+		return real
+	}
+	return x.inbox
 }

@@ -98,14 +98,13 @@ func ignored(name string, dir bool) bool {
 
 // listInbox returns the inbox's files as slash-separated paths relative to
 // it, sorted.
-func listInbox(dir string) ([]string, error) {
-	var out []string
+func listInbox(dir string, follow bool) (files, outside []string, err error) {
 	// An inbox that is itself a link is walked where it leads (WalkDir
 	// does not follow a link at its root).
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -118,27 +117,48 @@ func listInbox(dir string) ([]string, error) {
 			}
 			return nil
 		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
 		if !e.Type().IsRegular() {
-			// A link to a workbook is read (analysts link files into an
-			// inbox); a link to a folder, a dangling link, a pipe or a
-			// device is not.
+			// A link to a workbook in the inbox is read; one that leads
+			// out of it only with --follow-links (a link to a private
+			// file must not publish it). A link to a folder, a dangling
+			// link, a pipe or a device is not read.
 			if e.Type()&fs.ModeSymlink == 0 {
 				return nil
 			}
 			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
 				return nil
 			}
+			if !follow && !within(dir, p) {
+				outside = append(outside, rel)
+				return nil
+			}
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		out = append(out, filepath.ToSlash(rel))
+		files = append(files, rel)
 		return nil
 	})
-	sort.Strings(out)
-	return out, err
+	sort.Strings(files)
+	sort.Strings(outside)
+	return files, outside, err
 }
+
+// within reports whether p, links resolved, lies inside the folder root
+// (itself resolved).
+func within(root, p string) bool {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(root, real)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// ErrLinkOutside: a link in the inbox leads to a file outside it.
+var ErrLinkOutside = errors.New("a link to a file outside the inbox; not followed (--follow-links reads such links)")
 
 // materialise copies an embedded folder of workbooks to a temporary folder,
 // since excelize reads files.
@@ -187,8 +207,19 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(dst)
+	st, err := in.Stat()
 	if err != nil {
+		return err
+	}
+	// The copy is readable by no more than the source: a 0600 file stays
+	// private in _quarantine/.
+	perm := st.Mode().Perm() & 0o666
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if err := out.Chmod(perm); err != nil {
+		out.Close()
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {

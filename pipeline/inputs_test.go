@@ -37,19 +37,26 @@ func TestListInboxFollowsLinksToFiles(t *testing.T) {
 	link(filepath.Join(elsewhere, "orcl.xlsx"), "orcl.xlsx")
 	link(filepath.Join(elsewhere, "gone.xlsx"), "gone.xlsx")
 	link(filepath.Join(elsewhere, "folder"), "folder")
-	got, err := listInbox(inbox)
+	link(filepath.Join(inbox, "q2", "msft.xlsx"), "msft-latest.xlsx")
+	// A link out of the inbox is listed apart, to be refused unread; with
+	// follow, it is read like the rest.
+	got, outside, err := listInbox(inbox, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"amzn.xlsx", "orcl.xlsx", "q2/msft.xlsx"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("listInbox = %q, want %q", got, want)
+	if want := []string{"amzn.xlsx", "msft-latest.xlsx", "q2/msft.xlsx"}; !reflect.DeepEqual(got, want) || !reflect.DeepEqual(outside, []string{"orcl.xlsx"}) {
+		t.Fatalf("listInbox = %q, outside %q; want %q and [orcl.xlsx]", got, outside, want)
+	}
+	all, outside, err := listInbox(inbox, true)
+	if want := []string{"amzn.xlsx", "msft-latest.xlsx", "orcl.xlsx", "q2/msft.xlsx"}; err != nil || !reflect.DeepEqual(all, want) || len(outside) != 0 {
+		t.Fatalf("listInbox following links = %q, outside %q, %v; want %q", all, outside, err, want)
 	}
 	// The inbox itself may be a link.
 	linked := filepath.Join(root, "linked-inbox")
 	if err := os.Symlink(inbox, linked); err != nil {
 		t.Fatal(err)
 	}
-	if again, err := listInbox(linked); err != nil || !reflect.DeepEqual(again, got) {
+	if again, _, err := listInbox(linked, false); err != nil || !reflect.DeepEqual(again, got) {
 		t.Fatalf("listInbox through a link = %q, %v; want %q", again, err, got)
 	}
 }

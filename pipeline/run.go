@@ -262,10 +262,14 @@ func failed(r workbookResult, err error) workbookResult {
 
 // quarantine keeps a copy of a rejected workbook and its reason under
 // _quarantine/ in the publication.
-func quarantine(dir string, r workbookResult) error {
+func quarantine(dir string, r workbookResult, copyIt bool) error {
 	dst := filepath.Join(dir, "_quarantine", filepath.FromSlash(r.input.Path))
-	if err := copyFile(r.abs, dst); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("quarantine %s: %w", r.input.Path, err)
+	if copyIt {
+		if err := copyFile(r.abs, dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("quarantine %s: %w", r.input.Path, err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
 	}
 	return os.WriteFile(dst+".reason.txt", []byte(r.input.Reason+"\n"), 0o644)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/transform"
 )
@@ -31,6 +32,7 @@ func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error
 	cals := calendars(specs)
 	type job struct{ dir, rel string }
 	var jobs []job
+	var refused []Checked // links out of the inbox: not read
 	if len(files) == 0 {
 		inbox := cfg.Inbox
 		if inbox == "" {
@@ -39,12 +41,15 @@ func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error
 			}
 			defer os.RemoveAll(inbox)
 		}
-		rels, err := listInbox(inbox)
+		rels, outside, err := listInbox(inbox, cfg.FollowLinks)
 		if err != nil {
 			return nil, &ConfigError{Field: "inbox", Err: err}
 		}
 		for _, r := range rels {
 			jobs = append(jobs, job{inbox, r})
+		}
+		for _, r := range outside {
+			refused = append(refused, Checked{Path: r, Err: &extract.CellError{File: r, Err: ErrLinkOutside}})
 		}
 	} else {
 		for _, f := range files {
@@ -66,5 +71,5 @@ func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error
 		}
 		out = append(out, Checked{Path: name, Company: r.input.Company, Facts: r.facts, Findings: r.findings, Err: r.err})
 	}
-	return out, nil
+	return append(out, refused...), nil
 }

@@ -49,6 +49,7 @@ Exit status:
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Inbox, "inbox", "", "folder of workbooks to check when no FILE is given (default: the bundled samples)")
+	f.BoolVar(&cfg.FollowLinks, "follow-links", false, "also check links in the inbox that lead to files outside it")
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder (validate writes nothing to it)")
 	return cmd
