@@ -28,6 +28,11 @@ type LockError struct {
 }
 
 func (e *LockError) Error() string {
+	if e.Holder.PID == 0 {
+		// The holder has the lock but has not written who it is yet (or
+		// its note is unreadable): say so, not "pid 0 on , since 0001".
+		return fmt.Sprintf("%s: %v, which has not said who it is yet", e.Path, ErrLocked)
+	}
 	return fmt.Sprintf("%s: %v: pid %d on %s, %s since %s", e.Path, ErrLocked,
 		e.Holder.PID, e.Holder.Host, e.Holder.Command, e.Holder.Started.Format(time.RFC3339))
 }

@@ -70,6 +70,12 @@ const ManifestName = "_manifest.json"
 
 // WriteManifest writes m as indented JSON to path and syncs it.
 func WriteManifest(path string, m *Manifest) error {
+	if m.Inputs == nil {
+		m.Inputs = []Input{} // always a list, never null
+	}
+	if m.Outputs == nil {
+		m.Outputs = []Output{}
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err

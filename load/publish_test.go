@@ -121,6 +121,16 @@ func TestLock(t *testing.T) {
 	if le.Holder.Host != host || le.Holder.Started.IsZero() {
 		t.Fatalf("holder = %+v", le.Holder)
 	}
+	// A holder that has not written its note yet is described as such,
+	// not as "pid 0 on , since 0001-01-01".
+	lockFile, _ := LockPath(out)
+	if err := os.Truncate(lockFile, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Acquire(out, "backfill")
+	if want := lockFile + ": output folder is locked by another writer, which has not said who it is yet"; err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %s", err, want)
+	}
 	if err := l1.Release(); err != nil {
 		t.Fatal(err)
 	}

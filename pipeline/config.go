@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -22,10 +24,13 @@ type Config struct {
 	// FollowLinks reads links in the inbox that lead outside it; without
 	// it such a link is quarantined unread and uncopied.
 	FollowLinks bool
-	Workers     int    // workbooks read in parallel
-	Full        bool   // re-extract every workbook even if unchanged
-	Threads     int    // DuckDB threads; 0 = DuckDB's default
-	SQL         string // folder of the analyst's own .sql analyses, added to the built-in ones
+	// AllowEmptyInbox publishes from an inbox without workbooks; without
+	// it such a run is a configuration error (an unmounted share).
+	AllowEmptyInbox bool
+	Workers         int    // workbooks read in parallel
+	Full            bool   // re-extract every workbook even if unchanged
+	Threads         int    // DuckDB threads; 0 = DuckDB's default
+	SQL             string // folder of the analyst's own .sql analyses, added to the built-in ones
 	// WorkbookTimeout bounds the time one workbook may take to read; past it
 	// the workbook is quarantined. 0 means no bound.
 	WorkbookTimeout time.Duration
@@ -95,7 +100,24 @@ func (c *Config) Validate() error {
 	if c.Threads < 0 {
 		return &ConfigError{Field: "threads", Err: fmt.Errorf("%d: must not be negative", c.Threads)}
 	}
+	if c.WorkbookTimeout < 0 {
+		return &ConfigError{Field: "workbook-timeout", Err: fmt.Errorf("%s: must not be negative (0 means no limit)", c.WorkbookTimeout)}
+	}
+	for _, m := range []struct{ name, v string }{{"duckdb-memory", c.DuckDBMemory}, {"analysis-memory", c.AnalysisMemory}} {
+		if m.v != "" && !reMemory.MatchString(m.v) {
+			return &ConfigError{Field: m.name, Err: fmt.Errorf("%q is not an amount of memory such as 512MB or 2GB", m.v)}
+		}
+	}
 	p := c.Params
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"trend-threshold-bps", p.TrendThresholdBps}, {"common-server-life", p.CommonServerLifeYears},
+		{"recon-tolerance", p.ReconToleranceUnits}, {"large-move-bps", p.LargeMoveBps}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return &ConfigError{Field: f.name, Err: fmt.Errorf("%v: must be a finite number", f.v)}
+		}
+	}
 	switch {
 	case p.TrendWindow < 2:
 		return &ConfigError{Field: "trend-window", Err: fmt.Errorf("%d: must be at least 2 quarters", p.TrendWindow)}
@@ -122,6 +144,9 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// reMemory matches the memory amounts DuckDB takes ("128MB", "2 GiB").
+var reMemory = regexp.MustCompile(`(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)?\s*$`)
 
 // ErrNotPublication: --out names a folder that holds files marginmix did
 // not publish. A run replaces the whole folder, so it refuses.

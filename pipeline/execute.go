@@ -208,6 +208,9 @@ func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
 	if x.specs, err = loadSpecs(specsFS(cfg.Specs)); err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
 	}
+	if err := checkCalendars(x.specs); err != nil {
+		return nil, err
+	}
 	if x.analyses, err = loadAnalyses(cfg.SQL); err != nil {
 		return nil, err
 	}
@@ -253,6 +256,12 @@ func (x *execution) plan() error {
 	var err error
 	if x.files, x.outside, err = listInbox(x.inbox, x.cfg.FollowLinks); err != nil {
 		return &ConfigError{Field: "inbox", Err: err}
+	}
+	if len(x.files)+len(x.outside) == 0 && !x.cfg.AllowEmptyInbox {
+		return &ConfigError{Field: "inbox", Err: fmt.Errorf("%s %w", x.inbox, ErrEmptyInbox)}
+	}
+	if err := checkMatches(x.specs, x.files); err != nil {
+		return err
 	}
 	lock, err := load.Acquire(x.cfg.Out, x.job.command)
 	if err != nil {

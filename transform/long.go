@@ -119,9 +119,9 @@ func (l *longTable) row(r extract.Row) error {
 	metric, ok := s.spec.dict.Metric(mc.Raw)
 	if !ok {
 		if s.spec.Strict {
-			return s.rowError(s.cellErr(r.Num, lc.metric, fmt.Errorf("%w: metric %q", ErrUnmappedRow, mc.Raw)))
+			return s.rowError(s.cellErr(r.Num, lc.metric, fmt.Errorf("%w: metric %q", ErrUnmappedRow, clip(mc.Raw))))
 		}
-		s.note(extract.CellName(lc.metric, r.Num), "metric %q not in the dictionary; row skipped", mc.Raw)
+		s.note(extract.CellName(lc.metric, r.Num), "metric %q not in the dictionary; row skipped", clip(mc.Raw))
 		return nil
 	}
 	vc, ok := cellAt(r, lc.value)
@@ -140,15 +140,15 @@ func (l *longTable) row(r extract.Row) error {
 	case Missing:
 		return nil
 	case NotNumber:
-		return s.rowError(s.cellErr(r.Num, lc.value, fmt.Errorf("%w: %q", ErrBadNumber, vc.Raw)))
+		return s.rowError(s.cellErr(r.Num, lc.value, fmt.Errorf("%w: %q", ErrBadNumber, clip(vc.Raw))))
 	case Percent:
 		if fact.MetricUnit(metric) != fact.Ratio {
-			s.note(extract.CellName(lc.value, r.Num), "percentage %q in a %s row; skipped", vc.Raw, metric)
+			s.note(extract.CellName(lc.value, r.Num), "percentage %q in a %s row; skipped", clip(vc.Raw), metric)
 			return nil
 		}
 	}
 	if why := doubtOf(mc.Raw).why(v); why != "" {
-		s.note(extract.CellName(lc.value, r.Num), "%s %q in row %q; skipped", why, vc.Raw, cleanLabel(mc.Raw))
+		s.note(extract.CellName(lc.value, r.Num), "%s %q in row %q; skipped", why, clip(vc.Raw), cleanLabel(mc.Raw))
 		return nil
 	}
 	company, cal, err := l.company(r)
@@ -172,7 +172,7 @@ func (l *longTable) row(r extract.Row) error {
 	}
 	if !known {
 		uc, _ := cellAt(r, lc.unit)
-		s.note(extract.CellName(lc.unit, r.Num), "unit %q not recognised; row skipped", uc.Raw)
+		s.note(extract.CellName(lc.unit, r.Num), "unit %q not recognised; row skipped", clip(uc.Raw))
 		return nil
 	}
 	s.emit(x)
@@ -189,7 +189,7 @@ func (l *longTable) company(r extract.Row) (string, Calendar, error) {
 	}
 	company := strings.ToUpper(strings.TrimSpace(cc.Raw))
 	if !ValidTicker(company) {
-		return "", s.cal, s.cellErr(r.Num, l.cols.company, fmt.Errorf("%w: %q", ErrBadCompany, cc.Raw))
+		return "", s.cal, s.cellErr(r.Num, l.cols.company, fmt.Errorf("%w: %q", ErrBadCompany, clip(cc.Raw)))
 	}
 	if s.opt.Calendar != nil && company != s.spec.Company {
 		if c, ok := s.opt.Calendar(company); ok {
@@ -212,7 +212,7 @@ func (l *longTable) period(r extract.Row, cal Calendar) (p Period, ok bool, err 
 			p, placed = cal.Resolve(lb)
 		}
 		if !placed {
-			return p, false, s.cellErr(r.Num, l.cols.periodEnd, fmt.Errorf("%w: %q", ErrBadDate, pc.Raw))
+			return p, false, s.cellErr(r.Num, l.cols.periodEnd, fmt.Errorf("%w: %q", ErrBadDate, clip(pc.Raw)))
 		}
 		return p, true, nil
 	}
@@ -221,7 +221,7 @@ func (l *longTable) period(r extract.Row, cal Calendar) (p Period, ok bool, err 
 			p, placed = cal.Resolve(lb)
 		}
 		if !placed {
-			return p, false, s.cellErr(r.Num, l.cols.period, fmt.Errorf("%w: %q is not a period", ErrBadDate, pc.Raw))
+			return p, false, s.cellErr(r.Num, l.cols.period, fmt.Errorf("%w: %q is not a period", ErrBadDate, clip(pc.Raw)))
 		}
 		return p, true, nil
 	}
@@ -255,7 +255,7 @@ func (l *longTable) unit(r extract.Row, k NumKind, x *cellValue) (known bool, er
 		return false, nil
 	}
 	if kind != fact.MetricUnit(x.metric) {
-		return true, l.sh.cellErr(r.Num, l.cols.unit, fmt.Errorf("%w: %q for %s", ErrUnitMismatch, uc.Raw, x.metric))
+		return true, l.sh.cellErr(r.Num, l.cols.unit, fmt.Errorf("%w: %q for %s", ErrUnitMismatch, clip(uc.Raw), x.metric))
 	}
 	x.scale = sc
 	if k == Percent && kind == fact.Ratio {

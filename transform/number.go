@@ -1,10 +1,12 @@
 package transform
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // NumKind classifies a cell's content as a number.
@@ -206,4 +208,20 @@ func Scaled(v, scale float64) float64 {
 		return v * scale
 	}
 	return out
+}
+
+// maxEcho is how much of a cell's text an error or a note quotes.
+const maxEcho = 80
+
+// clip shortens a cell's text for a message: a 10,000-character cell is
+// quoted by its start and its length, never in full.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d characters)", s[:cut], utf8.RuneCountInString(s))
 }

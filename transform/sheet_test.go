@@ -783,6 +783,17 @@ var readTests = []struct {
 		{"ACME", strings.Repeat("Ω", 100), "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 11e6, "USD", "E3", 1e6},
 	},
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"`},
+}, {
+	// A 10,000-character Company cell is quoted by its start and length.
+	Name: "LongCompanyNotEchoed",
+	Spec: "layout: long\n",
+	Input: rows(
+		"Company|Segment|Metric|Period|Value|Unit",
+		strings.Repeat("A", 10000)+"|X|Revenue|Q1 2026|12|$m",
+	),
+	WantErr: &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "A2", Row: 2, Col: 1, Err: ErrBadCompany},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell A2: not a ticker (letters, digits, '.', '-' and '_', at most 32): "` +
+		strings.Repeat("A", 80) + `… (10000 characters)"`,
 }}
 
 // readRows reads rows as Sheet1 of a workbook test.xlsx.

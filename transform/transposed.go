@@ -63,11 +63,11 @@ func (t *transposedTable) row(r extract.Row, label string) {
 		case k == Missing:
 			continue
 		case k == NotNumber || (k == Percent && fact.MetricUnit(m) != fact.Ratio):
-			t.sh.note(extract.CellName(c.Col, r.Num), "%q is not a %s value; skipped", c.Raw, m)
+			t.sh.note(extract.CellName(c.Col, r.Num), "%q is not a %s value; skipped", clip(c.Raw), m)
 			continue
 		}
 		if why := doubtOf(t.headers[c.Col]).why(v); why != "" {
-			t.sh.note(extract.CellName(c.Col, r.Num), "%s %q under %q; skipped", why, c.Raw, cleanLabel(t.headers[c.Col]))
+			t.sh.note(extract.CellName(c.Col, r.Num), "%s %q under %q; skipped", why, clip(c.Raw), cleanLabel(t.headers[c.Col]))
 			continue
 		}
 		t.sh.emit(cellValue{

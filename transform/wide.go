@@ -336,18 +336,18 @@ func (w *wideTable) values(r extract.Row, label, metric, segment string) error {
 		case Missing:
 			continue
 		case NotNumber:
-			if err := w.sh.rowError(w.sh.cellErr(r.Num, c.Col, fmt.Errorf("%w: %q in row %q", ErrBadNumber, c.Raw, cleanLabel(label)))); err != nil {
+			if err := w.sh.rowError(w.sh.cellErr(r.Num, c.Col, fmt.Errorf("%w: %q in row %q", ErrBadNumber, clip(c.Raw), cleanLabel(label)))); err != nil {
 				return err
 			}
 			continue
 		case Percent:
 			if unit != fact.Ratio {
-				w.sh.note(extract.CellName(c.Col, r.Num), "percentage %q in a %s row; skipped", c.Raw, metric)
+				w.sh.note(extract.CellName(c.Col, r.Num), "percentage %q in a %s row; skipped", clip(c.Raw), metric)
 				continue
 			}
 		}
 		if why := doubt.why(v); why != "" {
-			w.sh.note(extract.CellName(c.Col, r.Num), "%s %q in row %q; skipped", why, c.Raw, cleanLabel(label))
+			w.sh.note(extract.CellName(c.Col, r.Num), "%s %q in row %q; skipped", why, clip(c.Raw), cleanLabel(label))
 			continue
 		}
 		w.sh.emit(cellValue{

@@ -73,6 +73,7 @@ func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.StringVar(&cfg.Inbox, "inbox", "", "folder of workbooks to read (default: the bundled sample workbooks)")
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.BoolVar(&cfg.FollowLinks, "follow-links", false, "also read links in the inbox that lead to files outside it")
+	f.BoolVar(&cfg.AllowEmptyInbox, "allow-empty-inbox", false, "publish even when the inbox holds no workbooks (by default an error: an unmounted share)")
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel (default: number of CPUs)")
 	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", cfg.DuckDBMemory, "memory DuckDB may use while loading facts (it keeps the rest in a temporary file)")
