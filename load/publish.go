@@ -39,7 +39,9 @@ func NewPublication(out, runID string) (*Publication, error) {
 }
 
 // SweepStale removes staging folders left by runs that were killed. Call it
-// only while holding the lock.
+// only while holding the lock. A run killed in the middle of a swap by two
+// renames (where RENAME_EXCHANGE is missing) left no output folder and the
+// previous publication aside: that is put back first, never removed.
 func SweepStale(out string) error {
 	out, err := filepath.Abs(out)
 	if err != nil {
@@ -51,6 +53,13 @@ func SweepStale(out string) error {
 			return nil
 		}
 		return err
+	}
+	if restored, err := restoreAside(out, entries); err != nil {
+		return fmt.Errorf("restore the previous publication: %w", err)
+	} else if restored {
+		if entries, err = os.ReadDir(filepath.Dir(out)); err != nil {
+			return err
+		}
 	}
 	var errs []error
 	for _, e := range entries {
@@ -120,4 +129,30 @@ func syncDir(dir string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// restoreAside puts a publication that swapByRename moved aside back in
+// place of a missing output folder: the latest such folder that holds a
+// manifest (staging names sort by run time).
+func restoreAside(out string, entries []fs.DirEntry) (bool, error) {
+	if _, err := os.Lstat(out); !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	var best string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, stagePrefix(out)) || !strings.HasSuffix(name, asideSuffix) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(out), name, ManifestName)); err == nil && name > best {
+			best = name
+		}
+	}
+	if best == "" {
+		return false, nil
+	}
+	if err := os.Rename(filepath.Join(filepath.Dir(out), best), out); err != nil {
+		return false, err
+	}
+	return true, syncDir(filepath.Dir(out))
 }

@@ -145,3 +145,47 @@ func TestLock(t *testing.T) {
 		t.Fatalf("lock path %s is not beside the folder", p)
 	}
 }
+
+// The swap by two renames (where RENAME_EXCHANGE is missing), killed after
+// either rename: the next writer's sweep leaves a whole publication in
+// place, the previous one or the new, and never deletes the previous one
+// while the output folder is missing.
+func TestFallbackSwapKilledMidway(t *testing.T) {
+	errKilled := errors.New("killed")
+	defer func(f func(int) error) { swapStep = f }(swapStep)
+	for _, tc := range []struct {
+		step int
+		want string // the manifest in place after the sweep
+	}{{1, "old"}, {2, "new"}, {0, "new"}} {
+		root := t.TempDir()
+		out := filepath.Join(root, "out")
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(out, ManifestName), []byte("old"), 0o644)
+		p, err := NewPublication(out, "20261201T000000Z-abcdef")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(p.Dir, ManifestName), []byte("new"), 0o644)
+		swapStep = func(s int) error {
+			if s == tc.step {
+				return errKilled
+			}
+			return nil
+		}
+		if err := swapByRename(p.Dir, p.Out); (tc.step != 0) != errors.Is(err, errKilled) {
+			t.Fatalf("step %d: swap returned %v", tc.step, err)
+		}
+		if err := SweepStale(out); err != nil {
+			t.Fatalf("step %d: sweep: %v", tc.step, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(out, ManifestName)); err != nil || string(b) != tc.want {
+			t.Errorf("step %d: manifest %q, %v; want %q", tc.step, b, err, tc.want)
+		}
+		entries, _ := os.ReadDir(root)
+		if len(entries) != 1 {
+			t.Errorf("step %d: left beside the folder: %v", tc.step, entries)
+		}
+	}
+}
