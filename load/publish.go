@@ -156,3 +156,38 @@ func restoreAside(out string, entries []fs.DirEntry) (bool, error) {
 	}
 	return true, syncDir(filepath.Dir(out))
 }
+
+// ResolveOut is the output folder with symbolic links resolved: the folder
+// that is locked, staged beside and swapped. A link given as --out so stays
+// a link (its target is replaced, not the link), and two paths to one
+// folder share one lock. A link to a folder not made yet resolves to it.
+func ResolveOut(out string) (string, error) {
+	p, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	for range 40 { // as many links as the kernel follows
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return real, nil
+		}
+		fi, err := os.Lstat(p)
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			if err != nil {
+				return "", err
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(p), target)
+			}
+			p = filepath.Clean(target)
+			continue
+		}
+		// Not there yet: its parent, resolved.
+		parent, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return p, nil // made by the run (MkdirAll)
+		}
+		return filepath.Join(parent, filepath.Base(p)), nil
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", out)
+}

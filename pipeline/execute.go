@@ -244,6 +244,11 @@ func (x *execution) onClose(f func()) { x.cleanups = append(x.cleanups, f) }
 // plan lists the inbox, takes the writers' lock, reads what the last
 // publication says and decides which workbooks to read.
 func (x *execution) plan() error {
+	out, err := load.ResolveOut(x.cfg.Out)
+	if err != nil {
+		return &ConfigError{Field: "out", Err: err}
+	}
+	x.cfg.Out = out // the folder itself, whatever link named it
 	x.inbox = x.cfg.Inbox
 	if x.inbox == "" {
 		dir, err := materialise(samplesFS())
@@ -253,14 +258,7 @@ func (x *execution) plan() error {
 		x.inbox = dir
 		x.onClose(func() { os.RemoveAll(dir) })
 	}
-	var err error
-	if x.files, x.outside, err = listInbox(x.inbox, x.cfg.FollowLinks); err != nil {
-		return &ConfigError{Field: "inbox", Err: err}
-	}
-	if len(x.files)+len(x.outside) == 0 && !x.cfg.AllowEmptyInbox {
-		return &ConfigError{Field: "inbox", Err: fmt.Errorf("%s %w", x.inbox, ErrEmptyInbox)}
-	}
-	if err := checkMatches(x.specs, x.files); err != nil {
+	if err := x.listInbox(); err != nil {
 		return err
 	}
 	lock, err := load.Acquire(x.cfg.Out, x.job.command)
@@ -271,11 +269,7 @@ func (x *execution) plan() error {
 	if err := load.SweepStale(x.cfg.Out); err != nil {
 		return fmt.Errorf("remove stale staging folders: %w", err)
 	}
-	out, err := filepath.Abs(x.cfg.Out)
-	if err != nil {
-		return err
-	}
-	if x.prev, err = readPrevious(out); err != nil {
+	if x.prev, err = readPrevious(x.cfg.Out); err != nil {
 		return err
 	}
 	x.seq = 1
@@ -285,6 +279,19 @@ func (x *execution) plan() error {
 	x.runID = newRunID(x.start)
 	x.log = x.log.With(keyRun, x.runID)
 	return x.chooseWorkbooks()
+}
+
+// listInbox lists the workbooks of the inbox, and refuses an empty inbox and
+// a workbook that two specs match.
+func (x *execution) listInbox() error {
+	var err error
+	if x.files, x.outside, err = listInbox(x.inbox, x.cfg.FollowLinks); err != nil {
+		return &ConfigError{Field: "inbox", Err: err}
+	}
+	if len(x.files)+len(x.outside) == 0 && !x.cfg.AllowEmptyInbox {
+		return &ConfigError{Field: "inbox", Err: fmt.Errorf("%s %w", x.inbox, ErrEmptyInbox)}
+	}
+	return checkMatches(x.specs, x.files)
 }
 
 // chooseWorkbooks decides what to read: new and changed workbooks (content

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/marginmix/marginmix/load"
 )
 
 // A run publishes only into a missing folder, an empty one, or one it
@@ -67,5 +69,39 @@ func TestOutAcceptsEmptyAndPublished(t *testing.T) {
 		if err != nil || (i == 0 && !sum.Published) {
 			t.Fatalf("run %d: %+v, %v", i, sum, err)
 		}
+	}
+}
+
+// A link given as --out stays a link: its target is published into. Two
+// paths to one folder, the link and the target, share one lock.
+func TestOutLinkStaysALinkAndSharesTheLock(t *testing.T) {
+	inbox, _ := inboxCopy(t)
+	root := t.TempDir()
+	target, link := filepath.Join(root, "target"), filepath.Join(root, "out")
+	if err := os.Symlink(target, link); err != nil { // to a folder not made yet
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		cfg := cfgFor(inbox, link)
+		cfg.Full = i == 1 // the second run publishes again: a swap
+		if _, err := Run(context.Background(), cfg, nil); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("run %d: --out is no longer a link: %v, %v", i, fi, err)
+		}
+		if _, err := os.Stat(filepath.Join(target, "_manifest.json")); err != nil {
+			t.Fatalf("run %d: the target holds no publication: %v", i, err)
+		}
+	}
+	lock, err := load.Acquire(target, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	cfg := cfgFor(inbox, link)
+	cfg.Full = true
+	if _, err := Run(context.Background(), cfg, nil); !errors.Is(err, load.ErrLocked) {
+		t.Fatalf("a run through the link while the target is locked: %v, want ErrLocked", err)
 	}
 }
