@@ -32,6 +32,10 @@ type Options struct {
 	// Name is how the workbook is named in errors and lineage; the path when empty.
 	Name   string
 	Limits Limits
+	// TmpDir is where excelize keeps its temporary files (large parts
+	// unzipped to disk); "" is the system's. A run passes its own work
+	// folder, which the next run sweeps if this one is killed.
+	TmpDir string
 }
 
 // Workbook is an open, verified .xlsx file.
@@ -72,6 +76,7 @@ func Open(path string, opt Options) (*Workbook, error) {
 	f, err := excelize.OpenFile(path, excelize.Options{
 		UnzipSizeLimit:    lim.MaxUnzippedBytes,
 		UnzipXMLSizeLimit: min(16<<20, lim.MaxPartBytes),
+		TmpDir:            opt.TmpDir,
 	})
 	if err != nil {
 		if f != nil {

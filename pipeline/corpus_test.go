@@ -55,7 +55,7 @@ func TestWildCorpusOutcomes(t *testing.T) {
 		t.Fatalf("manifest lists %d wild files", len(files))
 	}
 	cfg := Default()
-	results := readAll(context.Background(), cfg, filepath.Join(dir, "wild"), files, specs, slog.New(slog.DiscardHandler), nil)
+	results := readAll(context.Background(), cfg, filepath.Join(dir, "wild"), files, newReadSetup(specs, cfg.WorkbookTimeout, ""), slog.New(slog.DiscardHandler), nil)
 	// Outcomes that are right for a readable file: it has no quarterly
 	// table (most test workbooks), or a cell that is not what its row needs.
 	readableOK := []error{transform.ErrNoFacts, transform.ErrBadNumber, transform.ErrBadDate}

@@ -249,14 +249,20 @@ func (x *execution) plan() error {
 		return &ConfigError{Field: "out", Err: err}
 	}
 	x.cfg.Out = out // the folder itself, whatever link named it
+	// Every temporary file of the run (DuckDB's, excelize's, the samples)
+	// goes in its work folder, which the next run sweeps if this one dies.
+	// Made first, so that a run with nothing new sweeps too.
+	tmp, release, err := workFolder(x.cfg.TempDir, x.log)
+	if err != nil {
+		return err
+	}
+	x.tmp = tmp
+	x.onClose(release)
 	x.inbox = x.cfg.Inbox
 	if x.inbox == "" {
-		dir, err := materialise(samplesFS())
-		if err != nil {
+		if x.inbox, err = materialise(samplesFS(), x.tmp); err != nil {
 			return err
 		}
-		x.inbox = dir
-		x.onClose(func() { os.RemoveAll(dir) })
 	}
 	if err := x.listInbox(); err != nil {
 		return err
@@ -369,13 +375,7 @@ func (x *execution) leaveAsIs() *Summary {
 // openDB opens this run's DuckDB in a folder of its own, so that memory
 // holds only what is in flight, whatever the number of facts.
 func (x *execution) openDB(ctx context.Context) (*load.DB, error) {
-	tmp, release, err := workFolder(x.cfg.TempDir, x.log)
-	if err != nil {
-		return nil, err
-	}
-	x.tmp = tmp
-	x.onClose(release)
-	return load.OpenWith(ctx, load.Options{Threads: x.cfg.Threads, Path: filepath.Join(tmp, "work.duckdb"), MemoryLimit: x.cfg.DuckDBMemory})
+	return load.OpenWith(ctx, load.Options{Threads: x.cfg.Threads, Path: filepath.Join(x.tmp, "work.duckdb"), MemoryLimit: x.cfg.DuckDBMemory})
 }
 
 // read reads the chosen workbooks on the workers, streaming their facts
@@ -393,7 +393,7 @@ func (x *execution) read(ctx context.Context, db *load.DB) error {
 		}
 		ingested <- err
 	}()
-	results := readAll(readCtx, x.cfg, x.inbox, x.toRead, x.specs, x.log, stream.Send)
+	results := readAll(readCtx, x.cfg, x.inbox, x.toRead, newReadSetup(x.specs, x.cfg.WorkbookTimeout, x.tmp), x.log, stream.Send)
 	stream.Close()
 	if err := <-ingested; err != nil {
 		return fmt.Errorf("load facts: %w", err)

@@ -42,7 +42,7 @@ func TestFileChangingWhileRead(t *testing.T) {
 			setCell(t, p, "Financial Summary", "J6", 1800)
 		}
 	}
-	r := readOne(context.Background(), inbox, file, specs, calendars(specs), 0, nil)
+	r := readOne(context.Background(), inbox, file, newReadSetup(specs, 0, ""), nil)
 	if r.err != nil || changes != 1 {
 		t.Fatalf("changed once: %v", r.err)
 	}
@@ -57,7 +57,7 @@ func TestFileChangingWhileRead(t *testing.T) {
 		changes++
 		setCell(t, p, "Financial Summary", "J6", 1000+changes)
 	}
-	r = readOne(context.Background(), inbox, file, specs, calendars(specs), 0, nil)
+	r = readOne(context.Background(), inbox, file, newReadSetup(specs, 0, ""), nil)
 	if !errors.Is(r.err, extract.ErrChanged) || r.input.Status != load.StatusQuarantined ||
 		r.err.Error() != file+": the file changed while it was read (is it still being written?)" {
 		t.Fatalf("err = %v", r.err)

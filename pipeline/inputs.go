@@ -160,10 +160,10 @@ func within(root, p string) bool {
 // ErrLinkOutside: a link in the inbox leads to a file outside it.
 var ErrLinkOutside = errors.New("a link to a file outside the inbox; not followed (--follow-links reads such links)")
 
-// materialise copies an embedded folder of workbooks to a temporary folder,
-// since excelize reads files.
-func materialise(fsys fs.FS) (string, error) {
-	dir, err := os.MkdirTemp("", "marginmix-samples-")
+// materialise copies an embedded folder of workbooks to a temporary folder
+// in parent ("" for the system's), since excelize reads files.
+func materialise(fsys fs.FS, parent string) (string, error) {
+	dir, err := os.MkdirTemp(parent, "marginmix-samples-")
 	if err != nil {
 		return "", err
 	}

@@ -102,20 +102,19 @@ func newRunID(t time.Time) string {
 
 // readAll extracts and transforms the workbooks on cfg.Workers workers and
 // returns their results in input order.
-func readAll(ctx context.Context, cfg Config, inbox string, files []string, specs []*transform.Spec, log *slog.Logger, out sink) []workbookResult {
+func readAll(ctx context.Context, cfg Config, inbox string, files []string, rs readSetup, log *slog.Logger, out sink) []workbookResult {
 	results := make([]workbookResult, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	prog := Progress{Total: len(files)}
 	began := time.Now()
-	cals := calendars(specs)
 	for w := 0; w < min(cfg.Workers, max(len(files), 1)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = readOne(ctx, inbox, files[i], specs, cals, cfg.WorkbookTimeout, out)
+				results[i] = readOne(ctx, inbox, files[i], rs, out)
 				r := &results[i]
 				if cfg.Progress != nil {
 					mu.Lock()
@@ -154,10 +153,22 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, spec
 	return results
 }
 
+// readSetup is what reading a workbook needs besides the workbook.
+type readSetup struct {
+	specs   []*transform.Spec
+	cals    func(string) (transform.Calendar, bool)
+	timeout time.Duration // 0: no limit
+	tmp     string        // excelize's temporary files; "" for the system's
+}
+
+func newReadSetup(specs []*transform.Spec, timeout time.Duration, tmp string) readSetup {
+	return readSetup{specs: specs, cals: calendars(specs), timeout: timeout, tmp: tmp}
+}
+
 // readOne extracts and transforms one workbook. Whatever goes wrong, a
 // damaged file, a bad cell, a reader that panics or runs past timeout, comes
 // back as the result's error, for quarantine.
-func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration, facts sink) (out workbookResult) {
+func readOne(ctx context.Context, inbox, rel string, rs readSetup, facts sink) (out workbookResult) {
 	start := time.Now()
 	abs := filepath.Join(inbox, filepath.FromSlash(rel))
 	defer func() {
@@ -167,16 +178,16 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 		}
 		out.elapsed = time.Since(start)
 	}()
-	if timeout > 0 {
+	if rs.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		ctx, cancel = context.WithTimeout(ctx, rs.timeout)
 		defer cancel()
 	}
 	// A file still being written (a download, a save over the network) is
 	// read again once; if it changes again it is quarantined.
 	var void []load.FileVersion
 	for attempt := 1; ; attempt++ {
-		r := readAttempt(ctx, abs, rel, specs, cals, timeout, facts)
+		r := readAttempt(ctx, abs, rel, rs, facts)
 		r.void = append(void, r.void...)
 		if r.err != nil {
 			return r
@@ -203,30 +214,30 @@ func readOne(ctx context.Context, inbox, rel string, specs []*transform.Spec, ca
 // checking that it did not change meanwhile.
 var afterRead func(path string)
 
-func readAttempt(ctx context.Context, abs, rel string, specs []*transform.Spec, cals func(string) (transform.Calendar, bool), timeout time.Duration, facts sink) workbookResult {
+func readAttempt(ctx context.Context, abs, rel string, rs readSetup, facts sink) workbookResult {
 	r := workbookResult{abs: abs, input: load.Input{Path: rel, Status: load.StatusOK}}
 	streamed := false
 	fail := func(err error) workbookResult {
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = &extract.CellError{File: rel, Err: fmt.Errorf("%w: reading took longer than %s", extract.ErrTooLarge, timeout)}
+			err = &extract.CellError{File: rel, Err: fmt.Errorf("%w: reading took longer than %s", extract.ErrTooLarge, rs.timeout)}
 		}
 		if streamed {
 			r.void = append(r.void, load.FileVersion{File: rel, SHA256: r.input.SHA256})
 		}
 		return failed(r, err)
 	}
-	spec := matchSpec(specs, rel)
+	spec := matchSpec(rs.specs, rel)
 	if spec == nil {
 		return fail(&extract.CellError{File: rel, Err: ErrNoSpec})
 	}
 	r.input.Company = spec.Company
-	wb, err := extract.Open(abs, extract.Options{Name: rel})
+	wb, err := extract.Open(abs, extract.Options{Name: rel, TmpDir: rs.tmp})
 	if err != nil {
 		return fail(err)
 	}
 	defer wb.Close()
 	r.input.SHA256, r.input.Bytes = wb.SHA256, wb.Size
-	opt := transform.Options{SourceFile: rel, Calendar: cals}
+	opt := transform.Options{SourceFile: rel, Calendar: rs.cals}
 	if facts != nil {
 		opt.Batch = func(batch []fact.Fact) error {
 			rec := fact.Record(memory.DefaultAllocator, batch)

@@ -3,6 +3,7 @@
 package pipeline
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -93,4 +94,36 @@ func TestWorkFoldersOfRunsStartingTogether(t *testing.T) {
 	}
 	close(stop)
 	<-swept
+}
+
+// Every temporary file of a run lives in its work folder: a finished run
+// leaves nothing in --temp-dir, and a dead run's folder (with its samples
+// and excelize's files) is swept even by a run that has nothing new.
+func TestRunKeepsItsTemporaryFilesInItsWorkFolder(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := Default()
+	cfg.Out, cfg.TempDir = filepath.Join(t.TempDir(), "out"), tmp // the bundled samples
+	if _, err := Run(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Fatalf("left in --temp-dir after a run: %v", entries)
+	}
+	dead := filepath.Join(tmp, tempPrefix+"dead")
+	for _, p := range []string{"owner.lock", "marginmix-samples-1/amzn.xlsx", "excelize-123"} {
+		p = filepath.Join(dead, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := Run(context.Background(), cfg, nil)
+	if err != nil || !sum.NothingNew {
+		t.Fatalf("second run: %+v, %v", sum, err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Fatalf("left in --temp-dir after a run with nothing new: %v", entries)
+	}
 }

@@ -29,14 +29,14 @@ func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error
 	if err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
 	}
-	cals := calendars(specs)
+	rs := newReadSetup(specs, cfg.WorkbookTimeout, "")
 	type job struct{ dir, rel string }
 	var jobs []job
 	var refused []Checked // links out of the inbox: not read
 	if len(files) == 0 {
 		inbox := cfg.Inbox
 		if inbox == "" {
-			if inbox, err = materialise(samplesFS()); err != nil {
+			if inbox, err = materialise(samplesFS(), ""); err != nil {
 				return nil, err
 			}
 			defer os.RemoveAll(inbox)
@@ -64,7 +64,7 @@ func Validate(ctx context.Context, cfg Config, files []string) ([]Checked, error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r := readOne(ctx, j.dir, j.rel, specs, cals, cfg.WorkbookTimeout, nil)
+		r := readOne(ctx, j.dir, j.rel, rs, nil)
 		name := j.rel
 		if len(files) > 0 {
 			name = files[i]
