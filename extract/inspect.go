@@ -28,6 +28,10 @@ type Limits struct {
 	MaxParts         int   // number of zip entries
 	MaxRatio         int64 // uncompressed/compressed for parts over 1 MiB
 	MaxSheets        int   // worksheets in the workbook
+	// MaxSharedStrings bounds the shared string table: excelize keeps it
+	// in memory, about 100 bytes a string whatever its length (40 million
+	// short strings took 4.2 GB).
+	MaxSharedStrings int64
 }
 
 // DefaultLimits are generous for real investor-relations workbooks and
@@ -41,6 +45,7 @@ func DefaultLimits() Limits {
 		MaxParts:         20000,
 		MaxRatio:         1000,
 		MaxSheets:        5000,
+		MaxSharedStrings: 2_000_000,
 	}
 }
 
@@ -64,6 +69,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxSheets == 0 {
 		l.MaxSheets = d.MaxSheets
 	}
+	if l.MaxSharedStrings == 0 {
+		l.MaxSharedStrings = d.MaxSharedStrings
+	}
 	return l
 }
 
@@ -80,6 +88,9 @@ type SheetInfo struct {
 	Merges []Merge
 	// Formulas: the sheet holds at least one formula cell.
 	Formulas bool
+	// MaxCol is the rightmost column the sheet's cells use; merged ranges
+	// are filled no further. 0: not known (no bound).
+	MaxCol int
 }
 
 // pkg is what the integrity pass learns about a workbook package.
@@ -306,8 +317,10 @@ func (c *inspection) verifyParts(sheets []SheetInfo, dates [][]dateRun) error {
 			return err
 		}
 		if sc.merges != nil {
+			sc.extent.flush()
 			sheets[i].Merges = sc.merges.merges
 			sheets[i].Formulas = sc.formulas.found
+			sheets[i].MaxCol = sc.extent.bound()
 		}
 		if sc.dates != nil {
 			dates[i] = sc.dates.runs
@@ -322,6 +335,7 @@ type partScanners struct {
 	prolog   *prologScanner
 	merges   *mergeScanner   // sheets only
 	formulas *formulaScanner // sheets only
+	extent   *extentScanner  // sheets only
 	dates    *dateScanner    // sheets, when the styles name date formats
 	strings  *stringScanner  // the shared strings part
 }
@@ -330,8 +344,8 @@ func newPartScanners(name string, sheet bool, dateStyle []bool) *partScanners {
 	sc := &partScanners{prolog: &prologScanner{}}
 	sc.sinks = []io.Writer{sc.prolog}
 	if sheet {
-		sc.merges, sc.formulas = &mergeScanner{}, &formulaScanner{}
-		sc.sinks = append(sc.sinks, sc.merges, sc.formulas)
+		sc.merges, sc.formulas, sc.extent = &mergeScanner{}, &formulaScanner{}, &extentScanner{}
+		sc.sinks = append(sc.sinks, sc.merges, sc.formulas, sc.extent)
 		if dateStyle != nil {
 			sc.dates = &dateScanner{date: dateStyle}
 			sc.sinks = append(sc.sinks, sc.dates)
@@ -353,6 +367,9 @@ func (sc *partScanners) check(c *inspection, part string) error {
 		sc.strings.flush()
 		if sc.strings.longest > maxSharedString {
 			return c.fail(ErrTooLarge, "part %s: a shared string of %d bytes, over the %d-byte limit (string amplification)", part, sc.strings.longest, maxSharedString)
+		}
+		if sc.strings.count > c.lim.MaxSharedStrings {
+			return c.fail(ErrTooLarge, "part %s: %d shared strings, over the limit of %d", part, sc.strings.count, c.lim.MaxSharedStrings)
 		}
 	}
 	if sc.merges != nil {

@@ -165,3 +165,83 @@ func parseRange(ref string) (Merge, bool) {
 	}
 	return Merge{Top: min(r1, r2), Left: min(c1, c2), Bottom: max(r1, r2), Right: max(c1, c2)}, true
 }
+
+// extentScanner finds the rightmost column that a worksheet's cells use
+// (<c r="F12">), so that a merged range is filled no further than the
+// sheet's cells reach: one merge over a whole sheet costs the cells used,
+// not 16,384 columns a row.
+type extentScanner struct {
+	maxCol  int
+	unknown bool // a cell without a reference, or under a prefix: no bound
+	carry   []byte
+}
+
+var cellTag = []byte("<c")
+
+func (e *extentScanner) Write(p []byte) (int, error) {
+	if e.unknown {
+		return len(p), nil
+	}
+	b := p
+	if len(e.carry) > 0 {
+		e.carry = append(e.carry, p...)
+		b = e.carry
+	}
+	k := bytes.LastIndexByte(b, '<')
+	if k < 0 {
+		e.carry = e.carry[:0]
+		return len(p), nil
+	}
+	e.scan(b[:k])
+	rest := b[k:]
+	if len(rest) > 4096 {
+		rest = nil
+	}
+	e.carry = append(e.carry[:0:0], rest...)
+	return len(p), nil
+}
+
+func (e *extentScanner) flush() {
+	if len(e.carry) > 0 {
+		e.scan(e.carry)
+	}
+	e.carry = nil
+}
+
+func (e *extentScanner) scan(b []byte) {
+	for !e.unknown {
+		i := bytes.Index(b, cellTag)
+		if i < 0 {
+			return
+		}
+		end := i + len(cellTag)
+		if end >= len(b) || !isTagNameEnd(b[end]) {
+			b = b[end:]
+			continue
+		}
+		gt := bytes.IndexByte(b[end:], '>')
+		if gt < 0 {
+			return
+		}
+		tag := b[end : end+gt]
+		b = b[end+gt:]
+		ref, ok := attrBytes(tag, "r")
+		if !ok {
+			e.unknown = true
+			return
+		}
+		if col, n, ok := colLetters(ref); ok && n > 0 {
+			e.maxCol = max(e.maxCol, col)
+		}
+	}
+}
+
+// bound is the rightmost column a merged fill may reach: 0 for no bound
+// (cells without references, or cells under a namespace prefix, which this
+// scanner does not see).
+func (e *extentScanner) bound() int {
+	if e.unknown {
+		return 0
+	}
+	return e.maxCol
+}

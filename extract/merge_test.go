@@ -32,7 +32,7 @@ func TestMergeScannerBadRange(t *testing.T) {
 }
 
 func TestMergeFill(t *testing.T) {
-	f := newMergeFill([]Merge{{Top: 1, Left: 2, Bottom: 1, Right: 4}, {Top: 2, Left: 1, Bottom: 3, Right: 1}})
+	f := newMergeFill([]Merge{{Top: 1, Left: 2, Bottom: 1, Right: 4}, {Top: 2, Left: 1, Bottom: 3, Right: 1}}, 0)
 	got1 := f.apply(1, []Cell{{Col: 2, Raw: "Three Months Ended"}, {Col: 5, Raw: "x"}})
 	want1 := []Cell{{Col: 2, Raw: "Three Months Ended"}, {Col: 3, Raw: "Three Months Ended", Merged: true},
 		{Col: 4, Raw: "Three Months Ended", Merged: true}, {Col: 5, Raw: "x"}}
@@ -47,5 +47,38 @@ func TestMergeFill(t *testing.T) {
 	}
 	if got := f.apply(4, nil); len(got) != 0 {
 		t.Fatalf("row 4 = %v, want nothing", got)
+	}
+}
+
+// The rightmost column of a sheet's cells, across writes that split tags;
+// a cell without a reference leaves no bound.
+func TestExtentScanner(t *testing.T) {
+	e := &extentScanner{}
+	for _, chunk := range []string{`<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="A`, `B1"><v>1</v></c></row>`, `<row r="2"><c r="C2"/><col min="1" max="99"/></row></sheetData>`} {
+		e.Write([]byte(chunk))
+	}
+	e.flush()
+	if e.bound() != 28 {
+		t.Errorf("bound = %d, want 28 (AB)", e.bound())
+	}
+	e = &extentScanner{}
+	e.Write([]byte(`<row><c t="s"><v>0</v></c></row>`))
+	e.flush()
+	if e.bound() != 0 {
+		t.Errorf("bound without references = %d, want 0", e.bound())
+	}
+}
+
+// One merge over a whole sheet fills no further than the sheet's cells
+// reach, in every row: its cost is the cells used, not 16,384 a row.
+func TestMergeFillBoundedByCells(t *testing.T) {
+	f := newMergeFill([]Merge{{Top: 1, Left: 1, Bottom: MaxRows, Right: MaxCols}}, 3)
+	want := []Cell{{Col: 1, Raw: "x"}, {Col: 2, Raw: "x", Merged: true}, {Col: 3, Raw: "x", Merged: true}}
+	if got := f.apply(1, []Cell{{Col: 1, Raw: "x"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("row 1 = %v", got)
+	}
+	want = []Cell{{Col: 1, Raw: "x", Merged: true}, {Col: 2, Raw: "x", Merged: true}, {Col: 3, Raw: "x", Merged: true}}
+	if got := f.apply(500000, nil); !reflect.DeepEqual(got, want) {
+		t.Fatalf("row 500000 = %v", got)
 	}
 }

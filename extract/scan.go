@@ -31,12 +31,13 @@ func (p *prologScanner) hasDTD() bool {
 	return bytes.Contains(h, []byte("<!DOCTYPE")) || bytes.Contains(h, []byte("<!ENTITY"))
 }
 
-// stringScanner measures the longest <si> item of a shared strings part as
-// it streams past.
+// stringScanner measures the longest <si> item of a shared strings part,
+// and counts the items, as it streams past.
 type stringScanner struct {
 	in      bool  // inside an <si> item
 	cur     int64 // bytes of the current item so far
 	longest int64
+	count   int64 // items
 	carry   []byte
 }
 
@@ -57,6 +58,7 @@ func (s *stringScanner) Write(p []byte) (int, error) {
 				break
 			}
 			s.in, s.cur = true, 0
+			s.count++
 			i += j + len(siOpen)
 			continue
 		}

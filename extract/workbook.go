@@ -140,14 +140,14 @@ func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) err
 	}
 	defer rows.Close()
 
-	fill := newMergeFill(w.Sheets[idx].Merges)
+	fill := newMergeFill(w.Sheets[idx].Merges, w.Sheets[idx].MaxCol)
 	dates := dateCursor{runs: w.dates[idx]}
 	raw := excelize.Options{RawCellValue: true}
 	for num := 1; rows.Next(); num++ {
-		if num&255 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		// Every row: a row of a hostile sheet may cost much, and a timeout
+		// must stop the work within seconds.
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		vals, err := rows.Columns(raw)
 		if err != nil {
@@ -213,29 +213,26 @@ type mergeFill struct {
 	value  map[int]Cell
 }
 
-func newMergeFill(ms []Merge) *mergeFill {
+func newMergeFill(ms []Merge, maxCol int) *mergeFill {
 	sorted := slices.Clone(ms)
+	if maxCol > 0 {
+		// Fill no further than the sheet's cells reach: a merge over the
+		// whole sheet costs the cells used, not its area.
+		sorted = slices.DeleteFunc(sorted, func(m Merge) bool { return m.Left > maxCol })
+		for i := range sorted {
+			sorted[i].Right = min(sorted[i].Right, maxCol)
+		}
+	}
 	slices.SortStableFunc(sorted, func(a, b Merge) int { return a.Top - b.Top })
 	return &mergeFill{merges: sorted, value: make(map[int]Cell)}
 }
 
 func (m *mergeFill) apply(num int, cells []Cell) []Cell {
-	for m.next < len(m.merges) && m.merges[m.next].Top <= num {
-		i := m.next
-		m.next++
-		mg := m.merges[i]
-		if mg.Top == num {
-			for _, c := range cells {
-				if c.Col == mg.Left {
-					m.value[i] = c
-				}
-			}
-		}
-		m.active = append(m.active, i)
-	}
+	m.open(num, cells)
 	if len(m.active) == 0 {
 		return cells
 	}
+	var fills []Cell
 	kept := m.active[:0]
 	for _, i := range m.active {
 		mg := m.merges[i]
@@ -252,24 +249,50 @@ func (m *mergeFill) apply(num int, cells []Cell) []Cell {
 			if col == mg.Left && num == mg.Top {
 				continue
 			}
-			cells = setIfEmpty(cells, Cell{Col: col, Raw: v.Raw, Date: v.Date, Merged: true})
+			fills = append(fills, Cell{Col: col, Raw: v.Raw, Date: v.Date, Merged: true})
 		}
 	}
 	m.active = kept
-	return cells
+	return fillEmpty(cells, fills)
 }
 
-// setIfEmpty inserts c in column order unless its column already has a cell.
-func setIfEmpty(cells []Cell, c Cell) []Cell {
-	i := 0
-	for i < len(cells) && cells[i].Col < c.Col {
-		i++
+// open makes the merges that start at row num active, keeping the value of
+// their top-left cell.
+func (m *mergeFill) open(num int, cells []Cell) {
+	for m.next < len(m.merges) && m.merges[m.next].Top <= num {
+		i := m.next
+		m.next++
+		mg := m.merges[i]
+		if mg.Top == num {
+			for _, c := range cells {
+				if c.Col == mg.Left {
+					m.value[i] = c
+				}
+			}
+		}
+		m.active = append(m.active, i)
 	}
-	if i < len(cells) && cells[i].Col == c.Col {
+}
+
+// fillEmpty adds the fill cells to the row's cells where a column has none,
+// the first fill of a column winning, in one pass: linear in the cells, not
+// quadratic.
+func fillEmpty(cells, fills []Cell) []Cell {
+	if len(fills) == 0 {
 		return cells
 	}
-	cells = append(cells, Cell{})
-	copy(cells[i+1:], cells[i:])
-	cells[i] = c
-	return cells
+	slices.SortStableFunc(fills, func(a, b Cell) int { return a.Col - b.Col })
+	out := make([]Cell, 0, len(cells)+len(fills))
+	i := 0
+	for _, f := range fills {
+		for i < len(cells) && cells[i].Col < f.Col {
+			out = append(out, cells[i])
+			i++
+		}
+		if i < len(cells) && cells[i].Col == f.Col || len(out) > 0 && out[len(out)-1].Col == f.Col {
+			continue // a cell of its own, or an earlier fill
+		}
+		out = append(out, f)
+	}
+	return append(out, cells[i:]...)
 }

@@ -78,8 +78,8 @@ func TestReadSheet(t *testing.T) {
 			t.Errorf("Date1904 = %v, want %v", wb.Date1904, date1904)
 		}
 		wantSheets := []SheetInfo{
-			{Name: "Segments", part: "xl/worksheets/sheet1.xml", Merges: []Merge{{Top: 2, Left: 2, Bottom: 2, Right: 3}}},
-			{Name: "Notes", Hidden: true, part: "xl/worksheets/sheet2.xml"},
+			{Name: "Segments", part: "xl/worksheets/sheet1.xml", Merges: []Merge{{Top: 2, Left: 2, Bottom: 2, Right: 3}}, MaxCol: 3},
+			{Name: "Notes", Hidden: true, part: "xl/worksheets/sheet2.xml", MaxCol: 1},
 		}
 		if !reflect.DeepEqual(wb.Sheets, wantSheets) {
 			t.Errorf("Sheets = %+v, want %+v", wb.Sheets, wantSheets)
@@ -242,6 +242,8 @@ func TestOpenRejects(t *testing.T) {
 			wantMsg: "dtd.xlsx: size limit exceeded: part xl/worksheets/sheet1.xml declares a DTD (entity expansion is refused)"},
 		{name: "long shared string", path: longSST, cause: ErrTooLarge,
 			wantMsg: "sst.xlsx: size limit exceeded: part xl/sharedStrings.xml: a shared string of 300000 bytes, over the 262144-byte limit (string amplification)"},
+		{name: "many shared strings", path: good, limits: Limits{MaxSharedStrings: 2}, cause: ErrTooLarge,
+			wantMsg: "book.xlsx: size limit exceeded: part xl/sharedStrings.xml: 5 shared strings, over the limit of 2"},
 		{name: "no sheets", path: noSheets, cause: ErrCorrupt,
 			wantMsg: "nosheets.xlsx: corrupt workbook: xl/workbook.xml lists no sheets"},
 		{name: "damaged compound file", path: write("old.xls", cfb), cause: ErrCorrupt},
