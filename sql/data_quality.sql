@@ -295,9 +295,21 @@ varying AS (
     GROUP BY company, segment, metric, calendar_quarter, source_kind
     HAVING min(value) <> max(value)
 ),
+-- Only the columns the two checks use: after a few restating publications
+-- these are every vintage of most keys, and the whole rows (hashes, labels,
+-- lineage) once ran the analyses out of their memory.
 ordered AS (
     SELECT
-        *,
+        company,
+        segment,
+        metric,
+        calendar_quarter,
+        source_kind,
+        as_of,
+        ingest_seq,
+        value,
+        source_scale,
+        cell,
         row_number() OVER k AS pos,
         first_value(value) OVER k AS first_val
     FROM vintages
@@ -306,6 +318,16 @@ ordered AS (
         PARTITION BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
         ORDER BY source_file, source_sheet, source_cell
     )
+),
+-- The vintages of a key whose sources disagree: a cheap min/max first, so
+-- that the ordered listings below are built for these few groups only (the
+-- ordered aggregates cannot spill, and over every vintage of every
+-- restated key they ran the analyses out of memory).
+conflicted AS (
+    SELECT company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
+    FROM ordered
+    GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
+    HAVING min(value) <> max(value)
 ),
 conflicts AS (
     SELECT
@@ -326,6 +348,7 @@ conflicts AS (
         CASE WHEN min(source_scale) = 1 AND max(source_scale) >= 1000 AND (min(value) > 0 OR max(value) < 0)
             THEN max(abs(value)) / min(abs(value)) END AS factor
     FROM ordered
+    SEMI JOIN conflicted USING (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
     GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
     HAVING count(DISTINCT value) > 1
 ),
