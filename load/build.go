@@ -75,7 +75,11 @@ func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) e
 		return err
 	}
 	for _, a := range analyses {
-		q := fmt.Sprintf("COPY %s TO %s (%s)", Ident(a.Name), Literal(filepath.Join(dir, a.Name+".parquet")), parquetOptions)
+		path, err := pathLiteral(filepath.Join(dir, a.Name+".parquet"))
+		if err != nil {
+			return err
+		}
+		q := fmt.Sprintf("COPY %s TO %s (%s)", Ident(a.Name), path, parquetOptions)
 		if err := d.Exec(ctx, q); err != nil {
 			return fmt.Errorf("write %s: %w", a.Name, err)
 		}
@@ -87,7 +91,7 @@ func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) e
 // in path order. Folders whose names start with _ are internal and skipped.
 func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
 	var out []Output
-	var lits []string
+	var lits, plain []string
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -104,7 +108,12 @@ func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
 			return err
 		}
 		out = append(out, Output{Path: filepath.ToSlash(rel), Bytes: size, SHA256: sum})
-		lits = append(lits, Literal(p))
+		pp, err := plainPath(p) // as DuckDB will name it
+		if err != nil {
+			return err
+		}
+		plain = append(plain, pp)
+		lits = append(lits, Literal(pp))
 		return nil
 	})
 	if err != nil || len(out) == 0 {
@@ -130,7 +139,7 @@ func Outputs(ctx context.Context, d *DB, dir string) ([]Output, error) {
 		return nil, err
 	}
 	for i := range out {
-		n, ok := counts[filepath.Join(dir, filepath.FromSlash(out[i].Path))]
+		n, ok := counts[plain[i]]
 		if !ok {
 			return nil, fmt.Errorf("count output rows: no footer read for %s", out[i].Path)
 		}

@@ -44,8 +44,17 @@ type Catalog struct {
 
 // OpenCatalog attaches (creating it if need be) the catalog file at path and
 // migrates it to CatalogSchema. A catalog from a newer marginmix is refused.
-func OpenCatalog(ctx context.Context, d *DB, path string) (*Catalog, error) {
-	if err := d.Exec(ctx, "ATTACH "+Literal(path)+" AS catalog"); err != nil {
+// Messages name the catalog as name, when given (path may be a working
+// copy of it).
+func OpenCatalog(ctx context.Context, d *DB, path string, name ...string) (*Catalog, error) {
+	lit, err := pathLiteral(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(name) > 0 && name[0] != "" {
+		path = name[0]
+	}
+	if err := d.Exec(ctx, "ATTACH "+lit+" AS catalog"); err != nil {
 		return nil, fmt.Errorf("open state catalog %s: %w", path, err)
 	}
 	c := &Catalog{d: d, path: path}

@@ -63,7 +63,7 @@ type Combine struct {
 func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
 	var files []string
 	if dir != "" {
-		files, _ = filepath.Glob(filepath.Join(dir, "*", "*.parquet"))
+		files, _ = filepath.Glob(filepath.Join(globEscape(dir), "*", "*.parquet"))
 		if len(files) == 0 {
 			if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
 				return false, err
@@ -75,7 +75,11 @@ func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
 	}
 	// company comes from the folder names, as text: a ticker such as 0700
 	// must not be read as a number.
-	src := "read_parquet(" + Literal(filepath.Join(dir, "*", "*.parquet")) + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
+	glob, err := pathLiteral(dir, "*", "*.parquet")
+	if err != nil {
+		return false, err
+	}
+	src := "read_parquet(" + glob + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
 	sel, err := d.vintagesSelect(ctx, src, true)
 	if err != nil {
 		return false, fmt.Errorf("previous facts in %s: %w", dir, err)

@@ -30,9 +30,13 @@ type Change struct {
 // tables BuildFacts sets up, so it runs after BuildFacts.
 func DiffFacts(ctx context.Context, d *DB, prevFacts string, scope *Scope) ([]Change, error) {
 	q := "CREATE OR REPLACE TEMP TABLE _published AS SELECT * FROM facts LIMIT 0"
-	if files, _ := filepath.Glob(filepath.Join(prevFacts, "*", "*.parquet")); len(files) > 0 {
+	if files, _ := filepath.Glob(filepath.Join(globEscape(prevFacts), "*", "*.parquet")); len(files) > 0 {
+		glob, err := pathLiteral(prevFacts, "*", "*.parquet")
+		if err != nil {
+			return nil, err
+		}
 		q = "CREATE OR REPLACE TEMP VIEW _published AS SELECT * FROM read_parquet(" +
-			Literal(filepath.Join(prevFacts, "*", "*.parquet")) + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
+			glob + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
 	}
 	if err := d.Exec(ctx, q); err != nil {
 		return nil, fmt.Errorf("diff facts: %w", err)

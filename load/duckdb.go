@@ -47,7 +47,11 @@ type Options struct {
 func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	d := dsn
 	if o.Path != "" {
-		d = o.Path + dsn
+		p, err := plainPath(o.Path) // '?' would start DuckDB's options
+		if err != nil {
+			return nil, err
+		}
+		d = p + dsn
 	}
 	c, err := duckdb.NewConnector(d, nil)
 	if err != nil {

@@ -152,7 +152,11 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 	}
 	writes := []struct{ table, dataset string }{{"_chunk", "facts_vintages"}, {"_latest", "facts"}}
 	for _, w := range writes {
-		if err := d.Exec(ctx, copyFacts(w.table, filepath.Join(dir, w.dataset), r.part)); err != nil {
+		to, err := pathLiteral(filepath.Join(dir, w.dataset))
+		if err != nil {
+			return err
+		}
+		if err := d.Exec(ctx, copyFacts(w.table, to, r.part)); err != nil {
 			return fmt.Errorf("write %s, %s: %w", w.dataset, where, err)
 		}
 	}
@@ -173,14 +177,15 @@ func merge(ps ...params) params {
 // copyFacts writes a table of facts, sorted, into a hive-partitioned
 // dataset folder, next to the companies earlier ranges wrote there. A
 // company written in several steps gets a file per step, part-00000K-0.parquet.
-// (COPY takes no parameters: the path is a quoted literal.)
-func copyFacts(table, dir string, part int) string {
+// (COPY takes no parameters: to is the folder as a quoted literal,
+// pathLiteral's.)
+func copyFacts(table, to string, part int) string {
 	pattern := "part-{i}"
 	if part >= 0 {
 		pattern = fmt.Sprintf("part-%06d-{i}", part) // in name order, as written
 	}
 	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN '%s', OVERWRITE_OR_IGNORE)",
-		table, fact.List(fact.Order()), Literal(dir), parquetOptions, pattern)
+		table, fact.List(fact.Order()), to, parquetOptions, pattern)
 }
 
 // factViews makes facts and facts_vintages views over the datasets in dir,
@@ -194,10 +199,13 @@ func (d *DB) factViews(ctx context.Context, dir string) error {
 		return err
 	}
 	for _, t := range FactDatasets {
-		glob := filepath.Join(dir, t, "*", "*.parquet")
+		glob, err := pathLiteral(filepath.Join(dir, t), "*", "*.parquet")
+		if err != nil {
+			return err
+		}
 		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, hive_types = {'company': VARCHAR})",
-			t, fact.List(fact.Names()), Literal(glob))
-		if files, _ := filepath.Glob(glob); len(files) == 0 {
+			t, fact.List(fact.Names()), glob)
+		if files, _ := filepath.Glob(filepath.Join(globEscape(dir), t, "*", "*.parquet")); len(files) == 0 {
 			q = fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM _preferred_estimated LIMIT 0", t)
 		}
 		if err := d.Exec(ctx, q); err != nil {

@@ -206,7 +206,11 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 		sort.Strings(paths)
 		lits := make([]string, len(paths))
 		for i, p := range paths {
-			lits[i] = Literal(r.Root + "/" + p)
+			lit, err := pathLiteral(r.Root + "/" + p)
+			if err != nil {
+				return err
+			}
+			lits[i] = lit
 		}
 		src := "read_parquet([" + strings.Join(lits, ", ") + "])"
 		if partitioned[name] {

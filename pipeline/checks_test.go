@@ -26,6 +26,7 @@ func TestBadSettingsAreConfigErrors(t *testing.T) {
 		{"analysis memory", func(c *Config) { c.AnalysisMemory = "12XB" }, "analysis-memory", `"12XB" is not an amount of memory`},
 		{"negative timeout", func(c *Config) { c.WorkbookTimeout = -5 * time.Second }, "workbook-timeout", "-5s: must not be negative (0 means no limit)"},
 		{"NaN life", func(c *Config) { c.Params.CommonServerLifeYears = math.NaN() }, "common-server-life", "NaN: must be a finite number"},
+		{"temp dir with ?", func(c *Config) { c.TempDir = "/tmp/a?b" }, "temp-dir", "/tmp/a?b: DuckDB keeps its database there and cannot take a '?' in its path"},
 		{"infinite tolerance", func(c *Config) { c.Params.ReconToleranceUnits = math.Inf(1) }, "recon-tolerance", "+Inf: must be a finite number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

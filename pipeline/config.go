@@ -100,6 +100,11 @@ func (c *Config) Validate() error {
 	if c.Threads < 0 {
 		return &ConfigError{Field: "threads", Err: fmt.Errorf("%d: must not be negative", c.Threads)}
 	}
+	if strings.Contains(c.TempDir, "?") {
+		// DuckDB reads a '?' in a database's path as the start of its
+		// options, and resolves links, so no alias helps there.
+		return &ConfigError{Field: "temp-dir", Err: fmt.Errorf("%s: DuckDB keeps its database there and cannot take a '?' in its path; choose a folder without one", c.TempDir)}
+	}
 	if c.WorkbookTimeout < 0 {
 		return &ConfigError{Field: "workbook-timeout", Err: fmt.Errorf("%s: must not be negative (0 means no limit)", c.WorkbookTimeout)}
 	}

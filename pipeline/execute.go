@@ -542,7 +542,7 @@ func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) 
 // folder and records this run in it.
 func (x *execution) record(ctx context.Context, db *load.DB, finished time.Time) error {
 	sum := x.sum
-	return recordRun(ctx, db, x.prev.catalog, filepath.Join(x.pub.Dir, filepath.FromSlash(load.CatalogPath)), load.RunRecord{
+	return recordRun(ctx, db, x.prev.catalog, filepath.Join(x.pub.Dir, filepath.FromSlash(load.CatalogPath)), x.tmp, load.RunRecord{
 		Seq: x.seq, RunID: x.runID, Command: x.job.command, Started: x.start, Finished: finished, Status: "published",
 		Workbooks: len(sum.Inputs), Read: sum.Read, Unchanged: sum.Unchanged, Quarantined: sum.Quarantined,
 		Facts: sum.Facts, ExtractFingerprint: x.extractFP, AnalysisFingerprint: x.analysisFP,
@@ -551,16 +551,18 @@ func (x *execution) record(ctx context.Context, db *load.DB, finished time.Time)
 
 // recordRun copies the previous catalog (if any) into the new publication
 // and records this run in it.
-func recordRun(ctx context.Context, db *load.DB, prevCatalog, path string, r load.RunRecord, inputs []load.Input) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
+func recordRun(ctx context.Context, db *load.DB, prevCatalog, path, scratch string, r load.RunRecord, inputs []load.Input) error {
+	// DuckDB works on the catalog in the run's work folder and the result
+	// is copied into place: DuckDB takes a '?' in a database path as the
+	// start of its options (and resolves links), so the output folder's
+	// path must not reach it.
+	work := filepath.Join(scratch, "catalog.duckdb")
 	if prevCatalog != "" {
-		if err := copyFile(prevCatalog, path); err != nil {
+		if err := copyFile(prevCatalog, work); err != nil {
 			return fmt.Errorf("copy state catalog: %w", err)
 		}
 	}
-	cat, err := load.OpenCatalog(ctx, db, path)
+	cat, err := load.OpenCatalog(ctx, db, work, prevCatalog)
 	if err != nil {
 		return err
 	}
@@ -568,7 +570,13 @@ func recordRun(ctx context.Context, db *load.DB, prevCatalog, path string, r loa
 		cat.Close(ctx)
 		return err
 	}
-	return cat.Close(ctx)
+	if err := cat.Close(ctx); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return copyFile(work, path)
 }
 
 func samePaths(a, b []load.Input) bool {

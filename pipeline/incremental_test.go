@@ -272,7 +272,7 @@ func TestCatalogRecordsAndRefusesNewer(t *testing.T) {
 	cfg := cfgFor(inbox, out)
 	cfg.Full = true
 	_, err = Run(ctx, cfg, nil)
-	// The catalog opened is the new publication's copy, in the staging folder.
+	// The error names the published catalog (the run works on a copy).
 	if !errors.Is(err, load.ErrCatalogNewer) || !strings.HasSuffix(err.Error(),
 		"/_state/catalog.duckdb: state catalog was written by a newer marginmix (schema 99; this one understands up to 1): use a newer marginmix") {
 		t.Fatalf("err = %v", err)

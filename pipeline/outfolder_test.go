@@ -5,6 +5,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,5 +104,46 @@ func TestOutLinkStaysALinkAndSharesTheLock(t *testing.T) {
 	cfg.Full = true
 	if _, err := Run(context.Background(), cfg, nil); !errors.Is(err, load.ErrLocked) {
 		t.Fatalf("a run through the link while the target is locked: %v, want ErrLocked", err)
+	}
+}
+
+// Paths are taken literally wherever they reach DuckDB or a glob: with [,
+// ], ?, * and \ in --out, --inbox, --specs and --sql, a run publishes every
+// fact and analysis, and the next run (one workbook changed) keeps them.
+func TestGlobCharactersInPaths(t *testing.T) {
+	root := filepath.Join(t.TempDir(), `q[1]?*\x`)
+	inbox, out := filepath.Join(root, "in[box]"), filepath.Join(root, "out[2]")
+	specs, sqlDir := filepath.Join(root, "specs?"), filepath.Join(root, "sql*")
+	for _, d := range []string{inbox, specs, sqlDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copySamples(t, inbox)
+	for _, name := range []string{"amzn.yaml", "crwv.yaml", "googl.yaml", "model.yaml", "msft.yaml", "orcl.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "fixtures", "specs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(specs, name), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(sqlDir, "my_counts.sql"), []byte("SELECT company, count(*) AS n FROM facts GROUP BY company ORDER BY company\n"), 0o644)
+	cfg := cfgFor(inbox, out)
+	cfg.Specs, cfg.SQL = specs, sqlDir
+	first, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setCell(t, filepath.Join(inbox, "orcl_fy26q3_segments.xlsx"), "Segments", "B13", 6379)
+	second, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Facts == 0 || second.Facts != first.Facts || second.Read != 1 {
+		t.Fatalf("facts %d then %d (read %d): a path was taken as a pattern", first.Facts, second.Facts, second.Read)
+	}
+	tbl, err := load.QueryOutput(context.Background(), out, "SELECT sum(n) FROM my_counts", load.ReaderOptions{})
+	if err != nil || len(tbl.Rows) != 1 || fmt.Sprint(tbl.Rows[0][0]) != fmt.Sprint(first.Facts) {
+		t.Fatalf("my_counts: %v, %v; want %d facts", tbl, err, first.Facts)
 	}
 }

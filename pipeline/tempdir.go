@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -52,8 +53,12 @@ func sweepWorkFolders(dir string, log *slog.Logger) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
-	for _, m := range matches {
+	entries, _ := os.ReadDir(dir) // not a glob: dir is taken literally
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		m := filepath.Join(dir, e.Name())
 		f, err := os.OpenFile(filepath.Join(m, "owner.lock"), os.O_RDWR, 0)
 		if err != nil {
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/marginmix/marginmix/load"
 	"github.com/marginmix/marginmix/pipeline"
 )
 
@@ -57,6 +58,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	load.ReleasePathAliases()
 	os.Exit(code)
 }
 
