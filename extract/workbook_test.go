@@ -400,3 +400,20 @@ func TestFormula(t *testing.T) {
 		}
 	}
 }
+
+// A read whose time is up stops at the next row, however few rows the
+// sheet has: --workbook-timeout must stop hostile work within seconds.
+func TestReadSheetStopsWhenTimeIsUp(t *testing.T) {
+	wb, err := Open(writeBook(t, t.TempDir(), false), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), -time.Second)
+	defer cancel()
+	rows := 0
+	err = wb.ReadSheet(ctx, "Segments", func(Row) error { rows++; return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || rows != 0 {
+		t.Fatalf("read %d rows, error %v; want none and context.DeadlineExceeded", rows, err)
+	}
+}

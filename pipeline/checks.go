@@ -57,3 +57,28 @@ func checkMatches(specs []*transform.Spec, files []string) error {
 // ErrEmptyInbox: the inbox holds no workbook, which is more often an
 // unmounted share or a wrong path than a night with nothing to read.
 var ErrEmptyInbox = errors.New("holds no workbooks (is it mounted? is the path right?); pass --allow-empty-inbox to publish anyway")
+
+// sharedCompanies lists the companies that several specs name, as "AMZN
+// (amzn.yaml, model.yaml)". That is right for a company with workbooks of
+// several kinds, and wrong after a copied spec kept its company: the run
+// says so, so that GOOGL's workbooks are not filed under AMZN unnoticed.
+func sharedCompanies(specs []*transform.Spec) []string {
+	names := map[string][]string{}
+	var order []string
+	for _, s := range specs {
+		if s.Company == "" {
+			continue
+		}
+		if _, ok := names[s.Company]; !ok {
+			order = append(order, s.Company)
+		}
+		names[s.Company] = append(names[s.Company], s.Name)
+	}
+	var out []string
+	for _, c := range order {
+		if len(names[c]) > 1 {
+			out = append(out, fmt.Sprintf("%s (%s)", c, strings.Join(names[c], ", ")))
+		}
+	}
+	return out
+}

@@ -111,3 +111,19 @@ func TestEmptyInbox(t *testing.T) {
 		t.Errorf("manifest: %s, %v", b, err)
 	}
 }
+
+// Specs that share a company are allowed (one company, workbooks of two
+// kinds) but listed, for the run to warn of a copied spec.
+func TestSharedCompaniesListed(t *testing.T) {
+	specs, err := loadSpecs(os.DirFS(writeSpecs(t, map[string]string{
+		"amzn.yaml":  "company: AMZN\nfiles: [\"amzn_*.xlsx\"]\n",
+		"googl.yaml": "company: AMZN\nfiles: [\"googl_*.xlsx\"]\n",
+		"msft.yaml":  "company: MSFT\nfiles: [\"msft_*.xlsx\"]\n",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sharedCompanies(specs); len(got) != 1 || got[0] != "AMZN (amzn.yaml, googl.yaml)" {
+		t.Errorf("shared = %q", got)
+	}
+}

@@ -211,6 +211,9 @@ func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
 	if err := checkCalendars(x.specs); err != nil {
 		return nil, err
 	}
+	for _, c := range sharedCompanies(x.specs) {
+		log.Warn("several specs name one company; check that each names its own", "company", c)
+	}
 	if x.analyses, err = loadAnalyses(cfg.SQL); err != nil {
 		return nil, err
 	}
