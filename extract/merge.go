@@ -22,29 +22,33 @@ type mergeScanner struct {
 }
 
 func (m *mergeScanner) Write(p []byte) (int, error) {
-	if m.err != nil {
-		return len(p), nil
+	if m.err == nil {
+		feedTags(&m.carry, p, m.scan)
 	}
+	return len(p), nil
+}
+
+// feedTags hands scan the complete tags of what was carried over plus p,
+// and carries the unfinished last tag to the next write. Tags cannot
+// contain '<', so everything before the last '<' holds only complete tags.
+func feedTags(carry *[]byte, p []byte, scan func([]byte)) {
 	b := p
-	if len(m.carry) > 0 {
-		m.carry = append(m.carry, p...)
-		b = m.carry
+	if len(*carry) > 0 {
+		*carry = append(*carry, p...)
+		b = *carry
 	}
-	// Tags cannot contain '<', so everything before the last '<' holds only
-	// complete tags.
 	k := bytes.LastIndexByte(b, '<')
 	if k < 0 {
-		m.carry = m.carry[:0]
-		return len(p), nil
+		*carry = (*carry)[:0]
+		return
 	}
-	m.scan(b[:k])
+	scan(b[:k])
 	rest := b[k:]
 	if len(rest) > 4096 {
-		// No mergeCell tag is that long; do not let hostile input grow the carry.
+		// No tag of interest is that long; do not let hostile input grow the carry.
 		rest = nil
 	}
-	m.carry = append(m.carry[:0:0], rest...)
-	return len(p), nil
+	*carry = append((*carry)[:0:0], rest...)
 }
 
 func (m *mergeScanner) flush() {
@@ -179,25 +183,9 @@ type extentScanner struct {
 var cellTag = []byte("<c")
 
 func (e *extentScanner) Write(p []byte) (int, error) {
-	if e.unknown {
-		return len(p), nil
+	if !e.unknown {
+		feedTags(&e.carry, p, e.scan)
 	}
-	b := p
-	if len(e.carry) > 0 {
-		e.carry = append(e.carry, p...)
-		b = e.carry
-	}
-	k := bytes.LastIndexByte(b, '<')
-	if k < 0 {
-		e.carry = e.carry[:0]
-		return len(p), nil
-	}
-	e.scan(b[:k])
-	rest := b[k:]
-	if len(rest) > 4096 {
-		rest = nil
-	}
-	e.carry = append(e.carry[:0:0], rest...)
 	return len(p), nil
 }
 

@@ -17,15 +17,7 @@ func breakdownsOf(t *testing.T, sheet, spec string, in []extract.Row) map[string
 		t.Fatal(err)
 	}
 	rd := newReader(book{name: "test.xlsx", formulas: fakeFormulas{}}, s, Options{}, time.Time{}, "")
-	err = rd.readSheet(sheet, func(fn func(extract.Row) error) error {
-		for _, r := range in {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := feedSheet(rd, sheet, in); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}

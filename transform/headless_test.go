@@ -25,15 +25,7 @@ func TestHeaderNotReadNoted(t *testing.T) {
 		{"Leases", rows("Leases (Details)|Dec. 31, 2025", "Operating lease cost|12", "Finance lease cost|3", "Variable lease cost|1")},
 		{"Narrative", rows("Debt (Narrative)|", "Interest rate|4.5%", "Term in years|5")},
 	} {
-		err := rd.readSheet(sh.name, func(fn func(extract.Row) error) error {
-			for _, r := range sh.in {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := feedSheet(rd, sh.name, sh.in); err != nil {
 			t.Fatal(err)
 		}
 	}

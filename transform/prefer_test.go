@@ -35,15 +35,7 @@ func TestPassedOverForPreferredSheet(t *testing.T) {
 		{"Segments", rows("(in millions)", "|Q1 2026|Q2 2026", "Revenue|100|110")},
 		{"Income", rows("(in thousands)", "|Q1 2026|Q2 2026|Q3 2026", "Revenue|100,000|111,000|120,000")},
 	} {
-		err := rd.readSheet(sh.name, func(fn func(extract.Row) error) error {
-			for _, r := range sh.in {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := feedSheet(rd, sh.name, sh.in); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -219,15 +219,7 @@ func TestOldVintageNoted(t *testing.T) {
 			t.Fatal(err)
 		}
 		rd := newReader(book{name: "test.xlsx", formulas: fakeFormulas{}}, spec, Options{}, tt.modified, "")
-		err = rd.readSheet("Sheet1", func(fn func(extract.Row) error) error {
-			for _, r := range rows("|Q1 2026|Q2 2026", "Revenue|1|2") {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := feedSheet(rd, "Sheet1", rows("|Q1 2026|Q2 2026", "Revenue|1|2")); err != nil {
 			t.Fatal(err)
 		}
 		res, err := rd.done()
