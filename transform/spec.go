@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/fact"
+	"github.com/marginmix/marginmix/internal/suggest"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -83,7 +85,7 @@ func ParseSpec(name string, r io.Reader) (*Spec, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &SpecError{Spec: name, Err: errors.New("empty spec")}
 		}
-		return nil, &SpecError{Spec: name, Err: err}
+		return nil, &SpecError{Spec: name, Err: plainYAMLError(err)}
 	}
 	s.Name = name
 	if err := s.Validate(); err != nil {
@@ -253,4 +255,42 @@ func (s *Spec) prefersSheet(name string) bool {
 		}
 	}
 	return false
+}
+
+// reUnknownField matches yaml's message for a key the spec does not have.
+var reUnknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+
+// plainYAMLError says what is wrong with a spec's YAML in the spec's words:
+// an unknown key names the nearest field ("did you mean fiscal_year_end?"),
+// never a Go type.
+func plainYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		sub := reUnknownField.FindStringSubmatch(m)
+		if sub == nil {
+			msgs[i] = m
+			continue
+		}
+		msgs[i] = fmt.Sprintf("line %s: unknown field %q", sub[1], sub[2])
+		if near := suggest.Nearest(sub[2], specFields()); near != "" {
+			msgs[i] += fmt.Sprintf(" (did you mean %s?)", near)
+		}
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// specFields are the keys a spec may have.
+func specFields() []string {
+	t := reflect.TypeOf(Spec{})
+	var out []string
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
+	return out
 }

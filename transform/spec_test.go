@@ -49,6 +49,8 @@ func TestParseSpecErrors(t *testing.T) {
 	}{
 		{"no files", `company: AMZN`, "spec s.yaml: files: required: at least one file glob"},
 		{"bad glob", "company: A\nfiles: [\"[\"]", `spec s.yaml: files: bad glob "["`},
+		{"typo", "company: A\nfiscal_yaer_end: June\nfiles: [\"*\"]", `spec s.yaml: line 2: unknown field "fiscal_yaer_end" (did you mean fiscal_year_end?)`},
+		{"unknown", "company: A\nfiles: [\"*\"]\nnonsense_here: 1", `spec s.yaml: line 3: unknown field "nonsense_here"`},
 		{"bad year naming", "company: A\nfiles: [\"*\"]\nfiscal_year_named: start", `spec s.yaml: fiscal_year_named: "start" is not end or most`},
 		{"bad prefer glob", "company: A\nfiles: [\"*\"]\nprefer_sheets: [\"[\"]", `spec s.yaml: prefer_sheets: bad glob "["`},
 		{"bad month", "company: A\nfiles: [a]\nfiscal_year_end: Smarch", `spec s.yaml: fiscal_year_end: "smarch" is not a month`},
@@ -60,7 +62,7 @@ func TestParseSpecErrors(t *testing.T) {
 		{"kind", "company: A\nfiles: [a]\nsource_kind: rumour", `spec s.yaml: source_kind: "rumour" is not reported or estimate`},
 		{"as_of", "company: A\nfiles: [a]\nas_of: 30/04/2026", `spec s.yaml: as_of: "30/04/2026" is not a date YYYY-MM-DD`},
 		{"metric", "company: A\nfiles: [a]\nmetrics: {Sales: turnover}", `spec s.yaml: metrics: "Sales" maps to "turnover", which is not a canonical metric`},
-		{"unknown field", "company: A\nfiles: [a]\nfiscal_year_ends: June", "spec s.yaml: yaml: unmarshal errors:\n  line 3: field fiscal_year_ends not found in type transform.Spec"},
+		{"unknown field", "company: A\nfiles: [a]\nfiscal_year_ends: June", `spec s.yaml: line 3: unknown field "fiscal_year_ends" (did you mean fiscal_year_end?)`},
 		{"empty", "", "spec s.yaml: empty spec"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

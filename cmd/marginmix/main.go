@@ -10,10 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/marginmix/marginmix/internal/suggest"
 	"github.com/marginmix/marginmix/load"
 	"github.com/marginmix/marginmix/pipeline"
 )
@@ -110,7 +113,7 @@ and publishes Parquet datasets atomically under an output folder.
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{suggestFlag(cmd, err)} })
 	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout), newReportCmd(stdout, stderr),
 		newScheduleCmd(stderr), newHealthcheckCmd(stdout))
 	logFormat = "text"
@@ -151,4 +154,23 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// reUnknownFlag matches pflag's message for a flag the command lacks.
+var reUnknownFlag = regexp.MustCompile(`^unknown flag: --(\S+)$`)
+
+// suggestFlag adds the nearest flag of cmd to an unknown flag's error:
+// "unknown flag: --inbx (did you mean --inbox?)".
+func suggestFlag(cmd *cobra.Command, err error) error {
+	m := reUnknownFlag.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if near := suggest.Nearest(m[1], names); near != "" {
+		return fmt.Errorf("%w (did you mean --%s?)", err, near)
+	}
+	return err
 }

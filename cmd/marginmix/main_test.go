@@ -68,6 +68,20 @@ func TestRunRefusesAnOutFolderOfUserFiles(t *testing.T) {
 	}
 }
 
+// A mistyped flag names the flag meant.
+func TestUnknownFlagSuggestsTheNearest(t *testing.T) {
+	for args, want := range map[string]string{
+		"run --inbx x":        "marginmix: unknown flag: --inbx (did you mean --inbox?)\n",
+		"validate --spces x":  "marginmix: unknown flag: --spces (did you mean --specs?)\n",
+		"run --nothing-alike": "marginmix: unknown flag: --nothing-alike\n",
+	} {
+		code, _, stderr := run(t, strings.Fields(args)...)
+		if code != exitUsage || stderr != want {
+			t.Errorf("%s: exit %d, %q; want 2, %q", args, code, stderr, want)
+		}
+	}
+}
+
 func TestUnknownCommandIsUsage(t *testing.T) {
 	code, _, stderr := run(t, "bogus")
 	if code != exitUsage || stderr != "marginmix: unknown command \"bogus\" for \"marginmix\"\n" {

@@ -18,13 +18,13 @@ const module = "github.com/marginmix/marginmix/"
 var allowed = map[string][]string{
 	"fact":                 {"arrow"},
 	"extract":              {"excelize"},
-	"transform":            {"extract", "fact"},
+	"transform":            {"extract", "fact", "internal/suggest"},
 	"sql":                  {},
 	"load":                 {"fact", "sql", "arrow", "duckdb"},
 	"pipeline":             {"extract", "transform", "fact", "load", "sql", "fixtures", "arrow"},
 	"report":               {"gonum"},
 	"schedule":             {"cron", "prometheus"},
-	"cmd/marginmix":        {"pipeline", "load", "report", "schedule", "cobra"},
+	"cmd/marginmix":        {"pipeline", "load", "report", "schedule", "cobra", "internal/suggest"},
 	"fixtures":             {"excelize"},
 	"fixtures/gen":         {"fixtures"},
 	"fixtures/benchgen":    {"fixtures"},
@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"internal/archtest":    {},
 	"internal/corpus":      {},
 	"internal/metricstest": {"prometheus"},
+	"internal/suggest":     {},
 }
 
 // big names the third-party modules whose use is confined.
