@@ -10,6 +10,13 @@ export GOFLAGS
 ## run: build marginmix and run it on the bundled sample workbooks into ./out
 run: build
 	./marginmix run
+	@echo
+	@echo "The datasets are in ./out (read from the sample workbooks built into the binary;"
+	@echo "they are made from fixtures/samples, so edits there show after 'make build')."
+	@echo "Next:"
+	@echo "  ./marginmix report --html report.html     # a one-page report; open report.html"
+	@echo "  ./marginmix query \"SELECT company, segment, calendar_quarter, operating_margin FROM segment_margins ORDER BY 1, 2, 3\""
+	@echo "  ./marginmix run --inbox DIR --specs DIR   # your own workbooks (README, docs/specs.md)"
 
 ## build: compile ./marginmix
 build:
