@@ -37,6 +37,15 @@ type inSeries struct {
 
 func (s *inSeries) margin(q int) float64 { return s.income[q] / s.revenue[q] }
 
+// meaningful is a margin as segment_margins publishes it: NaN (NULL, n/m)
+// outside [-1, 1] or on revenue that is not positive.
+func meaningful(margin, revenue float64) float64 {
+	if revenue <= 0 || math.Abs(margin) > 1 {
+		return math.NaN()
+	}
+	return margin
+}
+
 // inRange reports whether quarter q has a margin within [-1, 1].
 func (s *inSeries) inRange(q int) bool {
 	return q >= 0 && q < len(quarters) && !math.IsNaN(s.margin(q)) && math.Abs(s.margin(q)) <= 1
@@ -272,7 +281,20 @@ func checkSegmentMargins(t *testing.T, sm []map[string]any, in map[string]*inSer
 			}
 			r := rs[0]
 			n++
-			near(t, r, "operating_margin", s.margin(q), 1e-15)
+			// n/m: a margin outside [-1, 1] (or on revenue that is not
+			// positive) is NULL, with its reason.
+			near(t, r, "operating_margin", meaningful(s.margin(q), s.revenue[q]), 1e-15)
+			wantNote := any(nil)
+			switch {
+			case math.IsNaN(s.margin(q)):
+			case s.revenue[q] <= 0:
+				wantNote = "n/m: revenue is not positive"
+			case math.Abs(s.margin(q)) > 1:
+				wantNote = "n/m: operating income exceeds revenue in size (a margin outside -100%..100%)"
+			}
+			if r["margin_note"] != wantNote {
+				t.Errorf("%s %s %s: margin_note %v, want %v", s.company, s.segment, quarter, r["margin_note"], wantNote)
+			}
 			// TTM only when all four quarters exist: never in the first three.
 			ttmRev, ttmMargin := math.NaN(), math.NaN()
 			if q >= 3 {
@@ -280,7 +302,7 @@ func checkSegmentMargins(t *testing.T, sm []map[string]any, in map[string]*inSer
 				for i := q - 3; i <= q; i++ {
 					rev, inc = rev+s.revenue[i], inc+s.income[i]
 				}
-				ttmRev, ttmMargin = rev, inc/rev
+				ttmRev, ttmMargin = rev, meaningful(inc/rev, rev)
 			}
 			near(t, r, "ttm_revenue", ttmRev, 0)
 			near(t, r, "ttm_operating_margin", ttmMargin, 1e-15)
@@ -323,7 +345,7 @@ func checkPeerTrends(t *testing.T, pt []map[string]any, in map[string]*inSeries,
 			}
 			r := pick(t, pt, "company", s.company, "segment", s.segment, "calendar_quarter", quarter)
 			n++
-			near(t, r, "operating_margin", s.margin(q), 1e-15)
+			near(t, r, "operating_margin", meaningful(s.margin(q), s.revenue[q]), 1e-15)
 			// Only margins within [-1, 1] enter the trend statistics.
 			qoq, prevQoQ := math.NaN(), math.NaN()
 			if s.inRange(q) && s.inRange(q-1) {

@@ -40,6 +40,7 @@ type Data struct {
 type SummaryRow struct {
 	Company, Segment string
 	Margin           float64 // operating_margin (fraction)
+	MarginNote       string  // segment_margins.margin_note: why a margin is n/m
 	QoQBps, YoYBps   float64 // margin_qoq_bps, margin_yoy_bps
 	TaaSShare        float64 // ai_mix.taas_share (fraction)
 	Trend            string  // peer_trends.trend: rising, flat, declining, or ""
@@ -98,7 +99,7 @@ type Finding struct {
 // docs/analyses.md.
 const (
 	qSummary = `
-SELECT s.company, s.segment, s.operating_margin, s.margin_qoq_bps, s.margin_yoy_bps,
+SELECT s.company, s.segment, s.operating_margin, s.margin_note, s.margin_qoq_bps, s.margin_yoy_bps,
        m.taas_share, t.trend, t.slope_bps, coalesce(d.findings, 0) AS findings
 FROM segment_margins AS s
 LEFT JOIN ai_mix AS m
@@ -171,7 +172,7 @@ func Load(ctx context.Context, q QueryFunc, src Source) (*Data, error) {
 	}{
 		{"summary", qSummary, func(r row) {
 			d.Summary = append(d.Summary, SummaryRow{
-				Company: r.str("company"), Segment: r.str("segment"), Margin: r.num("operating_margin"),
+				Company: r.str("company"), Segment: r.str("segment"), Margin: r.num("operating_margin"), MarginNote: r.str("margin_note"),
 				QoQBps: r.num("margin_qoq_bps"), YoYBps: r.num("margin_yoy_bps"), TaaSShare: r.num("taas_share"),
 				Trend: r.str("trend"), SlopeBps: r.num("slope_bps"), Findings: int(r.num("findings")),
 			})

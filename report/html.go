@@ -130,7 +130,7 @@ figure.chart figcaption { max-width: 720px; }
 {{if .D.Summary}}<table id="summary">
 <thead><tr><th>company</th><th>segment</th><th>operating margin</th><th>Q/Q bp</th><th>Y/Y bp</th><th>TaaS share</th><th>trend</th><th>slope bp/q</th><th>findings</th></tr></thead>
 <tbody>
-{{range .D.Summary}}<tr><td>{{.Company}}</td><td>{{.Segment}}</td><td class="n{{if neg .Margin}} neg{{end}}">{{pct .Margin}}</td><td class="n{{if neg .QoQBps}} neg{{end}}">{{bp .QoQBps}}</td><td class="n{{if neg .YoYBps}} neg{{end}}">{{bp .YoYBps}}</td><td class="n">{{pct .TaaSShare}}</td><td>{{dash .Trend}}</td><td class="n">{{bp .SlopeBps}}</td><td class="n">{{.Findings}}</td></tr>
+{{range .D.Summary}}<tr><td>{{.Company}}</td><td>{{.Segment}}</td><td class="n{{if neg .Margin}} neg{{end}}"{{with .MarginNote}} title="{{.}}"{{end}}>{{if .MarginNote}}n/m{{else}}{{pct .Margin}}{{end}}</td><td class="n{{if neg .QoQBps}} neg{{end}}">{{bp .QoQBps}}</td><td class="n{{if neg .YoYBps}} neg{{end}}">{{bp .YoYBps}}</td><td class="n">{{pct .TaaSShare}}</td><td>{{dash .Trend}}</td><td class="n">{{bp .SlopeBps}}</td><td class="n">{{.Findings}}</td></tr>
 {{end}}</tbody>
 </table>{{else}}<p>No segment margins in this publication.</p>{{end}}
 

@@ -21,7 +21,8 @@ func fake(ctx context.Context, q string) ([]map[string]any, error) {
 		return []map[string]any{
 			{"company": "AMZN", "segment": "AWS", "operating_margin": 14035.0 / 37800, "margin_qoq_bps": 212.86459,
 				"margin_yoy_bps": -236.878155, "taas_share": 0.37, "trend": "rising", "slope_bps": 130.92, "findings": int64(0)},
-			{"company": "GOOGL", "segment": "Other Bets", "operating_margin": -3.4146, "margin_qoq_bps": nil,
+			{"company": "GOOGL", "segment": "Other Bets", "operating_margin": nil,
+				"margin_note": "n/m: operating income exceeds revenue in size (a margin outside -100%..100%)", "margin_qoq_bps": nil,
 				"margin_yoy_bps": nil, "taas_share": nil, "trend": nil, "slope_bps": nil, "findings": int64(9)},
 		}, nil
 	case qMargins:
@@ -75,9 +76,9 @@ func TestWriteText(t *testing.T) {
 	}
 	want := `Latest quarter 2026Q1 (publication r1 in out)
 
-company  segment       margin  Q/Q bp  Y/Y bp  TaaS share  trend               findings
-AMZN     AWS           37.13%  +212.9  -236.9      37.00%  rising +130.9 bp/q         0
-GOOGL    Other Bets  -341.46%       -       -           -  -                          9
+company  segment     margin  Q/Q bp  Y/Y bp  TaaS share  trend               findings
+AMZN     AWS         37.13%  +212.9  -236.9      37.00%  rising +130.9 bp/q         0
+GOOGL    Other Bets     n/m       -       -           -  -                          9
 
 margin = operating_margin (segment_margins); TaaS share = taas_share (ai_mix); trend = peer_trends slope over its window.
 Data quality: 1 finding (1 margin_out_of_range); query data_quality for the cells.
@@ -120,7 +121,7 @@ func TestWriteHTMLIsSelfContained(t *testing.T) {
 		"g.xlsx:S!J16<br>g.xlsx:S!J9<br>",
 		">+216.0 bp</text>", ">-3.1 bp</text>", ">35.00%</text>", ">37.13%</text>",
 		">AMZN AWS</text>", ">MSFT Intelligent Cloud</text>", ">37%</text>", ">+364 bp</text>",
-		"<td class=\"n neg\">-341.46%</td>",
+		"<td class=\"n\" title=\"n/m: operating income exceeds revenue in size (a margin outside -100%..100%)\">n/m</td>",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)

@@ -25,7 +25,7 @@ func WriteText(w io.Writer, d *Data) error {
 		if trend != "" && !math.IsNaN(r.SlopeBps) {
 			trend += fmt.Sprintf(" %s bp/q", signed(r.SlopeBps, 1))
 		}
-		rows = append(rows, []string{r.Company, r.Segment, pct(r.Margin, 2), signed(r.QoQBps, 1),
+		rows = append(rows, []string{r.Company, r.Segment, marginText(r), signed(r.QoQBps, 1),
 			signed(r.YoYBps, 1), pct(r.TaaSShare, 2), dash(trend), fmt.Sprint(r.Findings)})
 	}
 	// Text columns left, figures right.
@@ -101,4 +101,13 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// marginText is a summary row's margin as analysts print it: "n/m" where
+// segment_margins says the margin is not meaningful.
+func marginText(r SummaryRow) string {
+	if r.MarginNote != "" {
+		return "n/m"
+	}
+	return pct(r.Margin, 2)
 }

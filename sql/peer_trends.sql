@@ -1,7 +1,8 @@
 -- peer_trends: where each segment's operating margin is heading, and how the
 -- cloud segments rank against each other, per quarter.
 --
---   operating_margin = operating_income / revenue (as in segment_margins)
+--   operating_margin = operating_income / revenue, NULL where segment_margins has it n/m
+--                      (revenue not positive, or |operating_income| > revenue)
 --   margin_qoq_bps   = (operating_margin - its value in the previous quarter) x 10,000
 --   window_quarters  = quarters with a margin among the trend_window quarters ending here
 --   slope_bps        = OLS slope of operating_margin against the quarter index over the
@@ -21,8 +22,8 @@
 -- Parameters: trend_window (default 4), trend_threshold_bps (default 25).
 -- A margin outside [-1, 1] is not a margin on revenue (Other Bets loses three
 -- times its revenue; Alphabet-level activities' "revenue" is hedging gains):
--- the trend statistics (margin_qoq_bps, slope_bps, trend, inflection,
--- peer_rank) treat it as missing, and data_quality lists it.
+-- it is published as NULL, the trend statistics (margin_qoq_bps, slope_bps,
+-- trend, inflection, peer_rank) treat it as missing, and data_quality lists it.
 -- "Previous quarter" means the calendar quarter before, not the previous row.
 -- Where a value is both reported and estimated, the reported one is used (facts_preferred).
 -- fiscal_year, fiscal_quarter and period_end are those of the revenue fact.
@@ -54,9 +55,9 @@ peers AS (
 m AS (
     SELECT
         q.*,
-        q.operating_income / nullif(q.revenue, 0) AS operating_margin,
-        CASE WHEN abs(q.operating_income / nullif(q.revenue, 0)) <= 1
-            THEN q.operating_income / nullif(q.revenue, 0) END AS trend_margin,
+        -- n/m as in segment_margins: NULL, and out of every statistic
+        CASE WHEN q.revenue > 0 AND abs(q.operating_income / q.revenue) <= 1
+            THEN q.operating_income / q.revenue END AS trend_margin,
         CASE WHEN p.company IS NOT NULL THEN 'cloud' END AS peer_group
     FROM q
     LEFT JOIN peers AS p ON p.company = q.company AND p.segment = q.segment
@@ -90,7 +91,7 @@ SELECT
     fiscal_year,
     fiscal_quarter,
     period_end,
-    operating_margin,
+    trend_margin AS operating_margin,
     margin_qoq_bps,
     window_quarters,
     slope_bps,

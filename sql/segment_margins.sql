@@ -1,12 +1,17 @@
 -- segment_margins: operating margin of every company and segment, per quarter.
 --
---   operating_margin     = operating_income / revenue
+--   operating_margin     = operating_income / revenue; NULL ("n/m", as analysts print it)
+--                          where revenue is not positive or |operating_income| > revenue,
+--                          with the reason in margin_note. revenue and operating_income
+--                          keep the raw values; data_quality lists such rows
+--                          (margin_out_of_range). Every column derived from the margin
+--                          (Q/Q, Y/Y, the peer ranks) is then NULL too.
 --   margin_qoq_bps       = (operating_margin - its value in the previous quarter) x 10,000
 --   margin_yoy_bps       = (operating_margin - its value four quarters earlier) x 10,000
 --   revenue_yoy_growth   = revenue / revenue four quarters earlier - 1
 --   ttm_revenue          = revenue summed over this and the three previous quarters,
 --                          only when all four quarters exist (else NULL)
---   ttm_operating_margin = TTM operating income / TTM revenue, likewise
+--   ttm_operating_margin = TTM operating income / TTM revenue, likewise, and n/m as above
 --   revenue_run_rate     = revenue x 4
 --   gross_profit         = the gross_profit fact; where there is none,
 --                          revenue - |cost_of_revenue|
@@ -19,6 +24,9 @@
 --   opex_ratio           = |operating_expenses| / revenue, the fact only: never
 --                          summed from its parts, which do not always add up
 --   gross_margin_qoq_bps = (gross_margin - its value in the previous quarter) x 10,000
+--   margin_note          = why operating_margin is NULL although both inputs exist
+--                          ("n/m: revenue is not positive", "n/m: operating income
+--                          exceeds revenue in size ..."); NULL otherwise
 --   breakdown            = the segment's breakdown (facts.breakdown of its revenue, else
 --                          of its operating income): total, operating_segment,
 --                          product_line, geography, or NULL where the workbook does not
@@ -99,7 +107,16 @@ g AS (
 m AS (
     SELECT
         *,
-        operating_income / nullif(revenue, 0) AS operating_margin,
+        -- n/m: no margin on a revenue that is not positive, or smaller in
+        -- size than the operating income (GOOGL's Alphabet-level
+        -- activities: hedging gains of 60m against 12.8bn of costs)
+        CASE WHEN revenue > 0 AND abs(operating_income / revenue) <= 1
+            THEN operating_income / revenue END AS operating_margin,
+        CASE
+            WHEN revenue IS NULL OR operating_income IS NULL THEN NULL
+            WHEN revenue <= 0 THEN 'n/m: revenue is not positive'
+            WHEN abs(operating_income / revenue) > 1 THEN 'n/m: operating income exceeds revenue in size (a margin outside -100%..100%)'
+        END AS margin_note,
         gross_profit / nullif(revenue, 0) AS gross_margin,
         sum(revenue) OVER w AS ttm_rev,
         count(revenue) OVER w AS ttm_rev_n,
@@ -123,7 +140,8 @@ SELECT
     (m.operating_margin - p4.operating_margin) * 10000 AS margin_yoy_bps,
     m.revenue / nullif(p4.revenue, 0) - 1 AS revenue_yoy_growth,
     CASE WHEN m.ttm_rev_n = 4 THEN m.ttm_rev END AS ttm_revenue,
-    CASE WHEN m.ttm_rev_n = 4 AND m.ttm_oi_n = 4 THEN m.ttm_oi / nullif(m.ttm_rev, 0) END AS ttm_operating_margin,
+    CASE WHEN m.ttm_rev_n = 4 AND m.ttm_oi_n = 4 AND m.ttm_rev > 0 AND abs(m.ttm_oi / m.ttm_rev) <= 1
+        THEN m.ttm_oi / m.ttm_rev END AS ttm_operating_margin,
     m.revenue * 4 AS revenue_run_rate,
     m.gross_profit,
     m.gross_profit_derived,
@@ -133,7 +151,8 @@ SELECT
     m.ga / nullif(m.revenue, 0) AS ga_ratio,
     m.opex / nullif(m.revenue, 0) AS opex_ratio,
     (m.gross_margin - p1.gross_margin) * 10000 AS gross_margin_qoq_bps,
-    m.breakdown
+    m.breakdown,
+    m.margin_note
 FROM m
 LEFT JOIN m AS p1 ON p1.company = m.company AND p1.segment = m.segment AND p1.qi = m.qi - 1
 LEFT JOIN m AS p4 ON p4.company = m.company AND p4.segment = m.segment AND p4.qi = m.qi - 4

@@ -145,6 +145,8 @@ func TestReportCommand(t *testing.T) {
 		"CRWV Total":       "CRWV Total -0.99% -300.1 -231.2 - declining -165.9 bp/q 3",
 		"ORCL Cloud":       "ORCL Cloud and License 57.00% -100.0 -200.1 - declining -135.0 bp/q 0",
 		"MSFT Intelligent": "MSFT Intelligent Cloud 40.60% -60.1 -120.1 - declining -42.7 bp/q 1",
+		// n/m: Other Bets loses more than its revenue; the row stays, its margin does not.
+		"GOOGL Other": "GOOGL Other Bets n/m - - - - 9",
 	} {
 		if lines[key] != want {
 			t.Errorf("%s:\n got %q\nwant %q", key, lines[key], want)
