@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/marginmix/marginmix/fixtures"
+	"github.com/marginmix/marginmix/load"
 	queries "github.com/marginmix/marginmix/sql"
 )
 
@@ -743,9 +744,18 @@ func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries
 		if r["as_of"] != "2026-06-15" || r["expected_as_of"] != "2026-04-29" || r["cells"] != wantCells || r["source_kind"] != "reported" {
 			t.Errorf("restatement of %s: %v", seg, r)
 		}
-		wantDetail := fmt.Sprintf("restated from %s (as of 2026-04-29) to %s (as of 2026-06-15)",
-			map[string]string{"Intelligent Cloud": "30,900,000,000", "Total": "69,100,000,000"}[seg],
-			map[string]string{"Intelligent Cloud": "31,150,000,000", "Total": "69,350,000,000"}[seg])
+		// Each side says its vintage, the run that read it and the file's
+		// version (the first 12 characters of its sha256).
+		version := func(name string) string {
+			sum, _, err := load.FileSHA256(filepath.Join("..", "fixtures", "samples", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sum[:12]
+		}
+		wantDetail := fmt.Sprintf("restated from %s (as of 2026-04-29, read in run 1 from file version %s) to %s (as of 2026-06-15, read in run 1 from file version %s)",
+			map[string]string{"Intelligent Cloud": "30,900,000,000", "Total": "69,100,000,000"}[seg], version("msft_fy26q3_segments.xlsx"),
+			map[string]string{"Intelligent Cloud": "31,150,000,000", "Total": "69,350,000,000"}[seg], version("msft_fy26q3_segments_restated.xlsx"))
 		if r["detail"] != wantDetail {
 			t.Errorf("detail %q, want %q", r["detail"], wantDetail)
 		}

@@ -46,7 +46,11 @@
 --                         are ordered by as_of, then by the run that first read them
 --                         (ingest_seq): a workbook replaced under the same as_of restates it.
 --                         value = the new value (as_of), expected = the value it replaces
---                         (expected_as_of); one row per change.
+--                         (expected_as_of); one row per change. detail names each
+--                         side's as_of, the run that read it and the file version
+--                         (the first 12 characters of its sha256), so that a
+--                         workbook replaced under the same name and as_of is told
+--                         apart from the one it replaces.
 --   reader_finding        what the reader of a workbook skipped or decided, with its cells:
 --                         rows not mapped to a metric (one row per sheet, every cell
 --                         listed), a table whose periods it could not read, a cell that
@@ -310,6 +314,7 @@ ordered AS (
         value,
         source_scale,
         cell,
+        left(source_sha256, 12) AS version,
         row_number() OVER k AS pos,
         first_value(value) OVER k AS first_val
     FROM vintages
@@ -362,7 +367,9 @@ changes AS (
         *,
         lag(value) OVER k AS old_value,
         lag(as_of) OVER k AS old_as_of,
-        lag(cell) OVER k AS old_cell
+        lag(cell) OVER k AS old_cell,
+        lag(ingest_seq) OVER k AS old_ingest_seq,
+        lag(version) OVER k AS old_version
     FROM per_vintage
     WINDOW k AS (PARTITION BY company, segment, metric, calendar_quarter, source_kind ORDER BY as_of, ingest_seq)
 ),
@@ -560,9 +567,9 @@ findings AS (
         as_of,
         old_as_of,
         cell || '; ' || old_cell,
-        format('restated from {} (as of {}) to {} (as of {})',
-            regexp_replace(format('{:,}', old_value), '\.0$', ''), old_as_of,
-            regexp_replace(format('{:,}', value), '\.0$', ''), as_of)
+        format('restated from {} (as of {}, read in run {} from file version {}) to {} (as of {}, read in run {} from file version {})',
+            regexp_replace(format('{:,}', old_value), '\.0$', ''), old_as_of, old_ingest_seq, old_version,
+            regexp_replace(format('{:,}', value), '\.0$', ''), as_of, ingest_seq, version)
     FROM changes
     WHERE old_value IS NOT NULL AND value <> old_value
 
