@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/marginmix/marginmix/extract"
@@ -146,6 +147,15 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 	}
 	if j.dryRun {
 		return x.dryRun(ctx, db)
+	}
+	if j.scope != nil {
+		same, err := x.sameAsPublished(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			return x.changedNothing(), nil
+		}
 	}
 	if err := x.analyse(ctx, db); err != nil {
 		return nil, err
@@ -615,4 +625,49 @@ func (x *execution) inboxReal() string {
 		return real
 	}
 	return x.inbox
+}
+
+// sameAsPublished reports whether a backfill built what is published: the
+// same fingerprints and quarantines, no fact of its scope changed (what
+// --dry-run lists), and as many vintages. Then there is nothing to publish.
+func (x *execution) sameAsPublished(ctx context.Context, db *load.DB) (bool, error) {
+	p := x.prev.manifest
+	if p == nil || p.ExtractFingerprint != x.extractFP || p.AnalysisFingerprint != x.analysisFP {
+		return false, nil
+	}
+	var vintages int64
+	quarantined := 0
+	for _, in := range p.Inputs {
+		if in.Status == load.StatusQuarantined {
+			quarantined++
+		}
+	}
+	for _, o := range p.Outputs {
+		if strings.HasPrefix(o.Path, "facts_vintages/") {
+			vintages += o.Rows
+		}
+	}
+	if quarantined != len(x.quarantined) {
+		return false, nil
+	}
+	changes, err := load.DiffFacts(ctx, db, x.prev.facts, x.job.scope)
+	if err != nil || len(changes) > 0 {
+		return false, err
+	}
+	var n int64
+	if err := db.Conn().QueryRowContext(ctx, "SELECT count(*) FROM facts_vintages").Scan(&n); err != nil {
+		return false, err
+	}
+	return n == vintages, nil
+}
+
+// changedNothing is the summary of a backfill that read its workbooks and
+// found what is published: nothing is published (the staging folder goes).
+func (x *execution) changedNothing() *Summary {
+	sum := x.sum
+	sum.NothingNew = true
+	sum.Unchanged = len(sum.Inputs) - sum.Quarantined
+	sum.Elapsed = time.Since(x.start)
+	x.log.Info("the backfill changed nothing; the publication is left as it was", keyOut, x.cfg.Out, "read", sum.Read, keyElapsed, sum.Elapsed.Round(time.Millisecond))
+	return sum
 }

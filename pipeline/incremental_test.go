@@ -189,16 +189,32 @@ func TestBackfillTouchesOnlyItsCompany(t *testing.T) {
 	before := fileBytes(t, out)
 	// CRWV's workbook changes too, but a backfill of AMZN must not pick it up.
 	setCell(t, filepath.Join(inbox, "crwv_1q26_financials.xlsx"), "Financial Summary", "J6", 1800)
-	sum, err := Backfill(context.Background(), cfgFor(inbox, out), load.Scope{Companies: []string{"AMZN"}, From: "2024Q1", To: "2026Q1"}, false, nil)
+	scope := load.Scope{Companies: []string{"AMZN"}, From: "2024Q1", To: "2026Q1"}
+	// Nothing of AMZN changed: the backfill reads, finds what is published,
+	// and publishes nothing (issue 16: "0 changes", then a new run anyway).
+	sum, err := Backfill(context.Background(), cfgFor(inbox, out), scope, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sum.Published || sum.Read != 2 { // the AMZN segment workbook and the model, whose spec names AMZN
+	if sum.Published || !sum.NothingNew || sum.Read != 2 { // the AMZN segment workbook and the model, whose spec names AMZN
+		t.Fatalf("backfill with nothing to change: %+v", sum)
+	}
+	if after := fileBytes(t, out); !reflect.DeepEqual(after, before) {
+		t.Fatal("a backfill that changed nothing changed the output folder")
+	}
+	// An AMZN value changes: the backfill publishes it, and CRWV's change
+	// waits for the next run.
+	setCell(t, filepath.Join(inbox, "amzn_1q26_segments.xlsx"), "Segment Information", "J10", 38000)
+	sum, err = Backfill(context.Background(), cfgFor(inbox, out), scope, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Published || sum.Read != 2 {
 		t.Fatalf("backfill: %+v", sum)
 	}
 	after := fileBytes(t, out)
 	for p, b := range before {
-		if strings.HasPrefix(p, "facts") && after[p] != b {
+		if strings.HasPrefix(p, "facts") && !strings.Contains(p, "company=AMZN") && after[p] != b {
 			t.Errorf("%s changed", p)
 		}
 	}
