@@ -1,6 +1,8 @@
 # duckdb-go's Arrow interface is compiled only with the duckdb_arrow build
 # tag; every target here passes it, so nobody has to remember it.
 GO       ?= go
+# VERSION is stamped into the binary (--version, the manifest, metrics).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 TAGS     := duckdb_arrow
 GOFLAGS  += -tags=$(TAGS)
 export GOFLAGS
@@ -20,7 +22,7 @@ run: build
 
 ## build: compile ./marginmix
 build:
-	$(GO) build -o marginmix ./cmd/marginmix
+	$(GO) build -ldflags "-X github.com/marginmix/marginmix/pipeline.version=$(VERSION)" -o marginmix ./cmd/marginmix
 
 ## test: the whole test suite (unit, end-to-end, corpus when ../shared/corpus exists)
 test:

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -27,7 +28,49 @@ import (
 )
 
 // Version is marginmix's version, set at build time.
-var Version = "dev"
+var Version = stampedVersion()
+
+// version is set by the linker where the build says which it is
+// (make build: -X github.com/marginmix/marginmix/pipeline.version=...).
+var version string
+
+// stampedVersion is the build's version: the linker's, else the module's
+// version when installed as one, else "dev-" and the VCS revision (12
+// characters, "-dirty" for uncommitted changes), else "dev" (go test, a
+// copy without VCS). It is in --version, the manifest and
+// marginmix_build_info, and in the extract fingerprint: a new build
+// re-reads every workbook once.
+func stampedVersion() string {
+	if version != "" {
+		return version
+	}
+	return buildVersion()
+}
+
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) < 12 {
+		return "dev"
+	}
+	return "dev-" + rev[:12] + dirty
+}
 
 // Log keys.
 const (

@@ -67,8 +67,13 @@ func newMetrics(s *Scheduler) *metrics {
 	for _, o := range Outcomes {
 		m.runs.WithLabelValues(string(o)) // every outcome shows, at 0, before it first happens
 	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "marginmix_build_info",
+		Help: "Always 1; the version label is the build of marginmix serving the metrics.",
+	}, []string{"version"})
+	build.WithLabelValues(s.cfg.Version).Set(1)
 	m.reg.MustRegister(m.runs, m.duration, m.workbooks, m.quarantined, m.facts,
-		m.lastSuccess, m.lastPublished, m.inProgress, next,
+		m.lastSuccess, m.lastPublished, m.inProgress, next, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -63,6 +63,8 @@ type Config struct {
 	Grace time.Duration
 	Log   *slog.Logger
 	Now   func() time.Time // the clock; nil means time.Now
+	// Version is marginmix's build, exported as marginmix_build_info.
+	Version string
 }
 
 // Validate checks the settings; errors name the field.

@@ -130,6 +130,7 @@ func newTest(t *testing.T, run Runner) (*Scheduler, *clock, *logs) {
 		Grace:         time.Hour,
 		Log:           slog.New(l),
 		Now:           c.Now,
+		Version:       "dev-0123456789ab",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -175,10 +176,11 @@ func TestRunsNeverOverlap(t *testing.T) {
 	}
 	m := scrape(t, s)
 	for k, want := range map[string]float64{
-		"marginmix_runs_total{outcome=skipped_running}": 1,
-		"marginmix_runs_total{outcome=nothing_new}":     2,
-		"marginmix_run_duration_seconds_count":          2,
-		"marginmix_run_in_progress":                     0,
+		"marginmix_runs_total{outcome=skipped_running}":  1,
+		"marginmix_runs_total{outcome=nothing_new}":      2,
+		"marginmix_run_duration_seconds_count":           2,
+		"marginmix_run_in_progress":                      0,
+		"marginmix_build_info{version=dev-0123456789ab}": 1,
 	} {
 		if m[k] != want {
 			t.Errorf("%s = %v, want %v", k, m[k], want)

@@ -89,6 +89,7 @@ An empty --listen serves nothing.
 				LastPublished: func() (time.Time, error) { return lastPublished(cfg.Out) },
 				Grace:         grace,
 				Log:           log.With("cron", expr, "tz", loc.String()),
+				Version:       pipeline.Version,
 			})
 			if err != nil {
 				return err
