@@ -60,21 +60,11 @@ func (m *mergeScanner) flush() {
 
 func (m *mergeScanner) scan(b []byte) {
 	for m.err == nil {
-		i := bytes.Index(b, mergeTag)
-		if i < 0 {
+		tag, rest, ok := nextTag(b, mergeTag, isTagStart)
+		if !ok {
 			return
 		}
-		end := i + len(mergeTag)
-		if !isTagStart(b, i) || end >= len(b) || !isTagNameEnd(b[end]) {
-			b = b[end:]
-			continue
-		}
-		gt := bytes.IndexByte(b[end:], '>')
-		if gt < 0 {
-			return
-		}
-		tag := b[end : end+gt]
-		b = b[end+gt:]
+		b = rest
 		ref, ok := attr(tag, "ref")
 		if !ok {
 			continue
@@ -92,6 +82,28 @@ func (m *mergeScanner) scan(b []byte) {
 			return
 		}
 		m.merges = append(m.merges, mg)
+	}
+}
+
+// nextTag finds the next complete tag of the given name in b, where opens
+// says whether the name at b[i:] opens a tag, and returns its attributes
+// and the rest of b after them; ok is false when b holds no more.
+func nextTag(b, name []byte, opens func(b []byte, i int) bool) (attrs, rest []byte, ok bool) {
+	for {
+		i := bytes.Index(b, name)
+		if i < 0 {
+			return nil, nil, false
+		}
+		end := i + len(name)
+		if !opens(b, i) || end >= len(b) || !isTagNameEnd(b[end]) {
+			b = b[end:]
+			continue
+		}
+		gt := bytes.IndexByte(b[end:], '>')
+		if gt < 0 {
+			return nil, nil, false
+		}
+		return b[end : end+gt], b[end+gt:], true
 	}
 }
 
@@ -198,21 +210,11 @@ func (e *extentScanner) flush() {
 
 func (e *extentScanner) scan(b []byte) {
 	for !e.unknown {
-		i := bytes.Index(b, cellTag)
-		if i < 0 {
+		tag, rest, ok := nextTag(b, cellTag, func([]byte, int) bool { return true }) // cellTag holds its '<'
+		if !ok {
 			return
 		}
-		end := i + len(cellTag)
-		if end >= len(b) || !isTagNameEnd(b[end]) {
-			b = b[end:]
-			continue
-		}
-		gt := bytes.IndexByte(b[end:], '>')
-		if gt < 0 {
-			return
-		}
-		tag := b[end : end+gt]
-		b = b[end+gt:]
+		b = rest
 		ref, ok := attrBytes(tag, "r")
 		if !ok {
 			e.unknown = true
