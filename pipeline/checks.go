@@ -12,22 +12,33 @@ import (
 // facts of one company are placed on one calendar (a multi-company model
 // takes a company's from its specs), and the second would be ignored.
 func checkCalendars(specs []*transform.Spec) error {
-	first := map[string]*transform.Spec{}
+	order, byCompany := specsByCompany(specs)
+	for _, c := range order {
+		first := byCompany[c][0]
+		for _, s := range byCompany[c][1:] {
+			if first.Calendar() != s.Calendar() {
+				return &ConfigError{Field: "specs", Err: fmt.Errorf("%s and %s give %s two fiscal calendars (fiscal_year_end, fiscal_year_named or quarter_labels); make them agree",
+					first.Name, s.Name, c)}
+			}
+		}
+	}
+	return nil
+}
+
+// specsByCompany groups the specs that name a company by it, companies in
+// the order their first spec comes.
+func specsByCompany(specs []*transform.Spec) (order []string, byCompany map[string][]*transform.Spec) {
+	byCompany = map[string][]*transform.Spec{}
 	for _, s := range specs {
 		if s.Company == "" {
 			continue
 		}
-		f, ok := first[s.Company]
-		if !ok {
-			first[s.Company] = s
-			continue
+		if _, ok := byCompany[s.Company]; !ok {
+			order = append(order, s.Company)
 		}
-		if f.Calendar() != s.Calendar() {
-			return &ConfigError{Field: "specs", Err: fmt.Errorf("%s and %s give %s two fiscal calendars (fiscal_year_end, fiscal_year_named or quarter_labels); make them agree",
-				f.Name, s.Name, s.Company)}
-		}
+		byCompany[s.Company] = append(byCompany[s.Company], s)
 	}
-	return nil
+	return order, byCompany
 }
 
 // checkMatches refuses a workbook that two specs match: which one reads it
@@ -63,21 +74,15 @@ var ErrEmptyInbox = errors.New("holds no workbooks (is it mounted? is the path r
 // several kinds, and wrong after a copied spec kept its company: the run
 // says so, so that GOOGL's workbooks are not filed under AMZN unnoticed.
 func sharedCompanies(specs []*transform.Spec) []string {
-	names := map[string][]string{}
-	var order []string
-	for _, s := range specs {
-		if s.Company == "" {
-			continue
-		}
-		if _, ok := names[s.Company]; !ok {
-			order = append(order, s.Company)
-		}
-		names[s.Company] = append(names[s.Company], s.Name)
-	}
+	order, byCompany := specsByCompany(specs)
 	var out []string
 	for _, c := range order {
-		if len(names[c]) > 1 {
-			out = append(out, fmt.Sprintf("%s (%s)", c, strings.Join(names[c], ", ")))
+		if group := byCompany[c]; len(group) > 1 {
+			names := make([]string, len(group))
+			for i, s := range group {
+				names[i] = s.Name
+			}
+			out = append(out, fmt.Sprintf("%s (%s)", c, strings.Join(names, ", ")))
 		}
 	}
 	return out

@@ -203,7 +203,7 @@ func (c *Config) outsideInbox() error {
 	if err1 != nil || err2 != nil {
 		return errors.Join(err1, err2)
 	}
-	if rel, err := filepath.Rel(in, out); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	if under(in, out) {
 		return fmt.Errorf("%s is inside the inbox %s: its outputs would be read back as workbooks", c.Out, c.Inbox)
 	}
 	return nil

@@ -150,10 +150,12 @@ func listInbox(dir string, follow bool) (files, outside []string, err error) {
 // (itself resolved).
 func within(root, p string) bool {
 	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return false
-	}
-	rel, err := filepath.Rel(root, real)
+	return err == nil && under(root, real)
+}
+
+// under reports, by the paths' text, whether p is root or lies inside it.
+func under(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
