@@ -355,7 +355,6 @@ conflicts AS (
     FROM ordered
     SEMI JOIN conflicted USING (company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq)
     GROUP BY company, segment, metric, calendar_quarter, source_kind, as_of, ingest_seq
-    HAVING count(DISTINCT value) > 1
 ),
 per_vintage AS (
     SELECT *
