@@ -47,10 +47,9 @@ type Catalog struct {
 // Messages name the catalog as name, when given (path may be a working
 // copy of it).
 func OpenCatalog(ctx context.Context, d *DB, path string, name ...string) (*Catalog, error) {
-	lit, err := pathLiteral(path)
-	if err != nil {
-		return nil, err
-	}
+	// DuckDB resolves links for a database, so no alias helps here: the
+	// pipeline attaches a working copy in its work folder.
+	lit := Literal(path)
 	if len(name) > 0 && name[0] != "" {
 		path = name[0]
 	}

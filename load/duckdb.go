@@ -47,11 +47,7 @@ type Options struct {
 func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	d := dsn
 	if o.Path != "" {
-		p, err := plainPath(o.Path) // '?' would start DuckDB's options
-		if err != nil {
-			return nil, err
-		}
-		d = p + dsn
+		d = o.Path + dsn // a '?' in it would start DuckDB's options: --temp-dir refuses one
 	}
 	c, err := duckdb.NewConnector(d, nil)
 	if err != nil {
