@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/marginmix/marginmix/fact"
@@ -61,25 +60,16 @@ type Combine struct {
 // reports whether there is one; without, it is an empty table of that
 // shape.
 func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
-	var files []string
-	if dir != "" {
-		files, _ = filepath.Glob(filepath.Join(globEscape(dir), "*", "*.parquet"))
-		if len(files) == 0 {
-			if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
-				return false, err
-			}
-		}
-	}
-	if len(files) == 0 {
-		return false, d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _prev_vintages AS SELECT * FROM _preferred_estimated LIMIT 0")
-	}
-	// company comes from the folder names, as text: a ticker such as 0700
-	// must not be read as a number.
-	glob, err := pathLiteral(dir, "*", "*.parquet")
+	src, err := factSource(dir)
 	if err != nil {
 		return false, err
 	}
-	src := "read_parquet(" + glob + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
+	if src == "" {
+		if _, err := os.Stat(dir); dir != "" && err != nil && !os.IsNotExist(err) {
+			return false, err
+		}
+		return false, d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _prev_vintages AS SELECT * FROM _preferred_estimated LIMIT 0")
+	}
 	sel, err := d.vintagesSelect(ctx, src, true)
 	if err != nil {
 		return false, fmt.Errorf("previous facts in %s: %w", dir, err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -29,14 +28,13 @@ type Change struct {
 // with the facts table, within scope (sql/facts/diff.sql). It reads the
 // tables BuildFacts sets up, so it runs after BuildFacts.
 func DiffFacts(ctx context.Context, d *DB, prevFacts string, scope *Scope) ([]Change, error) {
+	src, err := factSource(prevFacts)
+	if err != nil {
+		return nil, err
+	}
 	q := "CREATE OR REPLACE TEMP TABLE _published AS SELECT * FROM facts LIMIT 0"
-	if files, _ := filepath.Glob(filepath.Join(globEscape(prevFacts), "*", "*.parquet")); len(files) > 0 {
-		glob, err := pathLiteral(prevFacts, "*", "*.parquet")
-		if err != nil {
-			return nil, err
-		}
-		q = "CREATE OR REPLACE TEMP VIEW _published AS SELECT * FROM read_parquet(" +
-			glob + ", hive_partitioning = true, hive_types = {'company': VARCHAR})"
+	if src != "" {
+		q = "CREATE OR REPLACE TEMP VIEW _published AS SELECT * FROM " + src
 	}
 	if err := d.Exec(ctx, q); err != nil {
 		return nil, fmt.Errorf("diff facts: %w", err)

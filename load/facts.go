@@ -19,13 +19,14 @@ import (
 // 128 MB in the partitioned write; 100,000 fit.
 var ChunkRows int64 = 100_000
 
-// FactDatasets are the fact datasets BuildFacts writes, hive-partitioned by
-// company.
+// FactDatasets are the fact datasets BuildFacts writes, each a folder of
+// files of company ranges (layout.go).
 var FactDatasets = []string{"facts", "facts_vintages"}
 
 // BuildFacts makes the fact datasets from this run's facts (the table
 // facts_new) and the previous publication's vintages, as c says, and writes
-// them into dir (facts/company=X/part-0.parquet and facts_vintages/...).
+// them into dir (facts/part-X.parquet and facts_vintages/part-X.parquet, a
+// file per company range: layout.go).
 //
 //   - facts_vintages holds every distinct fact read, with its vintage
 //     (as_of) and the sequence number of the run that first read it (a fact
@@ -150,14 +151,24 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 			return err
 		}
 	}
+	return d.writeStep(ctx, r, dir)
+}
+
+// writeStep writes the step's vintages and latest facts, each into a file
+// of its own (none when the step has no facts: all were discarded).
+func (d *DB) writeStep(ctx context.Context, r companyRange, dir string) error {
+	var n int64
+	if err := d.conn.QueryRowContext(ctx, "SELECT count(*) FROM _chunk").Scan(&n); err != nil || n == 0 {
+		return err
+	}
 	writes := []struct{ table, dataset string }{{"_chunk", "facts_vintages"}, {"_latest", "facts"}}
 	for _, w := range writes {
-		to, err := pathLiteral(filepath.Join(dir, w.dataset))
+		to, err := pathLiteral(filepath.Join(dir, w.dataset, factFile(r)))
 		if err != nil {
 			return err
 		}
-		if err := d.Exec(ctx, copyFacts(w.table, to, r.part)); err != nil {
-			return fmt.Errorf("write %s, %s: %w", w.dataset, where, err)
+		if err := d.Exec(ctx, copyFacts(w.table, to)); err != nil {
+			return fmt.Errorf("write %s, %s: %w", w.dataset, r, err)
 		}
 	}
 	return nil
@@ -174,38 +185,29 @@ func merge(ps ...params) params {
 	return out
 }
 
-// copyFacts writes a table of facts, sorted, into a hive-partitioned
-// dataset folder, next to the companies earlier ranges wrote there. A
-// company written in several steps gets a file per step, part-00000K-0.parquet.
-// (COPY takes no parameters: to is the folder as a quoted literal,
-// pathLiteral's.)
-func copyFacts(table, to string, part int) string {
-	pattern := "part-{i}"
-	if part >= 0 {
-		pattern = fmt.Sprintf("part-%06d-{i}", part) // in name order, as written
-	}
-	return fmt.Sprintf("COPY (SELECT * FROM %s ORDER BY %s) TO %s (%s, PARTITION_BY (company), FILENAME_PATTERN '%s', OVERWRITE_OR_IGNORE)",
-		table, fact.List(fact.Order()), to, parquetOptions, pattern)
+// copyFacts writes a table of facts, sorted, into one Parquet file, its
+// columns in published order. (COPY takes no parameters: to is the file as
+// a quoted literal, pathLiteral's.)
+func copyFacts(table, to string) string {
+	return fmt.Sprintf("COPY (SELECT %s FROM %s ORDER BY %s) TO %s (%s)",
+		fact.List(fact.Names()), table, fact.List(fact.Order()), to, parquetOptions)
 }
 
-// factViews makes facts and facts_vintages views over the datasets in dir,
-// with the columns in table order (hive partitioning moves company to the
-// end, and would guess its type from the folder names). With no facts at
-// all they are empty tables of the same shape.
+// factViews makes facts and facts_vintages views over the datasets in dir.
+// With no facts at all they are empty tables of the same shape.
 func (d *DB) factViews(ctx context.Context, dir string) error {
-	// The analyses read these views several times: keep the footers of
-	// the thousands of files in memory instead of reading them each time.
+	// The analyses read these views several times: keep the files'
+	// footers in memory instead of reading them each time.
 	if err := d.Exec(ctx, "SET parquet_metadata_cache = true"); err != nil {
 		return err
 	}
 	for _, t := range FactDatasets {
-		glob, err := pathLiteral(filepath.Join(dir, t), "*", "*.parquet")
+		src, err := factSource(filepath.Join(dir, t))
 		if err != nil {
 			return err
 		}
-		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, hive_types = {'company': VARCHAR})",
-			t, fact.List(fact.Names()), glob)
-		if files, _ := filepath.Glob(filepath.Join(globEscape(dir), t, "*", "*.parquet")); len(files) == 0 {
+		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM %s", t, fact.List(fact.Names()), src)
+		if src == "" {
 			q = fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM _preferred_estimated LIMIT 0", t)
 		}
 		if err := d.Exec(ctx, q); err != nil {
@@ -222,6 +224,7 @@ type companyRange struct {
 	lo, hi       string
 	segLo, segHi string
 	part         int
+	split        bool // cutRanges: one company to split by segment
 }
 
 // params are the step's bounds for sql/facts: $seg_lo and $seg_hi are
@@ -244,32 +247,54 @@ func (r companyRange) String() string {
 // companyRanges splits the companies of this run's facts and of the
 // previous vintages into ranges of at most ChunkRows facts; a company with
 // more is split by segment (every fact key holds both, so each step still
-// sees all the vintages of its facts).
+// sees all the vintages of its facts). A range also ends where the next
+// company's name says so (startsRange), so that ranges, and the files
+// named after them, stay put when one company changes.
 func (d *DB) companyRanges(ctx context.Context) ([]companyRange, error) {
 	counts, err := d.groupCounts(ctx, "counts_by_company", nil)
 	if err != nil {
 		return nil, fmt.Errorf("count facts by company: %w", err)
 	}
 	var out []companyRange
+	for _, r := range cutRanges(counts) {
+		if !r.split {
+			out = append(out, r)
+			continue
+		}
+		parts, err := d.segmentRanges(ctx, r.lo)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, parts...)
+	}
+	return out, nil
+}
+
+// cutRanges cuts companies, in name order with their fact counts, into
+// ranges. A company of more than ChunkRows facts is a range of its own
+// marked split, for companyRanges to split by segment.
+func cutRanges(counts []groupCount) []companyRange {
+	var total int64
+	for _, c := range counts {
+		total += c.n
+	}
+	stride := rangeStride(len(counts), total)
+	var out []companyRange
 	var inRange int64
 	for _, c := range counts {
 		if c.n > ChunkRows {
-			parts, err := d.segmentRanges(ctx, c.key)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, parts...)
+			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1, split: true})
 			inRange = ChunkRows // the next company starts a range of its own
 			continue
 		}
-		if len(out) == 0 || inRange+c.n > ChunkRows {
+		if len(out) == 0 || inRange+c.n > ChunkRows || startsRange(c.key, stride) {
 			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1})
 			inRange = 0
 		}
 		out[len(out)-1].hi = c.key
 		inRange += c.n
 	}
-	return out, nil
+	return out
 }
 
 // segmentRanges splits one company into ranges of segments of at most

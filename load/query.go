@@ -166,8 +166,9 @@ func (r *Reader) Close() error {
 }
 
 // datasets groups the manifest's Parquet files by dataset: a top-level
-// <name>.parquet, or a folder of hive partitions. Names starting with _ are
-// internal and skipped.
+// <name>.parquet, or a folder of files (the fact datasets), which in
+// publications before issue 15 held hive partitions (company=X/). Names
+// starting with _ are internal and skipped.
 func (r *Reader) datasets() (files map[string][]string, partitioned map[string]bool) {
 	files, partitioned = map[string][]string{}, map[string]bool{}
 	for _, o := range r.Manifest.Outputs {
@@ -185,7 +186,9 @@ func (r *Reader) datasets() (files map[string][]string, partitioned map[string]b
 			continue
 		}
 		files[first] = append(files[first], p)
-		partitioned[first] = true
+		if strings.Contains(rest, "/") {
+			partitioned[first] = true
+		}
 	}
 	return files, partitioned
 }

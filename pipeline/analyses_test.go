@@ -765,11 +765,11 @@ func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries
 // facts holds the restated value; facts_vintages both, each with its cell.
 func checkRestatedFacts(t *testing.T, dir string) {
 	key := []string{"segment", "Intelligent Cloud", "metric", "revenue", "calendar_quarter", "2025Q3"}
-	f := pick(t, rows(t, readParquet(t, filepath.Join(dir, "facts", "company=MSFT", "part-0.parquet"))), key...)
+	f := pick(t, companyRows(t, dir, "facts", "MSFT"), key...)
 	if f["value"] != 31150e6 || f["source_file"] != "msft_fy26q3_segments_restated.xlsx" || f["as_of"] != "2026-06-15" {
 		t.Errorf("facts: %v", f)
 	}
-	vs := where(rows(t, readParquet(t, filepath.Join(dir, "facts_vintages", "company=MSFT", "part-0.parquet"))), key...)
+	vs := where(companyRows(t, dir, "facts_vintages", "MSFT"), key...)
 	if len(vs) != 2 || vs[0]["value"] != 30900e6 || vs[0]["as_of"] != "2026-04-29" || vs[0]["source_cell"] != "Segment Results!J12" ||
 		vs[1]["value"] != 31150e6 || vs[1]["as_of"] != "2026-06-15" || vs[1]["source_cell"] != "Segment Results!J12" {
 		t.Errorf("facts_vintages: %v", vs)

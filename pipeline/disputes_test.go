@@ -41,7 +41,7 @@ func writeDisputesWith(t *testing.T, spec string, sheets []disputeSheet) (facts,
 		t.Fatal(err)
 	}
 	out := runWith(t, cfg)
-	facts = rows(t, readParquet(t, filepath.Join(out.dir, "facts", "company=ZZD", "part-0.parquet")))
+	facts = companyRows(t, out.dir, "facts", "ZZD")
 	return where(facts, "calendar_quarter", "2026Q1"), where(out.get(t, "data_quality"), "calendar_quarter", "2026Q1")
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -42,6 +43,58 @@ func readParquet(t *testing.T, path string) arrow.Table {
 }
 
 // rows turns a table into maps from column name to Go value.
+// companyRows reads every file of a fact dataset in out, in file-name
+// order, and keeps the rows of one company.
+func companyRows(t *testing.T, out, dataset, company string) []map[string]any {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(out, dataset, "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s/%s: no Parquet files (%v)", out, dataset, err)
+	}
+	sort.Strings(files)
+	var hit []map[string]any
+	for _, f := range files {
+		hit = append(hit, where(rows(t, readParquet(t, f)), "company", company)...)
+	}
+	return hit
+}
+
+// factFilesHolding lists the fact dataset files in out that hold a row of
+// company, as paths below out.
+func factFilesHolding(t *testing.T, out, company string) []string {
+	t.Helper()
+	var hit []string
+	for _, ds := range load.FactDatasets {
+		files, _ := filepath.Glob(filepath.Join(out, ds, "*.parquet"))
+		for _, f := range files {
+			if len(where(rows(t, readParquet(t, f)), "company", company)) > 0 {
+				rel, _ := filepath.Rel(out, f)
+				hit = append(hit, filepath.ToSlash(rel))
+			}
+		}
+	}
+	return hit
+}
+
+// factRowsBut is every fact dataset's rows in out, by dataset and company,
+// but those of company skip.
+func factRowsBut(t *testing.T, out, skip string) map[string][]map[string]any {
+	t.Helper()
+	byCo := map[string][]map[string]any{}
+	for _, ds := range load.FactDatasets {
+		files, _ := filepath.Glob(filepath.Join(out, ds, "*.parquet"))
+		sort.Strings(files)
+		for _, f := range files {
+			for _, r := range rows(t, readParquet(t, f)) {
+				if co := r["company"].(string); co != skip {
+					byCo[ds+"/"+co] = append(byCo[ds+"/"+co], r)
+				}
+			}
+		}
+	}
+	return byCo
+}
+
 func rows(t *testing.T, tbl arrow.Table) []map[string]any {
 	t.Helper()
 	var out []map[string]any
@@ -137,7 +190,7 @@ func TestEndToEndSamples(t *testing.T) {
 			t.Errorf("%s: %d rows, manifest says %d", o.Path, tbl.NumRows(), o.Rows)
 		}
 	}
-	for _, want := range []string{"segment_margins.parquet", "ai_mix.parquet", "facts/company=AMZN/part-0.parquet", "facts_vintages/company=CRWV/part-0.parquet"} {
+	for _, want := range []string{"segment_margins.parquet", "ai_mix.parquet", "facts/part-AMZN.parquet", "facts_vintages/part-AMZN.parquet"} {
 		if _, err := os.Stat(filepath.Join(out, want)); err != nil {
 			t.Errorf("missing %s", want)
 		}
@@ -202,7 +255,7 @@ func TestLineageCellsHoldValues(t *testing.T) {
 	n := 0
 	for _, co := range []string{"AMZN", "MSFT", "GOOGL", "ORCL", "CRWV"} {
 		for _, dir := range []string{"facts", "facts_vintages"} {
-			for _, r := range rows(t, readParquet(t, filepath.Join(out, dir, "company="+co, "part-0.parquet"))) {
+			for _, r := range companyRows(t, out, dir, co) {
 				file := r["source_file"].(string)
 				f := books[file]
 				if f == nil {

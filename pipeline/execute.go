@@ -361,11 +361,12 @@ func (x *execution) chooseWorkbooks() error {
 }
 
 // nothingNew reports whether a run would publish what is published: no
-// workbook to read, the same analyses, the same inbox.
+// workbook to read, the same analyses, the same inbox, the fact datasets
+// in today's layout (a publication of the old one is migrated).
 func (x *execution) nothingNew() bool {
 	p := x.prev.manifest
 	return x.job.scope == nil && !x.job.full && len(x.toRead) == 0 && p != nil &&
-		p.AnalysisFingerprint == x.analysisFP && samePaths(p.Inputs, x.kept)
+		p.AnalysisFingerprint == x.analysisFP && samePaths(p.Inputs, x.kept) && !load.OldFactLayout(p.Outputs)
 }
 
 // leaveAsIs is the summary of a run with nothing new.
@@ -518,7 +519,7 @@ func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) 
 		return nil, err
 	}
 	for _, o := range outputs {
-		if filepath.Dir(filepath.Dir(o.Path)) == "facts" {
+		if strings.HasPrefix(o.Path, "facts/") {
 			sum.Facts += o.Rows
 		}
 	}
@@ -632,7 +633,7 @@ func (x *execution) inboxReal() string {
 // --dry-run lists), and as many vintages. Then there is nothing to publish.
 func (x *execution) sameAsPublished(ctx context.Context, db *load.DB) (bool, error) {
 	p := x.prev.manifest
-	if p == nil || p.ExtractFingerprint != x.extractFP || p.AnalysisFingerprint != x.analysisFP {
+	if p == nil || p.ExtractFingerprint != x.extractFP || p.AnalysisFingerprint != x.analysisFP || load.OldFactLayout(p.Outputs) {
 		return false, nil
 	}
 	var vintages int64

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/marginmix/marginmix/load"
 )
 
 // dateColumns are the columns that hold calendar dates.
@@ -86,9 +87,6 @@ func TestParquetTypesEveryToolReads(t *testing.T) {
 					t.Errorf("%s: type %s, want date32 (DATE)", col, f.Type)
 				}
 			}
-			if f.Name == "company" && strings.Contains(rel, "/") {
-				t.Errorf("%s: a partitioned file repeats its partition column", col)
-			}
 		}
 		checkLogicalTypes(t, rel, path)
 	}
@@ -98,32 +96,53 @@ func TestParquetTypesEveryToolReads(t *testing.T) {
 		}
 	}
 
-	// Hive partitions: <dataset>/company=<TICKER>/part-N.parquet.
-	part := regexp.MustCompile(`^(facts|facts_vintages)/company=([A-Z][A-Z0-9.]*)/part-[0-9]+\.parquet$`)
+	checkFactLayout(t, out, files)
+}
+
+// checkFactLayout checks the fact datasets' layout (load/layout.go): only
+// files named part-<first company>[~N].parquet, each with a company
+// column, sorted by company, its first company the one it is named after,
+// and the files in name order holding the companies in order.
+func checkFactLayout(t *testing.T, out string, files []string) {
+	t.Helper()
+	name := regexp.MustCompile(`^(facts|facts_vintages)/part-([A-Z0-9][A-Z0-9._-]*)(~[0-9]{6})?\.parquet$`)
 	companies := map[string][]string{}
 	for _, rel := range files {
 		if !strings.Contains(rel, "/") {
 			continue
 		}
-		m := part.FindStringSubmatch(rel)
+		m := name.FindStringSubmatch(rel)
 		if m == nil {
-			t.Errorf("%s: not <dataset>/company=<TICKER>/part-N.parquet", rel)
+			t.Errorf("%s: not <dataset>/part-<TICKER>.parquet", rel)
 			continue
 		}
-		companies[m[1]] = append(companies[m[1]], m[2])
+		rs := rows(t, readParquet(t, filepath.Join(out, rel)))
+		if len(rs) == 0 || rs[0]["company"] != m[2] {
+			t.Errorf("%s: %d rows, the first not of %s", rel, len(rs), m[2])
+			continue
+		}
+		for i, r := range rs {
+			co := r["company"].(string)
+			if i > 0 && co < rs[i-1]["company"].(string) {
+				t.Errorf("%s: row %d (%s) is out of company order", rel, i, co)
+			}
+			if n := len(companies[m[1]]); n == 0 || companies[m[1]][n-1] != co {
+				companies[m[1]] = append(companies[m[1]], co)
+			}
+		}
 	}
 	want := []string{"AMZN", "CRWV", "GOOGL", "MSFT", "ORCL"}
-	for _, ds := range []string{"facts", "facts_vintages"} {
+	for _, ds := range load.FactDatasets {
 		if !reflect.DeepEqual(companies[ds], want) {
-			t.Errorf("%s partitions %v, want %v", ds, companies[ds], want)
+			t.Errorf("%s companies %v, want %v, each in one file", ds, companies[ds], want)
 		}
 		entries, err := os.ReadDir(filepath.Join(out, ds))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range entries {
-			if !e.IsDir() || !strings.HasPrefix(e.Name(), "company=") {
-				t.Errorf("%s/%s: only company=<TICKER> folders belong here", ds, e.Name())
+			if e.IsDir() {
+				t.Errorf("%s/%s: no folder belongs here", ds, e.Name())
 			}
 		}
 	}

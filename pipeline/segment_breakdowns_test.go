@@ -133,7 +133,7 @@ func TestSegmentSumTwoBreakdownsOfOneTotal(t *testing.T) {
 		t.Errorf("finding %v %v %v %v: %v", r["check_name"], r["segment"], r["metric"], r["calendar_quarter"], r["detail"])
 	}
 	// Both sheets' totals and all the segments were read.
-	facts := rows(t, readParquet(t, filepath.Join(out.dir, "facts_vintages", "company=ZZB", "part-0.parquet")))
+	facts := companyRows(t, out.dir, "facts_vintages", "ZZB")
 	if n := len(where(facts, "segment", "Total", "metric", "revenue")); n != 4 {
 		t.Errorf("%d Total revenue cells read, want 4 (2 sheets x 2 quarters)", n)
 	}
@@ -206,7 +206,7 @@ func TestSegmentSumTwoBreakdownsOnOneSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := runWith(t, cfg)
-	facts := rows(t, readParquet(t, filepath.Join(out.dir, "facts_vintages", "company=ZZB", "part-0.parquet")))
+	facts := companyRows(t, out.dir, "facts_vintages", "ZZB")
 	for seg, want := range map[string]string{"Cloud Infrastructure": "product_line", "Devices": "product_line",
 		"Europe": "geography", "Asia Pacific": "geography", "Latin America": "geography", "Total": "total"} {
 		for _, r := range where(facts, "segment", seg) {

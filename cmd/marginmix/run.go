@@ -19,8 +19,8 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		Long: `run reads every workbook in the inbox with the spec whose file globs match it,
 runs the analyses, and publishes the output folder in one atomic step:
 
-  OUT/facts/company=T/*.parquet      canonical facts, latest vintage
-  OUT/facts_vintages/company=T/...   every vintage
+  OUT/facts/*.parquet                canonical facts, latest vintage (files of company ranges)
+  OUT/facts_vintages/*.parquet       every vintage
   OUT/<analysis>.parquet             one file per analysis (sql/*.sql)
   OUT/_manifest.json                 inputs with status and reason; outputs with rows and sha256
   OUT/_quarantine/                   copies of rejected workbooks, each with a .reason.txt
