@@ -106,11 +106,18 @@ func integer(name, doc string, get func(*Fact) int) Column {
 	}}
 }
 
+// number columns hold no negative zero: a cell written "-0" is zero, and
+// DuckDB's Parquet writer keeps one of 0 and -0 for both in a column's
+// dictionary, so which sign a file showed would depend on its other rows.
 func number(name, doc string, get func(*Fact) float64) Column {
 	return Column{Name: name, Type: arrow.PrimitiveTypes.Float64, Doc: doc, fill: func(b array.Builder, facts []Fact) {
 		fb := b.(*array.Float64Builder)
 		for i := range facts {
-			fb.Append(get(&facts[i]))
+			v := get(&facts[i])
+			if v == 0 {
+				v = 0 // -0 too
+			}
+			fb.Append(v)
 		}
 	}}
 }

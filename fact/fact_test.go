@@ -1,6 +1,7 @@
 package fact
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -145,5 +146,16 @@ func TestVocabulary(t *testing.T) {
 		if IsUnit(s) != want {
 			t.Errorf("IsUnit(%q) = %v", s, !want)
 		}
+	}
+}
+
+// A cell written "-0" is zero: the records hold +0, so that no Parquet file
+// shows a sign that depends on which zero its dictionary met first.
+func TestNoNegativeZero(t *testing.T) {
+	rec := Record(memory.NewGoAllocator(), []Fact{{Value: math.Copysign(0, -1)}, {Value: -1.5}})
+	defer rec.Release()
+	v := rec.Column(Schema.FieldIndices("value")[0]).(*array.Float64)
+	if math.Signbit(v.Value(0)) || v.Value(1) != -1.5 {
+		t.Errorf("values = %v, %v (sign bit of the zero %v)", v.Value(0), v.Value(1), math.Signbit(v.Value(0)))
 	}
 }
