@@ -184,8 +184,8 @@ func BenchmarkTransformParallel(b *testing.B) {
 }
 
 // BenchmarkRun: a whole first run (pipeline.Run) over 40 earnings workbooks
-// on one worker, publishing into a new folder each time, with DuckDB allowed
-// 1 GB. Profile it with
+// on one worker, publishing into a new folder each time, with the default
+// memory budget. Profile it with
 // -cpuprofile to see where a run's time goes besides reading.
 func BenchmarkRun(b *testing.B) {
 	dir, set := earningsSeason(b)
@@ -194,9 +194,6 @@ func BenchmarkRun(b *testing.B) {
 		cfg.Inbox, cfg.Specs = filepath.Join(dir, "inbox"), filepath.Join(dir, "specs")
 		cfg.Out = filepath.Join(b.TempDir(), "out")
 		cfg.Workers = 1
-		// Speed, not the memory limits (bench/run.sh measures those): the
-		// defaults are too small for data_quality on 134,400 facts.
-		cfg.DuckDBMemory, cfg.AnalysisMemory = "1GB", "1GB"
 		sum, err := pipeline.Run(context.Background(), cfg, nil)
 		if err != nil {
 			b.Fatal(err)

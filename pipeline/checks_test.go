@@ -22,7 +22,9 @@ func TestBadSettingsAreConfigErrors(t *testing.T) {
 		field string
 		want  string
 	}{
-		{"memory", func(c *Config) { c.DuckDBMemory = "nonsense" }, "duckdb-memory", `"nonsense" is not an amount of memory such as 512MB or 2GB`},
+		{"memory", func(c *Config) { c.Memory = "nonsense" }, "memory", `"nonsense" is not an amount of memory such as 512MB or 2GB`},
+		{"too little memory", func(c *Config) { c.Memory = "200MB" }, "memory", "200MB: must be at least 256MiB (DuckDB needs 125 MB a thread, the readers the rest)"},
+		{"duckdb memory", func(c *Config) { c.DuckDBMemory = "nonsense" }, "duckdb-memory", `"nonsense" is not an amount of memory such as 512MB or 2GB`},
 		{"analysis memory", func(c *Config) { c.AnalysisMemory = "12XB" }, "analysis-memory", `"12XB" is not an amount of memory`},
 		{"negative timeout", func(c *Config) { c.WorkbookTimeout = -5 * time.Second }, "workbook-timeout", "-5s: must not be negative (0 means no limit)"},
 		{"NaN life", func(c *Config) { c.Params.CommonServerLifeYears = math.NaN() }, "common-server-life", "NaN: must be a finite number"},
@@ -44,7 +46,7 @@ func TestBadSettingsAreConfigErrors(t *testing.T) {
 		})
 	}
 	cfg := Default()
-	cfg.DuckDBMemory, cfg.AnalysisMemory = "1.5GB", "512 MiB"
+	cfg.Memory, cfg.DuckDBMemory, cfg.AnalysisMemory = "2GiB", "1.5GB", "512 MiB"
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("valid amounts refused: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -34,12 +33,14 @@ type Config struct {
 	// WorkbookTimeout bounds the time one workbook may take to read; past it
 	// the workbook is quarantined. 0 means no bound.
 	WorkbookTimeout time.Duration
-	// DuckDBMemory is DuckDB's memory limit ("128MB"); its data lives in a
-	// temporary file under TempDir ("" = the system's), so a run's memory
-	// does not grow with the number of facts.
-	DuckDBMemory string
-	// AnalysisMemory is DuckDB's memory limit while the analyses run: they
-	// aggregate and window over all facts and spill less well than loading.
+	// Memory is the run's memory budget ("1GiB"; "" = DefaultMemory):
+	// DuckDB gets half as its memory_limit and keeps the rest of its data
+	// in a temporary file under TempDir ("" = the system's), so a run's
+	// memory does not grow with the number of facts (memory.go).
+	Memory string
+	// DuckDBMemory and AnalysisMemory override DuckDB's memory_limit while
+	// loading and while the analyses run ("" = half of Memory).
+	DuckDBMemory   string
 	AnalysisMemory string
 	TempDir        string
 	// Progress, when set, is called after each workbook is read, one call at
@@ -76,7 +77,7 @@ func (p Params) vars() []load.Variable {
 
 // Default returns the defaults of `marginmix run`.
 func Default() Config {
-	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute, DuckDBMemory: "128MB", AnalysisMemory: "384MB"}
+	return Config{Out: "out", Workers: runtime.NumCPU(), Params: DefaultParams(), WorkbookTimeout: 10 * time.Minute}
 }
 
 // ConfigError names the setting at fault; the command line maps it to exit
@@ -108,10 +109,8 @@ func (c *Config) Validate() error {
 	if c.WorkbookTimeout < 0 {
 		return &ConfigError{Field: "workbook-timeout", Err: fmt.Errorf("%s: must not be negative (0 means no limit)", c.WorkbookTimeout)}
 	}
-	for _, m := range []struct{ name, v string }{{"duckdb-memory", c.DuckDBMemory}, {"analysis-memory", c.AnalysisMemory}} {
-		if m.v != "" && !reMemory.MatchString(m.v) {
-			return &ConfigError{Field: m.name, Err: fmt.Errorf("%q is not an amount of memory such as 512MB or 2GB", m.v)}
-		}
+	if err := c.checkMemory(); err != nil {
+		return err
 	}
 	p := c.Params
 	for _, f := range []struct {
@@ -149,9 +148,6 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
-
-// reMemory matches the memory amounts DuckDB takes ("128MB", "2 GiB").
-var reMemory = regexp.MustCompile(`(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)?\s*$`)
 
 // ErrNotPublication: --out names a folder that holds files marginmix did
 // not publish. A run replaces the whole folder, so it refuses.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -169,13 +170,16 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 func explain(ctx context.Context, cfg Config, err error) error {
 	err = asCanceled(ctx, err)
 	if load.OutOfMemory(err) {
-		err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --duckdb-memory (loading, now %s) or --analysis-memory (analyses, now %s))", err, cfg.DuckDBMemory, cfg.AnalysisMemory)
+		m := cfg.plan()
+		err = fmt.Errorf("%w\n(DuckDB ran out of its memory limit; raise --memory (now %s, of which DuckDB had %s loading and %s analysing))",
+			err, FormatMemory(m.budget), m.duckLoad, m.duckAnalysis)
 	}
 	return err
 }
 
 // execution is one run in progress.
 type execution struct {
+	mem   memoryPlan // how the run spends its memory budget
 	cfg   Config
 	job   job
 	log   *slog.Logger
@@ -214,6 +218,7 @@ func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
 	if err := cfg.CheckOut(); err != nil {
 		return nil, err
 	}
+	x.mem = cfg.plan()
 	var err error
 	if x.specs, err = loadSpecs(specsFS(cfg.Specs)); err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
@@ -389,7 +394,12 @@ func (x *execution) leaveAsIs() *Summary {
 // openDB opens this run's DuckDB in a folder of its own, so that memory
 // holds only what is in flight, whatever the number of facts.
 func (x *execution) openDB(ctx context.Context) (*load.DB, error) {
-	return load.OpenWith(ctx, load.Options{Threads: x.cfg.Threads, Path: filepath.Join(x.tmp, "work.duckdb"), MemoryLimit: x.cfg.DuckDBMemory})
+	m := x.mem
+	x.log.Debug("memory", "budget", FormatMemory(m.budget), "duckdb", m.duckLoad, "duckdb_analyses", m.duckAnalysis, "threads", m.threads)
+	// The readers' heap shares the budget: Go collects harder near its half.
+	prev := debug.SetMemoryLimit(m.goLimit)
+	x.onClose(func() { debug.SetMemoryLimit(prev) })
+	return load.OpenWith(ctx, load.Options{Threads: m.threads, Path: filepath.Join(x.tmp, "work.duckdb"), MemoryLimit: m.duckLoad})
 }
 
 // read reads the chosen workbooks on the workers, streaming their facts
@@ -416,6 +426,8 @@ func (x *execution) read(ctx context.Context, db *load.DB) error {
 		return err
 	}
 	x.tally(results)
+	// What the readers held goes back to the system before DuckDB builds.
+	debug.FreeOSMemory()
 	return nil
 }
 
@@ -491,7 +503,7 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 
 // analyse runs the analyses, each into a table of its own.
 func (x *execution) analyse(ctx context.Context, db *load.DB) error {
-	if err := db.PrepareAnalyses(ctx, x.cfg.AnalysisMemory, x.cfg.Params.vars()); err != nil {
+	if err := db.PrepareAnalyses(ctx, x.mem.duckAnalysis, x.cfg.Params.vars()); err != nil {
 		return err
 	}
 	if err := db.LoadReaderFindings(ctx, x.sum.Inputs); err != nil {

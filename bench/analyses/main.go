@@ -1,7 +1,7 @@
 // Command analyses times marginmix's analyses (sql/*.sql) over synthetic
 // facts in an embedded DuckDB, set up as a first run would set them up:
 //
-//	analyses [-facts 10000000] [-threads 0] [-memory 128MB] [-analysis-memory 384MB] [-limit 0]
+//	analyses [-facts 10000000] [-threads N] [-memory 512MiB] [-analysis-memory 512MiB] [-limit 0]
 //
 // DuckDB is opened as a run opens it: its data in a file of its own, under
 // marginmix's default memory limits for loading and for the analyses. It prints one line per analysis and a
@@ -23,10 +23,11 @@ import (
 
 func main() {
 	n := flag.Int("facts", 10_000_000, "synthetic facts")
-	threads := flag.Int("threads", 0, "DuckDB threads (0: DuckDB's default, as marginmix)")
 	def := pipeline.Default()
-	memory := flag.String("memory", def.DuckDBMemory, "DuckDB's memory limit while facts are loaded (\"\": DuckDB's default)")
-	analysisMemory := flag.String("analysis-memory", def.AnalysisMemory, "DuckDB's memory limit while the analyses run (\"\": as -memory)")
+	loadLimit, analysisLimit, defThreads := def.DuckDBSettings()
+	threads := flag.Int("threads", defThreads, "DuckDB threads (default: as a run with the default --memory)")
+	memory := flag.String("memory", loadLimit, "DuckDB's memory limit while facts are loaded (\"\": DuckDB's default)")
+	analysisMemory := flag.String("analysis-memory", analysisLimit, "DuckDB's memory limit while the analyses run (\"\": as -memory)")
 	inMemory := flag.Bool("in-memory", false, "keep the data in memory instead of a database file")
 	limit := flag.Duration("limit", 0, "stop an analysis that runs longer than this (0: no limit)")
 	flag.Parse()
