@@ -43,14 +43,12 @@ func specsByCompany(specs []*transform.Spec) (order []string, byCompany map[stri
 
 // checkMatches refuses a workbook that two specs match: which one reads it
 // would be the order of the spec files, not a choice.
-func checkMatches(specs []*transform.Spec, files []string) error {
+func checkMatches(index *transform.SpecIndex, files []string) error {
 	var clash []string
 	for _, rel := range files {
 		var names []string
-		for _, s := range specs {
-			if s.Matches(rel) {
-				names = append(names, s.Name)
-			}
+		for _, s := range index.Match(rel) {
+			names = append(names, s.Name)
 		}
 		if len(names) > 1 {
 			clash = append(clash, fmt.Sprintf("%s is matched by %s", rel, strings.Join(names, " and ")))

@@ -186,6 +186,7 @@ type execution struct {
 	start time.Time
 	// what shapes the outputs besides the workbooks
 	specs                 []*transform.Spec
+	index                 *transform.SpecIndex // finds the specs of a workbook
 	analyses              []load.Analysis
 	extractFP, analysisFP string
 	// plan
@@ -223,6 +224,7 @@ func prepare(cfg Config, j job, log *slog.Logger) (*execution, error) {
 	if x.specs, err = loadSpecs(specsFS(cfg.Specs)); err != nil {
 		return nil, &ConfigError{Field: "specs", Err: err}
 	}
+	x.index = transform.NewSpecIndex(x.specs)
 	if err := checkCalendars(x.specs); err != nil {
 		return nil, err
 	}
@@ -315,7 +317,7 @@ func (x *execution) listInbox() error {
 	if len(x.files)+len(x.outside) == 0 && !x.cfg.AllowEmptyInbox {
 		return &ConfigError{Field: "inbox", Err: fmt.Errorf("%s %w", x.inbox, ErrEmptyInbox)}
 	}
-	return checkMatches(x.specs, x.files)
+	return checkMatches(x.index, x.files)
 }
 
 // chooseWorkbooks decides what to read: new and changed workbooks (content
@@ -331,7 +333,7 @@ func (x *execution) chooseWorkbooks() error {
 		old, seen := x.prev.inputs[rel]
 		var read bool
 		if x.job.scope != nil {
-			s := matchSpec(x.specs, rel)
+			s := x.index.First(rel)
 			company := ""
 			if s != nil {
 				company = s.Company

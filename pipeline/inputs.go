@@ -54,16 +54,6 @@ func specsFS(dir string) fs.FS {
 	return os.DirFS(dir)
 }
 
-// matchSpec returns the first spec, in file name order, whose globs match.
-func matchSpec(specs []*transform.Spec, rel string) *transform.Spec {
-	for _, s := range specs {
-		if s.Matches(rel) {
-			return s
-		}
-	}
-	return nil
-}
-
 // calendars gives each company's fiscal calendar from its (first) spec.
 func calendars(specs []*transform.Spec) func(string) (transform.Calendar, bool) {
 	m := map[string]transform.Calendar{}

@@ -22,6 +22,7 @@ import (
 	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/internal/corpus"
 	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/transform"
 )
 
 // realRight and realWrong are today's measurement of marginmix on
@@ -348,7 +349,7 @@ func TestRealFilings(t *testing.T) {
 		t.Fatalf("%d workbooks, %d in the truth (with Coca-Cola), %d specs", len(names), len(tickers), len(specs))
 	}
 	for _, name := range names {
-		s := matchSpec(specs, name)
+		s := transform.NewSpecIndex(specs).First(name)
 		switch {
 		case s == nil:
 			t.Fatalf("%s: no spec", name)

@@ -198,14 +198,14 @@ func readAll(ctx context.Context, cfg Config, inbox string, files []string, rs r
 
 // readSetup is what reading a workbook needs besides the workbook.
 type readSetup struct {
-	specs   []*transform.Spec
+	specs   *transform.SpecIndex
 	cals    func(string) (transform.Calendar, bool)
 	timeout time.Duration // 0: no limit
 	tmp     string        // excelize's temporary files; "" for the system's
 }
 
 func newReadSetup(specs []*transform.Spec, timeout time.Duration, tmp string) readSetup {
-	return readSetup{specs: specs, cals: calendars(specs), timeout: timeout, tmp: tmp}
+	return readSetup{specs: transform.NewSpecIndex(specs), cals: calendars(specs), timeout: timeout, tmp: tmp}
 }
 
 // readOne extracts and transforms one workbook. Whatever goes wrong, a
@@ -269,7 +269,7 @@ func readAttempt(ctx context.Context, abs, rel string, rs readSetup, facts sink)
 		}
 		return failed(r, err)
 	}
-	spec := matchSpec(rs.specs, rel)
+	spec := rs.specs.First(rel)
 	if spec == nil {
 		return fail(&extract.CellError{File: rel, Err: ErrNoSpec})
 	}
