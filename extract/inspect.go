@@ -83,8 +83,9 @@ type Merge struct {
 // SheetInfo describes one worksheet of a workbook.
 type SheetInfo struct {
 	Name   string
-	Hidden bool // state="hidden" or "veryHidden"
-	part   string
+	Hidden bool   // state="hidden" or "veryHidden"
+	part   string // the part's name, as partName makes it
+	exact  string // and as the relationship names it, for the fast reader
 	Merges []Merge
 	// Formulas: the sheet holds at least one formula cell.
 	Formulas bool
@@ -100,6 +101,7 @@ type pkg struct {
 	sheets   []SheetInfo
 	date1904 bool
 	dates    [][]dateRun // date cells of each sheet
+	zr       *zip.Reader // over the file inspect was given, for the fast reader
 }
 
 var (
@@ -130,7 +132,7 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 	if err := c.verifyParts(sheets, p.dates); err != nil {
 		return nil, err
 	}
-	p.sheets, p.date1904 = sheets, date1904
+	p.sheets, p.date1904, p.zr = sheets, date1904, c.zr
 	return p, nil
 }
 
@@ -548,6 +550,7 @@ func parseWorkbook(wbXML, relsXML []byte, base string) ([]SheetInfo, bool, error
 		}
 	}
 	target := make(map[string]string, len(rels.Rels))
+	exact := make(map[string]string, len(rels.Rels))
 	for _, r := range rels.Rels {
 		t := r.Target
 		t = strings.ReplaceAll(t, "\\", "/")
@@ -556,7 +559,7 @@ func parseWorkbook(wbXML, relsXML []byte, base string) ([]SheetInfo, bool, error
 		} else {
 			t = path.Join(base, t)
 		}
-		target[r.ID] = partName(t)
+		target[r.ID], exact[r.ID] = partName(t), t
 	}
 	out := make([]SheetInfo, 0, len(wb.Sheets))
 	for _, s := range wb.Sheets {
@@ -568,6 +571,7 @@ func parseWorkbook(wbXML, relsXML []byte, base string) ([]SheetInfo, bool, error
 			Name:   s.Name,
 			Hidden: s.State == "hidden" || s.State == "veryHidden",
 			part:   target[id],
+			exact:  exact[id],
 		})
 	}
 	d := strings.ToLower(wb.Pr.Date1904)

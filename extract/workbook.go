@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ type Options struct {
 	// unzipped to disk); "" is the system's. A run passes its own work
 	// folder, which the next run sweeps if this one is killed.
 	TmpDir string
+	// Excelize reads every sheet with excelize, the reference, instead of
+	// the fast reader (fast.go).
+	Excelize bool
 }
 
 // Workbook is an open, verified .xlsx file.
@@ -52,8 +56,15 @@ type Workbook struct {
 	// Cells counts the non-empty cells read so far.
 	Cells int64
 
-	f     *excelize.File
-	dates [][]dateRun // date cells of each sheet, as Sheets
+	path  string
+	opt   Options
+	file  *os.File       // open for the fast reader
+	zr    *zip.Reader    // the package, over file
+	fast  *fastBook      // nil: excelize reads every sheet
+	f     *excelize.File // opened at the first need
+	dates [][]dateRun    // date cells of each sheet, as Sheets
+
+	fastSheets int // sheets the fast reader read, for tests
 }
 
 // Open verifies the file (format, encryption, every zip entry, size limits)
@@ -63,41 +74,74 @@ func Open(path string, opt Options) (*Workbook, error) {
 	if name == "" {
 		name = path
 	}
-	lim := opt.Limits.withDefaults()
+	opt.Limits = opt.Limits.withDefaults()
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, &CellError{File: name, Err: err}
 	}
-	p, err := inspect(name, file, lim)
-	file.Close()
+	p, err := inspect(name, file, opt.Limits)
 	if err != nil {
+		file.Close()
 		return nil, err
 	}
-	f, err := excelize.OpenFile(path, excelize.Options{
-		UnzipSizeLimit:    lim.MaxUnzippedBytes,
-		UnzipXMLSizeLimit: min(16<<20, lim.MaxPartBytes),
-		TmpDir:            opt.TmpDir,
+	wb := &Workbook{
+		Name: name, SHA256: p.sha256, Size: p.size, Date1904: p.date1904, Sheets: p.sheets,
+		path: path, opt: opt, file: file, zr: p.zr, dates: p.dates,
+	}
+	// excelize opens every workbook, so that what it refuses on opening
+	// (a damaged relationship, styles or theme part) stays refused; it
+	// costs a tenth of reading the sheets with it.
+	if _, err := wb.excel(); err != nil {
+		wb.Close()
+		return nil, err
+	}
+	if props, err := wb.f.GetDocProps(); err == nil {
+		wb.Modified = modifiedTime(props.Modified)
+	}
+	if !opt.Excelize {
+		wb.startFast()
+	}
+	return wb, nil
+}
+
+// excel opens the workbook with excelize, once.
+func (w *Workbook) excel() (*excelize.File, error) {
+	if w.f != nil {
+		return w.f, nil
+	}
+	f, err := excelize.OpenFile(w.path, excelize.Options{
+		UnzipSizeLimit:    w.opt.Limits.MaxUnzippedBytes,
+		UnzipXMLSizeLimit: min(16<<20, w.opt.Limits.MaxPartBytes),
+		TmpDir:            w.opt.TmpDir,
 	})
 	if err != nil {
 		if f != nil {
 			f.Close()
 		}
-		return nil, &CellError{File: name, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+		return nil, &CellError{File: w.Name, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
-	wb := &Workbook{
-		Name: name, SHA256: p.sha256, Size: p.size, Date1904: p.date1904, Sheets: p.sheets,
-		f: f, dates: p.dates,
-	}
-	if props, err := f.GetDocProps(); err == nil && props.Modified != "" {
-		if t, err := time.Parse(time.RFC3339, props.Modified); err == nil {
-			wb.Modified = t.UTC()
-		}
-	}
-	return wb, nil
+	w.f = f
+	return f, nil
 }
 
-// Close releases the workbook's temporary files.
-func (w *Workbook) Close() error { return w.f.Close() }
+func modifiedTime(s string) time.Time {
+	if t, err := time.Parse(time.RFC3339, s); err == nil && s != "" {
+		return t.UTC()
+	}
+	return time.Time{}
+}
+
+// Close releases the workbook's file and excelize's temporary files.
+func (w *Workbook) Close() error {
+	var errs []error
+	if w.f != nil {
+		errs = append(errs, w.f.Close())
+	}
+	if w.file != nil {
+		errs = append(errs, w.file.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // Sheet returns the named sheet's description.
 func (w *Workbook) Sheet(name string) (SheetInfo, bool) {
@@ -116,11 +160,15 @@ func (w *Workbook) Formula(sheet string, col, row int) (string, error) {
 	if info, ok := w.Sheet(sheet); !ok || !info.Formulas {
 		return "", nil
 	}
-	f, err := w.f.GetCellFormula(sheet, CellName(col, row))
+	f, err := w.excel()
+	if err != nil {
+		return "", err
+	}
+	v, err := f.GetCellFormula(sheet, CellName(col, row))
 	if err != nil {
 		return "", &CellError{File: w.Name, Sheet: sheet, Cell: CellName(col, row), Row: row, Col: col, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
-	return f, nil
+	return v, nil
 }
 
 // ReadSheet streams the sheet's rows in order to fn, one row at a time.
@@ -131,41 +179,70 @@ func (w *Workbook) ReadSheet(ctx context.Context, sheet string, fn func(Row) err
 	if idx < 0 {
 		return &CellError{File: w.Name, Sheet: sheet, Err: ErrNoSheet}
 	}
+	rd := &rowReader{ctx: ctx, w: w, fill: newMergeFill(w.Sheets[idx].Merges, w.Sheets[idx].MaxCol),
+		dates: dateCursor{runs: w.dates[idx]}, fn: fn}
+	if done, err := w.readFast(idx, rd); done {
+		return err
+	}
+	return w.readExcelize(sheet, rd)
+}
+
+// rowReader takes a sheet's rows from either reader to fn: it marks date
+// cells, counts cells and fills merged ranges.
+type rowReader struct {
+	ctx   context.Context
+	w     *Workbook
+	fill  *mergeFill
+	dates dateCursor
+	fn    func(Row) error
+}
+
+// row passes one row on; it is called for every row number in order, empty
+// ones too (merged ranges fill them).
+func (r *rowReader) row(num int, hidden bool, cells []Cell) error {
+	// Every row: a row of a hostile sheet may cost much, and a timeout
+	// must stop the work within seconds.
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	for i := range cells {
+		r.w.Cells++
+		cells[i].Date = r.dates.at(num, cells[i].Col) && isDaySerial(cells[i].Raw)
+	}
+	cells = r.fill.apply(num, cells)
+	if len(cells) == 0 {
+		return nil
+	}
+	return r.fn(Row{Num: num, Hidden: hidden, Cells: cells})
+}
+
+// readExcelize reads a sheet with excelize's Rows.
+func (w *Workbook) readExcelize(sheet string, rd *rowReader) error {
 	fail := func(row int, err error) error {
 		return &CellError{File: w.Name, Sheet: sheet, Row: row, Err: err}
 	}
-	rows, err := w.f.Rows(sheet)
+	f, err := w.excel()
+	if err != nil {
+		return err
+	}
+	rows, err := f.Rows(sheet)
 	if err != nil {
 		return fail(0, fmt.Errorf("%w: %v", ErrCorrupt, err))
 	}
 	defer rows.Close()
-
-	fill := newMergeFill(w.Sheets[idx].Merges, w.Sheets[idx].MaxCol)
-	dates := dateCursor{runs: w.dates[idx]}
 	raw := excelize.Options{RawCellValue: true}
 	for num := 1; rows.Next(); num++ {
-		// Every row: a row of a hostile sheet may cost much, and a timeout
-		// must stop the work within seconds.
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		vals, err := rows.Columns(raw)
 		if err != nil {
 			return fail(num, fmt.Errorf("%w: %v", ErrCorrupt, err))
 		}
 		cells := make([]Cell, 0, len(vals))
 		for i, v := range vals {
-			if v == "" {
-				continue
+			if v != "" {
+				cells = append(cells, Cell{Col: i + 1, Raw: v})
 			}
-			w.Cells++
-			cells = append(cells, Cell{Col: i + 1, Raw: v, Date: dates.at(num, i+1) && isDaySerial(v)})
 		}
-		cells = fill.apply(num, cells)
-		if len(cells) == 0 {
-			continue
-		}
-		if err := fn(Row{Num: num, Hidden: rows.GetRowOpts().Hidden, Cells: cells}); err != nil {
+		if err := rd.row(num, rows.GetRowOpts().Hidden, cells); err != nil {
 			return err
 		}
 	}

@@ -78,8 +78,8 @@ func TestReadSheet(t *testing.T) {
 			t.Errorf("Date1904 = %v, want %v", wb.Date1904, date1904)
 		}
 		wantSheets := []SheetInfo{
-			{Name: "Segments", part: "xl/worksheets/sheet1.xml", Merges: []Merge{{Top: 2, Left: 2, Bottom: 2, Right: 3}}, MaxCol: 3},
-			{Name: "Notes", Hidden: true, part: "xl/worksheets/sheet2.xml", MaxCol: 1},
+			{Name: "Segments", part: "xl/worksheets/sheet1.xml", exact: "xl/worksheets/sheet1.xml", Merges: []Merge{{Top: 2, Left: 2, Bottom: 2, Right: 3}}, MaxCol: 3},
+			{Name: "Notes", Hidden: true, part: "xl/worksheets/sheet2.xml", exact: "xl/worksheets/sheet2.xml", MaxCol: 1},
 		}
 		if !reflect.DeepEqual(wb.Sheets, wantSheets) {
 			t.Errorf("Sheets = %+v, want %+v", wb.Sheets, wantSheets)
