@@ -62,6 +62,7 @@ func (b *fastBook) sharedStrings(byName map[string]*zip.File) bool {
 // and the <t> of its runs, joined, with _xHHHH_ escapes decoded.
 func parseSST(r io.Reader) ([]string, error) {
 	s := newXMLScanner(r)
+	defer s.release()
 	root, err := rootElement(s)
 	if err != nil || !bytes.Equal(local(root), []byte("sst")) || s.empty {
 		return nil, errUnsupported
@@ -285,6 +286,7 @@ type fastRow struct {
 // for the fast reader). errUnsupported: leave the sheet to excelize.
 func scanSheet(r io.Reader, sst []string, emit func(fastRow) error) error {
 	s := newXMLScanner(r)
+	defer s.release()
 	root, err := rootElement(s)
 	if err != nil || !bytes.Equal(local(root), []byte("worksheet")) || s.empty {
 		return errUnsupported
@@ -558,14 +560,15 @@ func (w *Workbook) readFast(idx int, rd *rowReader) (done bool, err error) {
 	fail := func(err error) error {
 		return &CellError{File: w.Name, Sheet: w.Sheets[idx].Name, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
-	if err := w.fast.scan(zf, nil); err == errUnsupported {
+	rows, err := w.fast.check(zf)
+	if err == errUnsupported {
 		return false, nil
 	} else if err != nil {
 		return true, fail(err)
 	}
 	last := 0
 	gaps := len(rd.fill.merges) > 0 // merged ranges fill rows without cells
-	err = w.fast.scan(zf, func(r fastRow) error {
+	emit := func(r fastRow) error {
 		for n := last + 1; gaps && n < r.num; n++ {
 			if err := rd.row(n, r.hidden, nil); err != nil {
 				return err
@@ -573,12 +576,41 @@ func (w *Workbook) readFast(idx int, rd *rowReader) (done bool, err error) {
 		}
 		last = r.num
 		return rd.row(r.num, r.hidden, r.cells)
-	})
-	if err == errUnsupported {
+	}
+	if rows != nil {
+		err = emitAll(rows, emit)
+	} else if err = w.fast.scan(zf, emit); err == errUnsupported {
 		return true, fail(errFastChanged)
 	}
 	w.fastSheets++
 	return true, err
+}
+
+// keepRows bounds the sheet parts (uncompressed) whose rows the first pass
+// keeps, so that a second pass is needed only for large sheets.
+const keepRows = 8 << 20
+
+// check is the first pass over a sheet: errUnsupported, or the rows when
+// the part is small enough to keep them (nil otherwise).
+func (b *fastBook) check(zf *zip.File) ([]fastRow, error) {
+	if zf.UncompressedSize64 > keepRows {
+		return nil, b.scan(zf, nil)
+	}
+	rows := []fastRow{}
+	err := b.scan(zf, func(r fastRow) error {
+		rows = append(rows, r)
+		return nil
+	})
+	return rows, err
+}
+
+func emitAll(rows []fastRow, emit func(fastRow) error) error {
+	for _, r := range rows {
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scan runs scanSheet over a part.

@@ -85,7 +85,9 @@ func TestFastReaderMatchesExcelizeOnCorpus(t *testing.T) {
 // small company's workbook and a long-table model.
 func TestFastReaderMatchesExcelizeOnGenerated(t *testing.T) {
 	dir := t.TempDir()
-	sets := []interface{ Write(inbox, specs string) error }{
+	sets := []interface {
+		Write(inbox, specs string) error
+	}{
 		fixtures.NewEarningsSet(2), fixtures.NewCompaniesSet(2),
 		fixtures.ModelSet{Workbooks: 1, Rows: 500, Cols: 8, Seed: 3},
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -19,7 +20,8 @@ type xmlScanner struct {
 	eof      bool
 	stack    [][]byte // names of the open elements
 	rootSeen bool
-	started  bool // a byte was read
+	started  bool    // a byte was read
+	pooled   *[]byte // the buffer from scanBufs
 
 	// The current token, valid until the next call of next.
 	kind  tokenKind
@@ -47,7 +49,20 @@ var errUnsupported = errors.New("not for the fast reader")
 const maxToken = 32 << 20
 
 func newXMLScanner(r io.Reader) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, 64<<10)}
+	p := scanBufs.Get().(*[]byte)
+	return &xmlScanner{r: r, buf: *p, pooled: p}
+}
+
+// scanBufs recycles the scanners' 64 KiB buffers: a workbook's sheets
+// would otherwise allocate one per pass.
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// release returns the buffer; the scanner and its tokens are done.
+func (s *xmlScanner) release() {
+	if s.pooled != nil {
+		scanBufs.Put(s.pooled)
+		s.pooled, s.buf = nil, nil
+	}
 }
 
 // fill reads more input, keeping buf[pos:end]; it grows the buffer when the
@@ -280,14 +295,14 @@ func local(name []byte) []byte {
 // The attributes are known to be valid (validAttrs).
 func eachAttr(attrs []byte, fn func(name, value []byte)) {
 	for {
-		attrs = bytes.TrimLeft(attrs, " \t\r\n")
+		attrs = trimSpace(attrs, " \t\r\n")
 		n := nameLen(attrs)
 		if n == 0 {
 			return
 		}
 		name := attrs[:n]
-		attrs = bytes.TrimLeft(attrs[n:], " \t\r\n")[1:] // '='
-		attrs = bytes.TrimLeft(attrs, " \t\r\n")
+		attrs = trimSpace(attrs[n:], " \t\r\n")[1:] // '='
+		attrs = trimSpace(attrs, " \t\r\n")
 		q := attrs[0]
 		end := bytes.IndexByte(attrs[1:], q) + 1
 		fn(name, attrs[1:end])
@@ -298,9 +313,10 @@ func eachAttr(attrs []byte, fn func(name, value []byte)) {
 // validAttrs checks attribute syntax: whitespace, name, =, a quoted value
 // of valid text, and no name twice.
 func validAttrs(b []byte) bool {
-	var seen [][]byte
+	var buf [8][]byte
+	seen := buf[:0]
 	for {
-		trimmed := bytes.TrimLeft(b, " \t\r\n")
+		trimmed := trimSpace(b, " \t\r\n")
 		if len(trimmed) == 0 {
 			return true
 		}
@@ -318,11 +334,11 @@ func validAttrs(b []byte) bool {
 			}
 		}
 		seen = append(seen, b[:n])
-		b = bytes.TrimLeft(b[n:], " \t\r\n")
+		b = trimSpace(b[n:], " \t\r\n")
 		if len(b) == 0 || b[0] != '=' {
 			return false
 		}
-		b = bytes.TrimLeft(b[1:], " \t\r\n")
+		b = trimSpace(b[1:], " \t\r\n")
 		if len(b) == 0 || b[0] != '"' && b[0] != '\'' {
 			return false
 		}
@@ -335,7 +351,16 @@ func validAttrs(b []byte) bool {
 }
 
 func isSpace(b []byte) bool {
-	return len(bytes.TrimLeft(b, " \t\r\n")) == 0
+	return len(trimSpace(b, " \t\r\n")) == 0
+}
+
+// trimSpace drops leading XML whitespace (the cutset is always " \t\r\n";
+// bytes.TrimLeft builds a set for it on every call).
+func trimSpace(b []byte, _ string) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
 }
 
 // validText reports whether raw text holds only XML characters in valid
