@@ -159,9 +159,9 @@ func replaceDashes(s string) string {
 // maxLabelBytes bounds a label kept as a segment name.
 const maxLabelBytes = 200
 
-// cleanLabel is a row label as a display name: trimmed, single-spaced, with
+// cleanLabelNow is a row label as a display name: trimmed, single-spaced, with
 // trailing colons and footnote markers removed.
-func cleanLabel(s string) string {
+func cleanLabelNow(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == utf8.RuneError {
 			return ' '

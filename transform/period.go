@@ -116,14 +116,14 @@ func date(y int, m time.Month, d int) (time.Time, bool) {
 	return t, t.Day() == d && t.Month() == m
 }
 
-// ParseLabel reads a period header: quarter labels (Q1 2026, 1Q26, Q1'26,
+// parseLabel reads a period header: quarter labels (Q1 2026, 1Q26, Q1'26,
 // Q1-26, Q3 FY26, FY26 Q3, FY2026 Q3, 3QFY26, 2026Q1), dates (Mar-26,
 // Mar 2026, March 31, 2026, Mar. 31, 2026, 3/31/2026, 2026-03-31), annual
 // labels (FY25, Fiscal Year 2025, 2025), and the words that make a date a
 // quarter, a year to date, a year or a trailing twelve months ("Three Months
 // Ended", "Nine Months Ended", "Year Ended", "TTM"). ok is false when s holds
 // no period.
-func ParseLabel(s string) (Label, bool) {
+func parseLabel(s string) (Label, bool) {
 	if !strings.ContainsAny(s, "0123456789") {
 		return Label{}, false
 	}
