@@ -175,6 +175,9 @@ type Setup struct {
 	AnalysisMemory string
 	// Dir receives the fact datasets, as a run's staging folder does.
 	Dir string
+	// Step is the facts a build step holds, as a run sets it
+	// (load.StepFor); 0: load.ChunkRows.
+	Step int64
 }
 
 // PrepareAndAnalyse builds s.Facts synthetic facts in db, makes the fact
@@ -191,7 +194,7 @@ func PrepareAndAnalyse(ctx context.Context, db *load.DB, s Setup) (Timing, error
 	}
 	t.Synth = time.Since(start)
 	start = time.Now()
-	if err := load.BuildFacts(ctx, db, load.Combine{Seq: 1}, s.Dir); err != nil {
+	if err := load.BuildFacts(ctx, db, load.Combine{Seq: 1, Step: s.Step}, s.Dir); err != nil {
 		return t, err
 	}
 	t.Build = time.Since(start)

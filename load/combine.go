@@ -53,6 +53,7 @@ type Combine struct {
 	Reread       []FileVersion // versions read again: their earlier rows (in Scope) give way to this read
 	Discard      []FileVersion // versions whose facts in facts_new are void (read, then quarantined or changed)
 	Scope        *Scope        // backfill: only facts in scope are replaced or added
+	Step         int64         // facts a build step holds (StepFor); <= 0: ChunkRows
 }
 
 // previousVintages makes _prev_vintages, the previous publication's

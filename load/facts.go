@@ -11,13 +11,20 @@ import (
 	"github.com/marginmix/marginmix/fact"
 )
 
-// ChunkRows bounds the facts BuildFacts works on in one step: companies are
-// taken in name order, as many as fit in ChunkRows rows (a company larger
-// than that is split by segment). Every statement of a step then sorts and
-// windows at most that many rows, so DuckDB's memory need does not grow with
-// the number of workbooks. 200,000 facts a step ran out of the default
-// 128 MB in the partitioned write; 100,000 fit.
+// ChunkRows bounds the facts BuildFacts works on in one step when
+// Combine.Step does not: companies are taken in name order, as many as fit
+// in that many rows (a company larger than that is split by segment). Every
+// statement of a step then sorts and windows at most that many rows, so
+// DuckDB's memory need does not grow with the number of workbooks.
 var ChunkRows int64 = 100_000
+
+// StepFor is the facts a step may hold under a DuckDB memory limit: about
+// 1,300 bytes a fact, measured (docs/performance.md: 400,000 facts a step
+// under 512 MiB built 500 supplements in 15 s at 709 MiB peak, 1,000,000 in
+// 12.5 s at 980 MiB), within 50,000 and 1,000,000.
+func StepFor(duckMemory int64) int64 {
+	return min(max(duckMemory/1300, 50_000), 1_000_000)
+}
 
 // FactDatasets are the fact datasets BuildFacts writes, each a folder of
 // files of company ranges (layout.go).
@@ -66,7 +73,11 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 	if err != nil {
 		return err
 	}
-	ranges, err := d.companyRanges(ctx)
+	step := c.Step
+	if step <= 0 {
+		step = ChunkRows
+	}
+	ranges, err := d.companyRanges(ctx, step)
 	if err != nil {
 		return err
 	}
@@ -219,7 +230,7 @@ func (d *DB) factViews(ctx context.Context, dir string) error {
 
 // companyRange is one step of BuildFacts: companies lo to hi, or (part >=
 // 0) the segments segLo to segHi of company lo, when that company alone has
-// more than ChunkRows facts.
+// more than a step's facts.
 type companyRange struct {
 	lo, hi       string
 	segLo, segHi string
@@ -245,23 +256,23 @@ func (r companyRange) String() string {
 }
 
 // companyRanges splits the companies of this run's facts and of the
-// previous vintages into ranges of at most ChunkRows facts; a company with
+// previous vintages into ranges of at most step facts; a company with
 // more is split by segment (every fact key holds both, so each step still
 // sees all the vintages of its facts). A range also ends where the next
 // company's name says so (startsRange), so that ranges, and the files
 // named after them, stay put when one company changes.
-func (d *DB) companyRanges(ctx context.Context) ([]companyRange, error) {
+func (d *DB) companyRanges(ctx context.Context, step int64) ([]companyRange, error) {
 	counts, err := d.groupCounts(ctx, "counts_by_company", nil)
 	if err != nil {
 		return nil, fmt.Errorf("count facts by company: %w", err)
 	}
 	var out []companyRange
-	for _, r := range cutRanges(counts) {
+	for _, r := range cutRanges(counts, step) {
 		if !r.split {
 			out = append(out, r)
 			continue
 		}
-		parts, err := d.segmentRanges(ctx, r.lo)
+		parts, err := d.segmentRanges(ctx, r.lo, step)
 		if err != nil {
 			return nil, err
 		}
@@ -271,23 +282,23 @@ func (d *DB) companyRanges(ctx context.Context) ([]companyRange, error) {
 }
 
 // cutRanges cuts companies, in name order with their fact counts, into
-// ranges. A company of more than ChunkRows facts is a range of its own
+// ranges of at most step facts. A company of more is a range of its own
 // marked split, for companyRanges to split by segment.
-func cutRanges(counts []groupCount) []companyRange {
+func cutRanges(counts []groupCount, step int64) []companyRange {
 	var total int64
 	for _, c := range counts {
 		total += c.n
 	}
-	stride := rangeStride(len(counts), total)
+	stride := rangeStride(len(counts), total, step)
 	var out []companyRange
 	var inRange int64
 	for _, c := range counts {
-		if c.n > ChunkRows {
+		if c.n > step {
 			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1, split: true})
-			inRange = ChunkRows // the next company starts a range of its own
+			inRange = step // the next company starts a range of its own
 			continue
 		}
-		if len(out) == 0 || inRange+c.n > ChunkRows || startsRange(c.key, stride) {
+		if len(out) == 0 || inRange+c.n > step || startsRange(c.key, stride) {
 			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1})
 			inRange = 0
 		}
@@ -298,8 +309,8 @@ func cutRanges(counts []groupCount) []companyRange {
 }
 
 // segmentRanges splits one company into ranges of segments of at most
-// ChunkRows facts (a segment larger than that is a step of its own).
-func (d *DB) segmentRanges(ctx context.Context, company string) ([]companyRange, error) {
+// step facts (a segment larger than that is a step of its own).
+func (d *DB) segmentRanges(ctx context.Context, company string, step int64) ([]companyRange, error) {
 	segs, err := d.groupCounts(ctx, "counts_by_segment", params{"company": company})
 	if err != nil {
 		return nil, fmt.Errorf("count facts of %s by segment: %w", company, err)
@@ -307,7 +318,7 @@ func (d *DB) segmentRanges(ctx context.Context, company string) ([]companyRange,
 	var parts []companyRange
 	var inPart int64
 	for _, s := range segs {
-		if len(parts) == 0 || inPart+s.n > ChunkRows {
+		if len(parts) == 0 || inPart+s.n > step {
 			parts = append(parts, companyRange{lo: company, hi: company, segLo: s.key, part: len(parts)})
 			inPart = 0
 		}

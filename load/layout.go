@@ -67,12 +67,12 @@ func OldFactLayout(outputs []Output) bool {
 
 // rangeStride is how many companies a file holds on average when they are
 // small: a power of two, so that it changes only when the companies'
-// average size halves or doubles. Files then hold about ChunkRows/2 facts.
-func rangeStride(companies int, facts int64) uint32 {
+// average size halves or doubles. Files then hold about step/2 facts.
+func rangeStride(companies int, facts, step int64) uint32 {
 	if companies == 0 || facts == 0 {
 		return 1
 	}
-	per := ChunkRows / 2 / max(1, facts/int64(companies))
+	per := step / 2 / max(1, facts/int64(companies))
 	s := uint32(1)
 	for int64(s)*2 <= per && s < 1<<30 {
 		s *= 2

@@ -45,7 +45,7 @@ func checkCover(t *testing.T, counts []groupCount, ranges []companyRange) []int6
 func TestRangesStayPut(t *testing.T) {
 	for _, n := range []int{300, 3000, 30000} {
 		counts := companies(n, 40)
-		ranges := cutRanges(counts)
+		ranges := cutRanges(counts, ChunkRows)
 		checkCover(t, counts, ranges)
 		total := int64(n) * 40
 		if max := 3*total/ChunkRows + 2; int64(len(ranges)) > max {
@@ -53,7 +53,7 @@ func TestRangesStayPut(t *testing.T) {
 		}
 		grown := append([]groupCount(nil), counts...)
 		grown[n/2].n = 400
-		after := cutRanges(grown)
+		after := cutRanges(grown, ChunkRows)
 		checkCover(t, grown, after)
 		moved := 0
 		for _, r := range after {
@@ -81,7 +81,7 @@ func containsRange(rs []companyRange, r companyRange) bool {
 func TestLargeCompanyIsARangeOfItsOwn(t *testing.T) {
 	counts := companies(3, 40)
 	counts[1].n = ChunkRows + 1
-	got := cutRanges(counts)
+	got := cutRanges(counts, ChunkRows)
 	want := []companyRange{
 		{lo: "C00000", hi: "C00000", part: -1},
 		{lo: "C00001", hi: "C00001", part: -1, split: true},

@@ -14,7 +14,7 @@ import (
 )
 
 // BuildFacts works company range by company range, and splits a company
-// with more than load.ChunkRows facts by segment, to bound DuckDB's memory.
+// with more than a step's facts (Config.StepFacts) by segment, to bound DuckDB's memory.
 // The steps must not show in what is published: through a first run, a
 // rerun that restates a cell and a backfill, the analyses are
 // byte-identical, and each company's facts, read in file-name order, are
@@ -27,10 +27,12 @@ func TestCompanyRangesDoNotShow(t *testing.T) {
 		parts map[string]int              // dataset/company -> files
 	}
 	publish := func(chunkRows int64) published {
-		saved := load.ChunkRows
-		load.ChunkRows = chunkRows
-		defer func() { load.ChunkRows = saved }()
 		inbox, out := inboxCopy(t)
+		cfgFor := func(inbox, out string) Config {
+			cfg := cfgFor(inbox, out)
+			cfg.StepFacts = chunkRows
+			return cfg
+		}
 		ctx := context.Background()
 		if _, err := Run(ctx, cfgFor(inbox, out), nil); err != nil {
 			t.Fatal(err)

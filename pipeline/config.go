@@ -42,6 +42,9 @@ type Config struct {
 	// loading and while the analyses run ("" = half of Memory).
 	DuckDBMemory   string
 	AnalysisMemory string
+	// StepFacts bounds the facts one fact-building step holds (0: as
+	// DuckDB's memory allows, load.StepFor); tests make it tiny.
+	StepFacts int64
 	TempDir        string
 	// Progress, when set, is called after each workbook is read, one call at
 	// a time.

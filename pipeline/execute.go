@@ -483,7 +483,11 @@ func (x *execution) buildFacts(ctx context.Context, db *load.DB) error {
 		x.onClose(func() { pub.Abort() })
 		dir = pub.Dir
 	}
-	combine := load.Combine{PrevVintages: x.prev.vintages, Seq: x.seq, Reread: x.reread, Discard: x.void, Scope: x.job.scope}
+	combine := load.Combine{PrevVintages: x.prev.vintages, Seq: x.seq, Reread: x.reread, Discard: x.void, Scope: x.job.scope,
+		Step: load.StepFor(x.mem.duckBytes)}
+	if x.cfg.StepFacts > 0 {
+		combine.Step = x.cfg.StepFacts
+	}
 	began := time.Now()
 	if err := load.BuildFacts(ctx, db, combine, dir); err != nil {
 		return err

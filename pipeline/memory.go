@@ -104,6 +104,7 @@ func FormatMemory(n int64) string {
 type memoryPlan struct {
 	budget       int64
 	duckLoad     string // DuckDB's memory_limit while facts are loaded and built
+	duckBytes    int64  // the same in bytes: it sizes the fact-building steps
 	duckAnalysis string // and while the analyses run
 	threads      int    // DuckDB's threads: as many as its limit allows, at most the CPUs
 	goLimit      int64  // Go's soft memory limit: the budget but DuckDB's half
@@ -116,9 +117,10 @@ func (c *Config) plan() memoryPlan {
 		budget, _ = ParseMemory(c.Memory)
 	}
 	duck := budget / 2
-	p := memoryPlan{budget: budget, duckLoad: FormatMemory(duck), duckAnalysis: FormatMemory(duck), goLimit: budget - duck}
+	p := memoryPlan{budget: budget, duckLoad: FormatMemory(duck), duckBytes: duck, duckAnalysis: FormatMemory(duck), goLimit: budget - duck}
 	if c.DuckDBMemory != "" {
 		p.duckLoad = c.DuckDBMemory
+		p.duckBytes, _ = ParseMemory(c.DuckDBMemory)
 	}
 	if c.AnalysisMemory != "" {
 		p.duckAnalysis = c.AnalysisMemory

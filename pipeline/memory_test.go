@@ -49,7 +49,7 @@ func TestMemoryPlan(t *testing.T) {
 	c := Default()
 	c.Memory = "1GiB"
 	p := c.plan()
-	if p.budget != 1<<30 || p.duckLoad != "512MiB" || p.duckAnalysis != "512MiB" || p.goLimit != 512<<20 || p.threads != min(runtime.NumCPU(), 4) {
+	if p.budget != 1<<30 || p.duckLoad != "512MiB" || p.duckBytes != 512<<20 || p.duckAnalysis != "512MiB" || p.goLimit != 512<<20 || p.threads != min(runtime.NumCPU(), 4) {
 		t.Errorf("1GiB: %+v", p)
 	}
 	c.Memory = "256MiB"
@@ -57,7 +57,7 @@ func TestMemoryPlan(t *testing.T) {
 		t.Errorf("256MiB: %+v", p)
 	}
 	c.DuckDBMemory, c.AnalysisMemory, c.Threads = "2GB", "3GB", 7
-	if p := c.plan(); p.duckLoad != "2GB" || p.duckAnalysis != "3GB" || p.threads != 7 {
+	if p := c.plan(); p.duckLoad != "2GB" || p.duckBytes != 2e9 || p.duckAnalysis != "3GB" || p.threads != 7 {
 		t.Errorf("overrides: %+v", p)
 	}
 }

@@ -41,7 +41,11 @@ func main() {
 	if !*inMemory {
 		opt.Path = filepath.Join(tmp, "work.duckdb")
 	}
-	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory, Dir: filepath.Join(tmp, "out")})
+	var step int64
+	if b, err := pipeline.ParseMemory(*memory); err == nil {
+		step = load.StepFor(b) // as a run sizes its steps
+	}
+	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory, Dir: filepath.Join(tmp, "out"), Step: step})
 	os.RemoveAll(tmp) // os.Exit skips deferred calls
 	os.Exit(code)
 }
