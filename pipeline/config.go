@@ -45,7 +45,7 @@ type Config struct {
 	// StepFacts bounds the facts one fact-building step holds (0: as
 	// DuckDB's memory allows, load.StepFor); tests make it tiny.
 	StepFacts int64
-	TempDir        string
+	TempDir   string
 	// Progress, when set, is called after each workbook is read, one call at
 	// a time.
 	Progress func(Progress)

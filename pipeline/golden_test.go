@@ -17,6 +17,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // fact column, a new analysis column) rewrites the file with -update, and
 // the diff shows which files it changed.
 func TestSamplesPublishGoldenBytes(t *testing.T) {
+	t.Run("fast reader", testGoldenBytes)
+	// MARGINMIX_READER=excelize, the way back to excelize alone, publishes
+	// the same bytes.
+	t.Run("excelize", func(t *testing.T) {
+		t.Setenv("MARGINMIX_READER", "excelize")
+		testGoldenBytes(t)
+	})
+}
+
+func testGoldenBytes(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	runSamples(t, out)
 	var b strings.Builder

@@ -202,10 +202,15 @@ type readSetup struct {
 	cals    func(string) (transform.Calendar, bool)
 	timeout time.Duration // 0: no limit
 	tmp     string        // excelize's temporary files; "" for the system's
+	// excelize reads every sheet with excelize instead of the fast reader
+	// (MARGINMIX_READER=excelize): the way back should a workbook read
+	// differently (docs/operations.md).
+	excelize bool
 }
 
 func newReadSetup(specs []*transform.Spec, timeout time.Duration, tmp string) readSetup {
-	return readSetup{specs: transform.NewSpecIndex(specs), cals: calendars(specs), timeout: timeout, tmp: tmp}
+	return readSetup{specs: transform.NewSpecIndex(specs), cals: calendars(specs), timeout: timeout, tmp: tmp,
+		excelize: os.Getenv("MARGINMIX_READER") == "excelize"}
 }
 
 // readOne extracts and transforms one workbook. Whatever goes wrong, a
@@ -274,7 +279,7 @@ func readAttempt(ctx context.Context, abs, rel string, rs readSetup, facts sink)
 		return fail(&extract.CellError{File: rel, Err: ErrNoSpec})
 	}
 	r.input.Company = spec.Company
-	wb, err := extract.Open(abs, extract.Options{Name: rel, TmpDir: rs.tmp})
+	wb, err := extract.Open(abs, extract.Options{Name: rel, TmpDir: rs.tmp, Excelize: rs.excelize})
 	if err != nil {
 		return fail(err)
 	}
