@@ -18,7 +18,8 @@ type xmlScanner struct {
 	buf      []byte
 	pos, end int
 	eof      bool
-	stack    [][]byte // names of the open elements
+	stack    []string          // names of the open elements (copies: the buffer moves)
+	names    map[string]string // the names seen, so that a push does not allocate
 	rootSeen bool
 	started  bool    // a byte was read
 	pooled   *[]byte // the buffer from scanBufs
@@ -258,13 +259,29 @@ func (s *xmlScanner) startTag(tag []byte) error {
 	s.kind, s.name, s.attrs, s.empty = tokStart, name, attrs, empty
 	s.rootSeen = true
 	if !empty {
-		s.stack = append(s.stack, name)
+		s.stack = append(s.stack, s.intern(name))
 	}
 	return nil
 }
 
+// intern returns name as a string, one copy per distinct name (a few dozen
+// in a sheet; past 1,000 it stops remembering).
+func (s *xmlScanner) intern(name []byte) string {
+	if v, ok := s.names[string(name)]; ok {
+		return v
+	}
+	v := string(name)
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	if len(s.names) < 1000 {
+		s.names[v] = v
+	}
+	return v
+}
+
 func (s *xmlScanner) endTag(name []byte) error {
-	if len(s.stack) == 0 || !bytes.Equal(s.stack[len(s.stack)-1], name) {
+	if len(s.stack) == 0 || s.stack[len(s.stack)-1] != string(name) {
 		return errUnsupported
 	}
 	s.stack = s.stack[:len(s.stack)-1]
