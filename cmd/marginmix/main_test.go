@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/pipeline"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -94,9 +95,16 @@ func TestHelpListsFlagsAndExitCodes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"--inbox", "--specs", "--out", "--workers", "--full", "Exit status:", "3    published, but some workbooks were quarantined"} {
+	for _, want := range []string{"--inbox", "--specs", "--out", "--workers", "--full", "Exit status:", "3    published, but some workbooks were quarantined",
+		`(default "` + pipeline.FormatMemory(pipeline.DefaultMemory()) + `")`} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("help lacks %q", want)
+		}
+	}
+	// Each flag states its default once (issue 16: --workers said it twice).
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.Count(line, "default") > 1 {
+			t.Errorf("a default said twice: %s", strings.TrimSpace(line))
 		}
 	}
 }
