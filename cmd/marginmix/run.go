@@ -75,7 +75,7 @@ func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.BoolVar(&cfg.FollowLinks, "follow-links", false, "also read links in the inbox that lead to files outside it")
 	f.BoolVar(&cfg.AllowEmptyInbox, "allow-empty-inbox", false, "publish even when the inbox holds no workbooks (by default an error: an unmounted share)")
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
-	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel; the default is this machine's number of CPUs")
+	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel, as many as this machine has CPUs unless set")
 	f.StringVar(&cfg.Memory, "memory", pipeline.FormatMemory(pipeline.DefaultMemory()), "the run's memory budget, a quarter of this machine's memory up to 1GiB; DuckDB gets half and keeps the rest of its data in a temporary file")
 	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", "", "override DuckDB's memory limit while facts are loaded (default: half of --memory)")
 	f.StringVar(&cfg.AnalysisMemory, "analysis-memory", "", "override DuckDB's memory limit while the analyses run (default: half of --memory)")
