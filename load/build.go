@@ -19,6 +19,11 @@ type Analysis struct {
 	Name   string // dataset name: out/<Name>.parquet
 	Source string // where the SQL came from, for errors (e.g. sql/ai_mix.sql)
 	SQL    string
+	// ByCompany runs the analysis company range by company range, each of
+	// about this many facts, and sorts the rows once by its final ORDER BY
+	// (byrange.go); 0 runs it in one statement. For analyses whose every
+	// row comes from one company's facts.
+	ByCompany int64
 }
 
 // parquetOptions: zstd, and nothing that varies between runs.
@@ -30,12 +35,24 @@ func RunAnalyses(ctx context.Context, d *DB, analyses []Analysis) error {
 		if !ValidName(a.Name) {
 			return fmt.Errorf("%s: dataset name %q must be lower case letters, digits and _", a.Source, a.Name)
 		}
-		// The prefix shares the first line, so DuckDB's LINE numbers are the file's.
 		body := strings.TrimRightFunc(a.SQL, func(r rune) bool { return r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", Ident(a.Name), body)
-		if err := d.Exec(ctx, q); err != nil {
-			return &AnalysisError{Source: a.Source, Line: errorLine(err), Err: err}
+		run := d.runWhole
+		if a.ByCompany > 0 {
+			run = d.runByCompany
 		}
+		if err := run(ctx, a, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runWhole runs an analysis in one statement.
+func (d *DB) runWhole(ctx context.Context, a Analysis, body string) error {
+	// The prefix shares the first line, so DuckDB's LINE numbers are the file's.
+	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", Ident(a.Name), body)
+	if err := d.Exec(ctx, q); err != nil {
+		return &AnalysisError{Source: a.Source, Line: errorLine(err), Err: err}
 	}
 	return nil
 }

@@ -484,10 +484,7 @@ func (x *execution) buildFacts(ctx context.Context, db *load.DB) error {
 		dir = pub.Dir
 	}
 	combine := load.Combine{PrevVintages: x.prev.vintages, Seq: x.seq, Reread: x.reread, Discard: x.void, Scope: x.job.scope,
-		Step: load.StepFor(x.mem.duckBytes)}
-	if x.cfg.StepFacts > 0 {
-		combine.Step = x.cfg.StepFacts
-	}
+		Step: x.step()}
 	began := time.Now()
 	if err := load.BuildFacts(ctx, db, combine, dir); err != nil {
 		return err
@@ -507,6 +504,15 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 	return x.sum, nil
 }
 
+// step is the facts one fact-building step holds, and one range of
+// data_quality: as DuckDB's memory allows, or as the config says.
+func (x *execution) step() int64 {
+	if x.cfg.StepFacts > 0 {
+		return x.cfg.StepFacts
+	}
+	return load.StepFor(x.mem.duckBytes)
+}
+
 // analyse runs the analyses, each into a table of its own.
 func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	if err := db.PrepareAnalyses(ctx, x.mem.duckAnalysis, x.cfg.Params.vars()); err != nil {
@@ -517,6 +523,11 @@ func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	}
 	for _, a := range x.analyses {
 		began := time.Now()
+		if a.Source == "sql/data_quality.sql" {
+			// Its checks are each within a company; over tens of millions
+			// of facts in one statement it ran out of memory.
+			a.ByCompany = x.step()
+		}
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
 			return err
 		}

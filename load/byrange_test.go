@@ -1,0 +1,68 @@
+//go:build duckdb_arrow
+
+package load
+
+import (
+	"context"
+	"reflect"
+	"testing"
+)
+
+// An analysis run company range by company range gives the rows of the one
+// statement, in its order: each company's rows once, and the reader's
+// findings of a company without facts, or of none, once.
+func TestByCompanyIsTheWholeStatement(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	loadFacts(t, db, testFacts(300), 1)
+	buildFacts(t, db, t.TempDir())
+	for _, q := range []string{
+		"CREATE TABLE reader_findings (company VARCHAR, message VARCHAR)",
+		"INSERT INTO reader_findings VALUES ('MSFT', 'm'), (NULL, 'quarantined, no company'), ('AAA', 'before every company'), ('ZZZ', 'after every company')",
+	} {
+		if err := db.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sql := `SELECT company, segment, count(*) AS n, sum(value) AS total, NULL AS message FROM facts_preferred GROUP BY ALL
+UNION ALL SELECT company, NULL, count(*), NULL, NULL FROM facts_vintages GROUP BY ALL
+UNION ALL SELECT company, NULL, NULL, NULL, message FROM reader_findings
+ORDER BY company NULLS FIRST, segment NULLS FIRST, n, message;`
+	read := func(byCompany int64) [][]any {
+		if err := RunAnalyses(ctx, db, []Analysis{{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: byCompany}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Conn().QueryContext(ctx, "SELECT * FROM probe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out [][]any
+		for rows.Next() {
+			r := make([]any, 5)
+			ptrs := make([]any, 5)
+			for i := range r {
+				ptrs[i] = &r[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	whole := read(0)
+	if len(whole) != 3*5+3+4 {
+		t.Fatalf("%d rows in one statement", len(whole))
+	}
+	for _, step := range []int64{1, 100, 150} {
+		if got := read(step); !reflect.DeepEqual(got, whole) {
+			t.Errorf("by ranges of %d facts:\n%v\nwant\n%v", step, got, whole)
+		}
+	}
+	// The narrowing views are gone: facts is whole again.
+	var n int
+	if err := db.Conn().QueryRowContext(ctx, "SELECT count(*) FROM facts").Scan(&n); err != nil || n != 300 {
+		t.Fatalf("facts after: %d rows, %v", n, err)
+	}
+}
