@@ -5,6 +5,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -45,6 +46,8 @@ func (d *DB) byCompanyRanges(ctx context.Context, step int64) ([]string, error) 
 	return los, nil
 }
 
+var reQualified = regexp.MustCompile(`\b[a-z_][a-z0-9_]*\.([a-z_][a-z0-9_]*)\b`)
+
 // narrowed are the relations an analysis reads that a range narrows.
 var narrowed = []string{"facts", "facts_vintages", "facts_preferred", ReaderFindingsTable}
 
@@ -82,7 +85,10 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 	if err := d.widen(ctx); err != nil {
 		return err
 	}
-	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s %s", Ident(a.Name), Ident(parts), body[order:])
+	// The final ORDER BY may name the columns through its FROM's aliases
+	// (m.company); over the gathered rows they are the plain names.
+	orderBy := reQualified.ReplaceAllString(body[order:], "$1")
+	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s %s", Ident(a.Name), Ident(parts), orderBy)
 	if err := d.Exec(ctx, q); err != nil {
 		return &AnalysisError{Source: a.Source, Err: err}
 	}

@@ -504,6 +504,16 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 	return x.sum, nil
 }
 
+// byCompany are the built-in analyses whose every row comes from one
+// company's facts (their windows, groups and joins all hold company): they
+// run company range by company range, since over tens of millions of facts
+// in one statement data_quality and segment_margins ran out of memory.
+// peer_trends ranks companies against each other and runs whole.
+var byCompany = map[string]bool{
+	"sql/ai_mix.sql": true, "sql/data_quality.sql": true, "sql/depreciation_adjusted.sql": true,
+	"sql/margin_bridge.sql": true, "sql/revenue_per_mw.sql": true, "sql/roic.sql": true, "sql/segment_margins.sql": true,
+}
+
 // step is the facts one fact-building step holds, and one range of
 // data_quality: as DuckDB's memory allows, or as the config says.
 func (x *execution) step() int64 {
@@ -523,9 +533,7 @@ func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	}
 	for _, a := range x.analyses {
 		began := time.Now()
-		if a.Source == "sql/data_quality.sql" {
-			// Its checks are each within a company; over tens of millions
-			// of facts in one statement it ran out of memory.
+		if byCompany[a.Source] {
 			a.ByCompany = x.step()
 		}
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
