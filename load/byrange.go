@@ -27,16 +27,8 @@ func (d *DB) byCompanyRanges(ctx context.Context, step int64) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var counts []groupCount
-	for rows.Next() {
-		var g groupCount
-		if err := rows.Scan(&g.key, &g.n); err != nil {
-			return nil, err
-		}
-		counts = append(counts, g)
-	}
-	if err := rows.Err(); err != nil {
+	counts, err := scanCounts(rows)
+	if err != nil {
 		return nil, err
 	}
 	var los []string

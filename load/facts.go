@@ -4,6 +4,7 @@ package load
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -339,6 +340,11 @@ func (d *DB) groupCounts(ctx context.Context, name string, p params) ([]groupCou
 	if err != nil {
 		return nil, err
 	}
+	return scanCounts(rows)
+}
+
+// scanCounts reads (key, count) rows and closes them.
+func scanCounts(rows *sql.Rows) ([]groupCount, error) {
 	defer rows.Close()
 	var out []groupCount
 	for rows.Next() {
