@@ -31,9 +31,9 @@ const (
 
 // fastBook is what the fast reader needs of an open workbook.
 type fastBook struct {
-	parts map[string]*zip.File // by exact name, backslashes as slashes
-	lower map[string]*zip.File // by partName
-	sst   []string
+	parts   map[string]*zip.File // by exact name, backslashes as slashes
+	sstPart *zip.File            // nil without shared strings
+	sst     []string
 	// sstState: 0 not read yet, 1 read, 2 not for the fast reader (every
 	// sheet goes to excelize).
 	sstState int
@@ -41,13 +41,12 @@ type fastBook struct {
 
 // sharedStrings reads the shared strings once; false when they are not for
 // the fast reader.
-func (b *fastBook) sharedStrings(byName map[string]*zip.File) bool {
+func (b *fastBook) sharedStrings() bool {
 	if b.sstState == 0 {
 		b.sstState = 2
-		zf, ok := byName["xl/sharedstrings.xml"]
-		if !ok {
+		if b.sstPart == nil {
 			b.sstState = 1
-		} else if rc, err := zf.Open(); err == nil {
+		} else if rc, err := b.sstPart.Open(); err == nil {
 			sst, err := parseSST(rc)
 			rc.Close()
 			if err == nil {
@@ -539,10 +538,9 @@ func (w *Workbook) startFast() {
 			}
 		}
 	}
-	fb := &fastBook{parts: make(map[string]*zip.File, len(w.zr.File)), lower: make(map[string]*zip.File, len(w.zr.File))}
+	fb := &fastBook{parts: make(map[string]*zip.File, len(w.zr.File)), sstPart: w.sst}
 	for _, zf := range w.zr.File {
 		fb.parts[strings.ReplaceAll(zf.Name, "\\", "/")] = zf
-		fb.lower[partName(zf.Name)] = zf
 	}
 	w.fast = fb
 }
@@ -550,7 +548,7 @@ func (w *Workbook) startFast() {
 // readFast reads a sheet with the fast reader; done is false when the sheet
 // is for excelize (and nothing was passed on yet).
 func (w *Workbook) readFast(idx int, rd *rowReader) (done bool, err error) {
-	if w.fast == nil || !w.fast.sharedStrings(w.fast.lower) {
+	if w.fast == nil || !w.fast.sharedStrings() {
 		return false, nil
 	}
 	zf := w.fast.parts[w.Sheets[idx].exact]

@@ -102,6 +102,7 @@ type pkg struct {
 	date1904 bool
 	dates    [][]dateRun // date cells of each sheet
 	zr       *zip.Reader // over the file inspect was given, for the fast reader
+	sst      *zip.File   // the shared strings part, nil without
 }
 
 var (
@@ -132,7 +133,7 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 	if err := c.verifyParts(sheets, p.dates); err != nil {
 		return nil, err
 	}
-	p.sheets, p.date1904, p.zr = sheets, date1904, c.zr
+	p.sheets, p.date1904, p.zr, p.sst = sheets, date1904, c.zr, c.byName["xl/sharedstrings.xml"]
 	return p, nil
 }
 

@@ -60,6 +60,7 @@ type Workbook struct {
 	opt   Options
 	file  *os.File       // open for the fast reader
 	zr    *zip.Reader    // the package, over file
+	sst   *zip.File      // its shared strings part, nil without
 	fast  *fastBook      // nil: excelize reads every sheet
 	f     *excelize.File // opened at the first need
 	dates [][]dateRun    // date cells of each sheet, as Sheets
@@ -86,7 +87,7 @@ func Open(path string, opt Options) (*Workbook, error) {
 	}
 	wb := &Workbook{
 		Name: name, SHA256: p.sha256, Size: p.size, Date1904: p.date1904, Sheets: p.sheets,
-		path: path, opt: opt, file: file, zr: p.zr, dates: p.dates,
+		path: path, opt: opt, file: file, zr: p.zr, sst: p.sst, dates: p.dates,
 	}
 	// excelize opens every workbook, so that what it refuses on opening
 	// (a damaged relationship, styles or theme part) stays refused; it
