@@ -53,6 +53,11 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 	if len(los) < 2 || order < 0 {
 		return d.runWhole(ctx, a, body)
 	}
+	// The originals are named with their database: temp has a schema main too.
+	var db string
+	if err := d.conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		return err
+	}
 	parts := "_parts_" + a.Name
 	defer d.Exec(ctx, "DROP TABLE IF EXISTS "+Ident(parts))
 	for i, lo := range los {
@@ -62,7 +67,8 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 		} else if i < len(los)-1 {
 			cond += " AND company < " + Literal(los[i+1])
 		}
-		if err := d.narrow(ctx, cond); err != nil {
+		if err := d.narrow(ctx, db, cond); err != nil {
+			d.widen(ctx)
 			return err
 		}
 		q := fmt.Sprintf("INSERT INTO %s %s", Ident(parts), body)
@@ -88,13 +94,8 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 }
 
 // narrow makes temporary views of the relations an analysis reads, limited
-// to the rows that cond admits. The originals are named with their
-// database: temp has a schema main too.
-func (d *DB) narrow(ctx context.Context, cond string) error {
-	var db string
-	if err := d.conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&db); err != nil {
-		return err
-	}
+// to the rows that cond admits, over the originals in database db.
+func (d *DB) narrow(ctx context.Context, db, cond string) error {
 	for _, t := range narrowed {
 		q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s.main.%s WHERE %s", Ident(t), Ident(db), Ident(t), cond)
 		if err := d.Exec(ctx, q); err != nil {
