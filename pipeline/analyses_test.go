@@ -671,11 +671,18 @@ func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries
 		}
 	}
 	for _, s := range in {
+		// Out of range: one finding per series, at its latest such quarter.
+		latest := ""
+		for q, quarter := range quarters {
+			if m := s.margin(q); !math.IsNaN(m) && math.Abs(m) > 1 {
+				latest = quarter
+			}
+		}
+		if latest != "" {
+			want = append(want, finding{"margin_out_of_range", s.company, s.segment, "operating_margin", latest})
+		}
 		for q, quarter := range quarters {
 			m := s.margin(q)
-			if !math.IsNaN(m) && math.Abs(m) > 1 {
-				want = append(want, finding{"margin_out_of_range", s.company, s.segment, "operating_margin", quarter})
-			}
 			if s.inRange(q) && s.inRange(q-1) && math.Abs(m-s.margin(q-1))*10000 > moveBps {
 				want = append(want, finding{"large_margin_move", s.company, s.segment, "operating_margin", quarter})
 			}
@@ -718,11 +725,26 @@ func checkDataQuality(t *testing.T, dq []map[string]any, in map[string]*inSeries
 		}
 	}
 	if moveBps == 1000 {
+		// Other Bets is out of range in all nine quarters (rows 9 and 16,
+		// columns B to J): one row, the latest quarter's figures first.
 		r := pick(t, dq, "check_name", "margin_out_of_range", "segment", "Other Bets", "calendar_quarter", "2026Q1")
 		near(t, r, "value", -1400.0/410, 1e-15)
 		g := "googl_1q26_segments.xlsx:Segment Results!"
-		if r["cells"] != g+"J9; "+g+"J16" {
-			t.Errorf("Other Bets cells %v", r["cells"])
+		var cells, listing []string
+		for q := len(quarters) - 1; q >= 0; q-- {
+			col := string(rune('B' + q))
+			cells = append(cells, g+col+"9", g+col+"16")
+		}
+		ob := in["GOOGL/Other Bets"]
+		for q, quarter := range quarters {
+			listing = append(listing, fmt.Sprintf("%s %.2f%%", quarter, ob.margin(q)*100))
+		}
+		if r["cells"] != strings.Join(cells, "; ") || r["occurrences"] != 9 || r["first_quarter"] != "2024Q1" {
+			t.Errorf("Other Bets: cells %v, occurrences %v, first_quarter %v", r["cells"], r["occurrences"], r["first_quarter"])
+		}
+		if want := "operating margin outside -100%..100% in 9 quarters from 2024Q1 to 2026Q1: " + strings.Join(listing, ", ") +
+			"; the latest (operating income -1,400,000,000 / revenue 410,000,000)"; r["detail"] != want {
+			t.Errorf("Other Bets detail\n%q\nwant\n%q", r["detail"], want)
 		}
 		r = pick(t, dq, "check_name", "large_margin_move", "company", "CRWV", "calendar_quarter", "2024Q2")
 		near(t, r, "value", 20.0/395, 1e-15)
@@ -810,6 +832,20 @@ func TestDataQualityConflictsAndGaps(t *testing.T) {
 		{"ZZZ", "Cloud", "Revenue", "2025-03-31", 100, "$m"},
 		{"ZZZ", "Cloud", "Revenue", "2025-06-30", 110, "$m"},
 		{"ZZZ", "Cloud", "Revenue", "2025-12-31", 130, "$m"},
+		// Devices has every quarter of 2025: the table's column for
+		// 2025Q3, where Cloud has no value, and for Network's 2025Q2 and
+		// 2025Q3, one gap of two quarters.
+		{"ZZZ", "Devices", "Revenue", "2025-03-31", 50, "$m"},
+		{"ZZZ", "Devices", "Revenue", "2025-06-30", 51, "$m"},
+		{"ZZZ", "Devices", "Revenue", "2025-09-30", 52, "$m"},
+		{"ZZZ", "Devices", "Revenue", "2025-12-31", 53, "$m"},
+		{"ZZZ", "Network", "Revenue", "2025-03-31", 20, "$m"},
+		{"ZZZ", "Network", "Revenue", "2025-12-31", 23, "$m"},
+		// Storage is stated a year apart, as a 10-Q states a quarter and
+		// the same quarter a year before: no row has its 2026Q1 and the
+		// quarters between, so nothing was left out.
+		{"ZZZ", "Storage", "Revenue", "2025-03-31", 10, "$m"},
+		{"ZZZ", "Storage", "Revenue", "2026-03-31", 14, "$m"},
 	})
 	cfg := Default()
 	cfg.Inbox = inbox
@@ -818,6 +854,7 @@ func TestDataQualityConflictsAndGaps(t *testing.T) {
 	checkDataQuality(t, dq, sampleInputs(t), 0.5, 1000, []finding{
 		{"conflicting_values", "AMZN", "AWS", "depreciation_amortization", "2026Q1"},
 		{"series_gap", "ZZZ", "Cloud", "revenue", "2025Q3"},
+		{"series_gap", "ZZZ", "Network", "revenue", "2025Q3"},
 	})
 
 	// The model's D&A rows: the fourth series, 2026Q1 its ninth row, from row 5.
@@ -831,9 +868,16 @@ func TestDataQualityConflictsAndGaps(t *testing.T) {
 		r["detail"] != "2 different values in one vintage (as of 2026-05-15): 8,247,000,000 at "+cell+"; 9,000,000,000 at model_zz_checks.xlsx:Sheet1!E2" {
 		t.Errorf("conflict: %v", r)
 	}
-	r = pick(t, dq, "check_name", "series_gap")
+	r = pick(t, dq, "check_name", "series_gap", "segment", "Cloud")
 	if r["cells"] != "model_zz_checks.xlsx:Sheet1!E4; model_zz_checks.xlsx:Sheet1!E5" || r["value"] != nil ||
-		r["detail"] != "no value for 2025Q3 between 2025Q2 and 2025Q4" {
+		r["occurrences"] != 1 || r["first_quarter"] != "2025Q3" ||
+		r["detail"] != "no value for 2025Q3 between 2025Q2 and 2025Q4, where model_zz_checks.xlsx:Sheet1 has 2025Q3 for the other rows of its table" {
+		t.Errorf("gap: %v", r)
+	}
+	r = pick(t, dq, "check_name", "series_gap", "segment", "Network")
+	if r["cells"] != "model_zz_checks.xlsx:Sheet1!E10; model_zz_checks.xlsx:Sheet1!E11" ||
+		r["occurrences"] != 2 || r["first_quarter"] != "2025Q2" ||
+		r["detail"] != "no value for 2 quarters, 2025Q2 to 2025Q3, between 2025Q1 and 2025Q4, where model_zz_checks.xlsx:Sheet1 has them for the other rows of its table" {
 		t.Errorf("gap: %v", r)
 	}
 }

@@ -295,8 +295,8 @@ func TestHTMLReportInChromium(t *testing.T) {
 	checkEvents(t, events, url, stderr.String())
 
 	// The page and its charts.
-	if got.Title != "marginmix report 2026Q1" || got.Scripts != 0 || got.DQRows != 28 || got.SummaryRows != 22 {
-		t.Errorf("page: title %q, %d scripts, %d data-quality rows (want 28: 26 checks of the facts, 2 reader findings), %d summary rows (want 22)", got.Title, got.Scripts, got.DQRows, got.SummaryRows)
+	if got.Title != "marginmix report 2026Q1" || got.Scripts != 0 || got.DQRows != 12 || got.SummaryRows != 22 {
+		t.Errorf("page: title %q, %d scripts, %d data-quality rows (want 12: 10 checks of the facts, each series out of range once, 2 reader findings), %d summary rows (want 22)", got.Title, got.Scripts, got.DQRows, got.SummaryRows)
 	}
 	want := []string{"chart-margins", "chart-mix-amzn-aws", "chart-bridge-amzn-aws", "chart-adjusted"}
 	if len(got.Charts) != len(want) {

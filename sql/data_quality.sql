@@ -23,8 +23,9 @@
 --                         i.e. each value written may be off by that much rounding in the
 --                         scale it was written in (0.5 of a million in a sheet in millions).
 --                         value = sum of the segments, expected = the Total.
---   margin_out_of_range   operating_income / revenue outside [-1, 1]. value = the margin,
---                         tolerance = 1.
+--   margin_out_of_range   operating_income / revenue outside [-1, 1]: one row per company,
+--                         segment and source_kind, at the latest such quarter (value = its
+--                         margin), every such quarter listed in detail. tolerance = 1.
 --   conflicting_values    one key (company, segment, metric, quarter, source_kind) read with
 --                         different values in one vintage (same as_of, read in the same run). value = the first
 --                         value in (file, sheet, cell) order, expected = the first that
@@ -34,9 +35,12 @@
 --                         1,000 or more, are about 1,000 or 1,000,000 times apart (within
 --                         2%): one sheet's scale was lost or misstated. Same columns as conflicting_values; facts publishes
 --                         the value read in the larger source_scale (latest.sql).
---   series_gap            a quarter missing between the first and last quarter of a
---                         company, segment and metric (any source_kind). calendar_quarter =
---                         the missing quarter; cells = the values before and after the gap.
+--   series_gap            quarters missing between the first and last quarter of a
+--                         company, segment and metric (any source_kind) where a sheet that
+--                         gave the series values has them for another row of its table
+--                         (below). Quarters missing one after another are one row:
+--                         first_quarter to calendar_quarter; cells = the values before and
+--                         after the gap.
 --   large_margin_move     |operating margin - previous quarter's| x 10,000 > large_move_bps,
 --                         both margins within [-1, 1] (outside it, margin_out_of_range
 --                         reports them and a move means nothing). value = this quarter's
@@ -63,6 +67,8 @@
 --   workbook_quarantined  a workbook not read at all; cells = the file, detail = the reason
 --                         (which names the sheet and cell where it has them).
 --
+--   occurrences = how many findings a row stands for (1 but for the two grouped
+--   checks); first_quarter = the earliest quarter it covers.
 --   difference = value - expected; cells = "file:Sheet!A1" of every value involved, the
 --   value's cells first, then the expected's, separated by "; "; detail says it in words.
 -- Margins use the reported value where both a reported and an estimated one exist
@@ -289,6 +295,26 @@ margins AS MATERIALIZED (
         AND o.calendar_quarter = r.calendar_quarter AND o.metric = 'operating_income'
     WHERE r.metric = 'revenue' AND r.value <> 0
 ),
+-- One row per series whose margin is out of range, however many quarters:
+-- the latest quarter's figures, every quarter listed.
+out_of_range AS (
+    SELECT
+        company,
+        segment,
+        source_kind,
+        count(*) AS n,
+        min(calendar_quarter) AS first_quarter,
+        max(calendar_quarter) AS calendar_quarter,
+        arg_max(margin, qi) AS margin,
+        arg_max(revenue, qi) AS revenue,
+        arg_max(operating_income, qi) AS operating_income,
+        arg_max(as_of, qi) AS as_of,
+        string_agg(cells, '; ' ORDER BY qi DESC) AS cells,
+        string_agg(calendar_quarter || ' ' || printf('%.2f', margin * 100) || '%', ', ' ORDER BY qi) AS listing
+    FROM margins
+    WHERE abs(margin) > 1
+    GROUP BY company, segment, source_kind
+),
 
 -- conflicting_values, restatement: the keys of repeated series with more
 -- than one value, and every row of them.
@@ -399,27 +425,87 @@ present AS (
     FROM cells
     SEMI JOIN gappy USING (company, segment, metric)
 ),
+-- A quarter is expected of a series where a sheet that gave the series
+-- values (in any vintage) has that quarter for another row that also has
+-- every quarter the series has on that sheet: a row of the same table, with
+-- a value where the series has none. A 10-Q that states a quarter and the
+-- same quarter a year before has no column for the quarters between; a table
+-- of other quarters further down the sheet does not share the series'
+-- quarters; and a quarter no workbook of the company has is no gap.
+gap_sheets AS (
+    SELECT DISTINCT company, source_file, source_sheet
+    FROM vintages
+    SEMI JOIN gappy USING (company, segment, metric)
+),
+sheet_rows AS (
+    SELECT DISTINCT
+        company,
+        segment,
+        metric,
+        source_file,
+        source_sheet,
+        CAST(substr(calendar_quarter, 1, 4) AS INTEGER) * 4
+            + CAST(substr(calendar_quarter, 6, 1) AS INTEGER) - 1 AS qi
+    FROM vintages
+    SEMI JOIN gap_sheets USING (company, source_file, source_sheet)
+),
+gappy_rows AS (
+    SELECT *, count(*) OVER (PARTITION BY company, segment, metric, source_file, source_sheet) AS n
+    FROM sheet_rows
+    SEMI JOIN gappy USING (company, segment, metric)
+),
+-- Rows of a sheet that have every quarter a gappy series has on it.
+covering AS (
+    SELECT g.company, g.segment, g.metric, g.source_file, g.source_sheet, r.segment AS r_segment, r.metric AS r_metric
+    FROM gappy_rows AS g
+    JOIN sheet_rows AS r
+        ON r.company = g.company AND r.source_file = g.source_file AND r.source_sheet = g.source_sheet
+        AND r.qi = g.qi AND (r.segment <> g.segment OR r.metric <> g.metric)
+    GROUP BY ALL
+    HAVING count(*) = max(g.n)
+),
+expected_quarters AS (
+    SELECT c.company, c.segment, c.metric, r.qi, min(c.source_file || ':' || c.source_sheet) AS sheet
+    FROM covering AS c
+    JOIN sheet_rows AS r
+        ON r.company = c.company AND r.source_file = c.source_file AND r.source_sheet = c.source_sheet
+        AND r.segment = c.r_segment AND r.metric = c.r_metric
+    GROUP BY ALL
+),
 missing AS (
-    SELECT *
+    SELECT s.*, e.sheet
     FROM (SELECT company, segment, metric, unnest(range(lo, hi + 1)) AS qi FROM gappy) AS s
+    JOIN expected_quarters AS e USING (company, segment, metric, qi)
     ANTI JOIN present AS p
         ON p.company = s.company AND p.segment = s.segment AND p.metric = s.metric AND p.qi = s.qi
+),
+-- Quarters missing one after another are one gap: one row, with its count.
+missing_runs AS (
+    SELECT company, segment, metric, min(qi) AS lo, max(qi) AS hi, count(*) AS n, min(sheet) AS sheet
+    FROM (
+        SELECT *, qi - row_number() OVER (PARTITION BY company, segment, metric ORDER BY qi) AS run
+        FROM missing
+    )
+    GROUP BY company, segment, metric, run
 ),
 gaps AS (
     SELECT
         m.company,
         m.segment,
         m.metric,
-        CAST(m.qi // 4 AS VARCHAR) || 'Q' || CAST(m.qi % 4 + 1 AS VARCHAR) AS calendar_quarter,
+        m.n,
+        m.sheet,
+        CAST(m.lo // 4 AS VARCHAR) || 'Q' || CAST(m.lo % 4 + 1 AS VARCHAR) AS first_quarter,
+        CAST(m.hi // 4 AS VARCHAR) || 'Q' || CAST(m.hi % 4 + 1 AS VARCHAR) AS calendar_quarter,
         b.calendar_quarter AS before_quarter,
         a.calendar_quarter AS after_quarter,
         b.qi AS before_qi,
         a.qi AS after_qi
-    FROM missing AS m
+    FROM missing_runs AS m
     ASOF JOIN present AS b
-        ON b.company = m.company AND b.segment = m.segment AND b.metric = m.metric AND b.qi < m.qi
+        ON b.company = m.company AND b.segment = m.segment AND b.metric = m.metric AND b.qi < m.lo
     ASOF JOIN present AS a
-        ON a.company = m.company AND a.segment = m.segment AND a.metric = m.metric AND a.qi > m.qi
+        ON a.company = m.company AND a.segment = m.segment AND a.metric = m.metric AND a.qi > m.hi
 ),
 -- The cells of the quarters next to a gap.
 gap_cells AS (
@@ -460,7 +546,9 @@ findings AS (
             metric, calendar_quarter, source_file, source_sheet,
             CASE part WHEN 'operating_segment' THEN 'operating segments' WHEN 'geography' THEN 'regions'
                 WHEN 'product_line' THEN 'product lines' ELSE 'segments' END, segments, printf('%,.0f', value), printf('%,.0f', total),
-            printf('%,.0f', value - total), printf('%,.0f', tolerance)) AS detail
+            printf('%,.0f', value - total), printf('%,.0f', tolerance)) AS detail,
+        1 AS occurrences,
+        calendar_quarter AS first_quarter
     FROM recon
     WHERE abs(value - total) > tolerance
 
@@ -479,10 +567,15 @@ findings AS (
         as_of,
         NULL,
         cells,
-        format('operating margin {}% (operating income {} / revenue {}) is outside -100%..100%',
-            printf('%.2f', margin * 100), printf('%,.0f', operating_income), printf('%,.0f', revenue))
-    FROM margins
-    WHERE abs(margin) > 1
+        CASE WHEN n = 1
+            THEN format('operating margin {}% (operating income {} / revenue {}) is outside -100%..100%',
+                printf('%.2f', margin * 100), printf('%,.0f', operating_income), printf('%,.0f', revenue))
+            ELSE format('operating margin outside -100%..100% in {} quarters from {} to {}: {}; the latest (operating income {} / revenue {})',
+                n, first_quarter, calendar_quarter, listing, printf('%,.0f', operating_income), printf('%,.0f', revenue))
+        END,
+        n,
+        first_quarter
+    FROM out_of_range
 
     UNION ALL
     SELECT
@@ -503,7 +596,9 @@ findings AS (
             THEN format('{} different values in one vintage (as of {}): {}', n_values, as_of, listing)
             ELSE format('{} values in one vintage (as of {}) about {} times apart, a scale lost on one sheet: {}; facts publishes the value read in the larger stated scale',
                 n_values, as_of, printf('%,.0f', scale_factor), listing)
-        END
+        END,
+        1,
+        calendar_quarter
     FROM (
         SELECT *,
             CASE WHEN abs(factor / 1e3 - 1) <= 0.02 THEN 1e3 WHEN abs(factor / 1e6 - 1) <= 0.02 THEN 1e6 END AS scale_factor
@@ -525,7 +620,14 @@ findings AS (
         NULL,
         NULL,
         cells,
-        format('no value for {} between {} and {}', calendar_quarter, before_quarter, after_quarter)
+        CASE WHEN n = 1
+            THEN format('no value for {} between {} and {}, where {} has {} for the other rows of its table',
+                calendar_quarter, before_quarter, after_quarter, sheet, calendar_quarter)
+            ELSE format('no value for {} quarters, {} to {}, between {} and {}, where {} has them for the other rows of its table',
+                n, first_quarter, calendar_quarter, before_quarter, after_quarter, sheet)
+        END,
+        n,
+        first_quarter
     FROM gap_rows
 
     UNION ALL
@@ -545,7 +647,9 @@ findings AS (
         m.cells || '; ' || p.cells,
         format('operating margin moved {} bp Q/Q, from {}% in {} to {}% in {}; the threshold is {} bp',
             printf('%+,.1f', (m.margin - p.margin) * 10000), printf('%.2f', p.margin * 100), p.calendar_quarter,
-            printf('%.2f', m.margin * 100), m.calendar_quarter, printf('%g', getvariable('large_move_bps')))
+            printf('%.2f', m.margin * 100), m.calendar_quarter, printf('%g', getvariable('large_move_bps'))),
+        1,
+        m.calendar_quarter
     FROM margins AS m
     JOIN margins AS p ON p.company = m.company AND p.segment = m.segment AND p.qi = m.qi - 1
     WHERE abs(m.margin) <= 1 AND abs(p.margin) <= 1
@@ -568,7 +672,9 @@ findings AS (
         cell || '; ' || old_cell,
         format('restated from {} (as of {}, read in run {} from file version {}) to {} (as of {}, read in run {} from file version {})',
             regexp_replace(format('{:,}', old_value), '\.0$', ''), old_as_of, old_ingest_seq, old_version,
-            regexp_replace(format('{:,}', value), '\.0$', ''), as_of, ingest_seq, version)
+            regexp_replace(format('{:,}', value), '\.0$', ''), as_of, ingest_seq, version),
+        1,
+        calendar_quarter
     FROM changes
     WHERE old_value IS NOT NULL AND value <> old_value
 
@@ -587,7 +693,9 @@ findings AS (
         NULL,
         NULL,
         cells,
-        message
+        message,
+        1,
+        NULL
     FROM reader_findings
 )
 SELECT
@@ -604,6 +712,8 @@ SELECT
     CAST(as_of AS DATE) AS as_of,
     CAST(expected_as_of AS DATE) AS expected_as_of,
     cells,
-    detail
+    detail,
+    CAST(occurrences AS INTEGER) AS occurrences,
+    first_quarter
 FROM findings
 ORDER BY check_name, company, segment, metric, calendar_quarter, source_kind, cells, detail
