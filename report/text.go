@@ -18,7 +18,22 @@ func WriteText(w io.Writer, d *Data) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "Latest quarter %s (publication %s in %s)\n\n", d.Quarter, d.Source.RunID, d.Source.Out)
+	label := "Latest quarter"
+	if d.Focus.Quarter != "" {
+		label = "Quarter"
+	}
+	fmt.Fprintf(&b, "%s %s (publication %s in %s)", label, d.Quarter, d.Source.RunID, d.Source.Out)
+	if f := focusText(d.Focus); f != "" {
+		fmt.Fprintf(&b, ", %s", f)
+	}
+	b.WriteString("\n\n")
+	if len(d.Headlines) > 0 {
+		fmt.Fprintf(&b, "What moved:\n")
+		for _, h := range d.Headlines {
+			fmt.Fprintf(&b, "- %s\n", h.Text())
+		}
+		b.WriteString("\n")
+	}
 	rows := [][]string{{"company", "segment", "margin", "Q/Q bp", "Y/Y bp", "TaaS share", "trend", "findings"}}
 	for _, r := range d.Summary {
 		trend := r.Trend

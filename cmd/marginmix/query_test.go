@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,5 +174,61 @@ func TestReportCommand(t *testing.T) {
 	code, _, stderr = run(t, "report", "--out", missing)
 	if code != exitUsage || stderr != "marginmix: no publication in "+missing+": run marginmix run first\n" {
 		t.Errorf("missing folder: exit %d: %q", code, stderr)
+	}
+}
+
+// report --company, --peers and --quarter narrow the report; names it does
+// not hold and quarters it has no margins for are usage errors that say
+// what it does hold.
+func TestReportFocus(t *testing.T) {
+	out := publishSamples(t)
+	html := filepath.Join(t.TempDir(), "amzn.html")
+	code, stdout, stderr := run(t, "report", "--out", out, "--company", "amzn", "--peers", "MSFT", "--quarter", "2025Q4", "--html", html)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	if !strings.HasPrefix(lines[0], "Quarter 2025Q4 (publication ") || !strings.HasSuffix(lines[0], " in "+out+"), AMZN; peers MSFT") {
+		t.Errorf("first line %q", lines[0])
+	}
+	// The peers' sentence compares AMZN's cloud segment with MSFT's only;
+	// their slopes are the ones in the table below it.
+	peers := "- Of 2 cloud segments with a 4-quarter margin trend, none is rising; declining: AMZN AWS (-117.9 bp/q), MSFT Intelligent Cloud (-25.4 bp/q)."
+	if !slices.Contains(lines, peers) {
+		t.Errorf("no line %q:\n%s", peers, stdout)
+	}
+	if !slices.Contains(lines, "AMZN     AWS            35.00%   +40.1  -189.9      21.09%  declining -117.9 bp/q         0") {
+		t.Errorf("no AWS 2025Q4 row:\n%s", stdout)
+	}
+	for _, l := range lines {
+		for _, other := range []string{"CRWV ", "GOOGL ", "MSFT ", "ORCL "} {
+			if strings.HasPrefix(l, other) {
+				t.Errorf("a row of another company: %q", l)
+			}
+		}
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := string(b); !strings.Contains(page, "<h1>marginmix report: 2025Q4 (AMZN; peers MSFT)</h1>") ||
+		strings.Contains(page, "<td>CRWV</td>") || strings.Contains(page, ">CRWV Total</text>") {
+		t.Errorf("the page is not about AMZN in 2025Q4 alone")
+	}
+
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--company", "AMZN,XX"}, `marginmix: no company "XX" in this publication; it holds AMZN, CRWV, GOOGL, MSFT, ORCL`},
+		{[]string{"--peers", "IBM"}, `marginmix: no company "IBM" in this publication; it holds AMZN, CRWV, GOOGL, MSFT, ORCL`},
+		{[]string{"--quarter", "2027Q1"}, "marginmix: no segment margins in 2027Q1 for AMZN, CRWV, GOOGL, MSFT, ORCL: they run from 2024Q1 to 2026Q1"},
+		{[]string{"--company", "CRWV", "--quarter", "2023Q4"}, "marginmix: no segment margins in 2023Q4 for CRWV: they run from 2024Q1 to 2026Q1"},
+		{[]string{"--quarter", "2026-1"}, `marginmix: --quarter "2026-1": want a calendar quarter such as 2026Q1`},
+	} {
+		code, stdout, stderr := run(t, append([]string{"report", "--out", out}, c.args...)...)
+		if code != exitUsage || stderr != c.msg+"\n" || stdout != "" {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, stderr, stdout, c.msg)
+		}
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,18 +20,28 @@ import (
 
 func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out, html string
+	var companies, peers []string
+	var focus report.Focus
 	cmd := &cobra.Command{
-		Use:   "report",
+		Use:   "report [--company T[,T]] [--peers T[,T]] [--quarter 2026Q1] [--html FILE]",
 		Short: "Summarise the latest quarter; with --html, write a page of charts",
 		Long: `report prints, for the latest quarter of the publication in the output folder,
+what moved (the largest Q/Q margin moves with their mix and rate effects, the
+TaaS mix shifts, the cloud peers' trends, the server-life adjustment), then
 each company and segment's operating margin with its Q/Q and Y/Y move in basis
 points, the TaaS share of AI revenue (ai_mix), the margin trend (peer_trends)
 and the number of data_quality findings.
 
 With --html FILE it also writes one self-contained HTML page (inline CSS and
-SVG, no script, nothing fetched) with the cloud segments' margin trends, the
-TaaS/IaaS revenue mix, the margin bridge as a waterfall, reported against
-depreciation-adjusted margins, and the data-quality findings.
+SVG, no script, nothing fetched) with the same headline, the cloud segments'
+margin trends, the TaaS/IaaS revenue mix, the margin bridge as a waterfall,
+reported against depreciation-adjusted margins, the data-quality findings and
+the definitions of the terms used.
+
+--company narrows the report to some companies (their segments, mix, bridges
+and findings); --peers names the companies to compare them with in the cloud
+margin chart and the peers' sentence (default: every cloud segment);
+--quarter describes an earlier quarter than the latest.
 
 Exit status:
   0    the report was written
@@ -36,10 +49,15 @@ Exit status:
   2    usage error, or no publication in the output folder`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := loadReport(cmd.Context(), out)
+			focus.Companies, focus.Peers = tickers(companies), tickers(peers)
+			if focus.Quarter != "" && !reQuarter.MatchString(focus.Quarter) {
+				return usageError{fmt.Errorf("--quarter %q: want a calendar quarter such as 2026Q1", focus.Quarter)}
+			}
+			d, err := loadReport(cmd.Context(), out, focus)
 			if err != nil {
 				var np *load.NoPublicationError
-				if errors.As(err, &np) {
+				var fe *report.FocusError
+				if errors.As(err, &np) || errors.As(err, &fe) {
 					return usageError{err}
 				}
 				return err
@@ -60,11 +78,27 @@ Exit status:
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "out", "output folder to read")
 	f.StringVar(&html, "html", "", "also write the report as a self-contained HTML page to this file")
+	f.StringSliceVar(&companies, "company", nil, "only these companies, comma-separated tickers")
+	f.StringSliceVar(&peers, "peers", nil, "compare with these companies' cloud segments (default: every cloud segment)")
+	f.StringVar(&focus.Quarter, "quarter", "", "the calendar quarter to describe, e.g. 2025Q4 (default: the latest)")
 	return cmd
 }
 
+var reQuarter = regexp.MustCompile(`^\d{4}Q[1-4]$`)
+
+// tickers upper-cases and trims a flag's list, dropping empty names.
+func tickers(list []string) []string {
+	var out []string
+	for _, c := range list {
+		if c = strings.ToUpper(strings.TrimSpace(c)); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // loadReport reads a report's data, every query from one publication.
-func loadReport(ctx context.Context, out string) (*report.Data, error) {
+func loadReport(ctx context.Context, out string, focus report.Focus) (*report.Data, error) {
 	var d *report.Data
 	err := load.Read(ctx, out, load.ReaderOptions{}, func(r *load.Reader) error {
 		q := func(ctx context.Context, query string) ([]map[string]any, error) {
@@ -76,7 +110,7 @@ func loadReport(ctx context.Context, out string) (*report.Data, error) {
 		}
 		src := report.Source{Out: out, RunID: r.Manifest.RunID, Published: r.Manifest.FinishedAt}
 		var err error
-		d, err = report.Load(ctx, q, src)
+		d, err = report.Load(ctx, q, src, focus)
 		return err
 	})
 	return d, err
