@@ -12,6 +12,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -56,10 +58,29 @@ type Reader struct {
 	Root     string    // the folder the views read: /proc/self/fd/N, or Out's absolute path
 	Manifest *Manifest // the publication's manifest
 	Views    []string  // dataset views, in name order
+	Hidden   []string  // datasets of the publication left out (the analyses, with AsOf)
 
-	db  *DB
-	dir *os.File
+	asOf time.Time
+	db   *DB
+	dir  *os.File
 }
+
+// AsOfError is a query naming an analysis dataset with AsOf set: the
+// analyses describe the latest facts only.
+type AsOfError struct {
+	Dataset string
+	AsOf    time.Time
+}
+
+func (e *AsOfError) Error() string {
+	d := e.AsOf.Format(time.DateOnly)
+	return fmt.Sprintf("%s is not available with --as-of: the analyses are computed from the latest facts only, not as of a date. "+
+		"With --as-of %s you can query facts (the latest vintage of each fact known on %s) and facts_vintages (every vintage with as_of <= %s); "+
+		"query %s without --as-of for the latest figures", e.Dataset, d, d, d, e.Dataset)
+}
+
+// reCatalog finds the table DuckDB says does not exist.
+var reCatalog = regexp.MustCompile(`Catalog Error: Table with name (\w+) does not exist`)
 
 // Table is a query result in plain Go values: nil (NULL), bool, int8..int64,
 // uint8..uint64, float32, float64, string, []byte, time.Time (DATE, TIME,
@@ -201,8 +222,12 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 	}
 	sort.Strings(names)
 	asOf := !opt.AsOf.IsZero()
+	r.asOf = opt.AsOf
 	for _, name := range names {
 		if asOf && name != "facts_vintages" {
+			if name != "facts" {
+				r.Hidden = append(r.Hidden, name)
+			}
 			continue // facts is derived below; analyses are of the latest facts
 		}
 		paths := files[name]
@@ -261,6 +286,9 @@ func (r *Reader) createAsOfFacts(ctx context.Context) error {
 func (r *Reader) Query(ctx context.Context, query string) (*Table, error) {
 	rows, err := r.db.Conn().QueryContext(ctx, query)
 	if err != nil {
+		if m := reCatalog.FindStringSubmatch(err.Error()); m != nil && slices.Contains(r.Hidden, m[1]) {
+			return nil, &AsOfError{Dataset: m[1], AsOf: r.asOf}
+		}
 		return nil, err
 	}
 	defer rows.Close()

@@ -38,8 +38,9 @@ the next one.
 
 --as-of DATE shows the facts as they were known on that date: facts_vintages
 keeps the vintages with as_of <= DATE and facts the latest of them per company,
-segment, metric, quarter and source_kind. The analysis datasets, computed from
-the latest facts, are not available with --as-of.
+segment, metric, quarter and source_kind. Those two are the only views then:
+the analysis datasets are computed from the latest facts, not as of a date, and
+a query that names one exits 2 saying so.
 
 Formats: table (aligned, for reading), csv (RFC 4180, with a header row), json
 (an array of objects; dates as YYYY-MM-DD).
@@ -70,7 +71,8 @@ Exit status:
 			t, err := load.QueryOutput(cmd.Context(), out, args[0], opt)
 			if err != nil {
 				var np *load.NoPublicationError
-				if errors.As(err, &np) {
+				var ae *load.AsOfError
+				if errors.As(err, &np) || errors.As(err, &ae) {
 					return usageError{err}
 				}
 				return err

@@ -102,6 +102,20 @@ segment_margins
 		query(t, "value,as_of\n31150000000,2026-06-15\n", "--format", "csv", ic)
 		query(t, "value,as_of\n30900000000,2026-04-29\n", "--format", "csv", "--as-of", "2026-05-01", ic)
 		query(t, "value,as_of\n", "--format", "csv", "--as-of", "2026-01-01", ic)
+		// An analysis is not there as of a date: a usage error that says
+		// so and what is.
+		code, stdout, stderr := run(t, "query", "--out", out, "--as-of", "2026-05-01", "SELECT * FROM segment_margins")
+		want := "marginmix: segment_margins is not available with --as-of: the analyses are computed from the latest facts only, not as of a date. " +
+			"With --as-of 2026-05-01 you can query facts (the latest vintage of each fact known on 2026-05-01) and facts_vintages " +
+			"(every vintage with as_of <= 2026-05-01); query segment_margins without --as-of for the latest figures\n"
+		if code != exitUsage || stdout != "" || stderr != want {
+			t.Errorf("analysis with --as-of: exit %d\n%s\n%q", code, stdout, stderr)
+		}
+		// A table that is no dataset stays DuckDB's error.
+		if code, _, stderr := run(t, "query", "--out", out, "--as-of", "2026-05-01", "SELECT * FROM nope"); code != exitFailed ||
+			!strings.HasPrefix(stderr, "marginmix: Catalog Error: Table with name nope does not exist!") {
+			t.Errorf("unknown table with --as-of: exit %d: %q", code, stderr)
+		}
 	})
 	t.Run("errors", func(t *testing.T) {
 		code, stdout, stderr := run(t, "query", "--out", out, "SELECT * FROM nope")
