@@ -151,12 +151,14 @@ func TestEarningsVodafoneQuarterlyRevenue(t *testing.T) {
 
 // Workbooks that hold no quarterly figures are refused with a reason.
 func TestEarningsWithoutQuarters(t *testing.T) {
-	for _, tc := range []struct{ file, spec string }{
-		{"unstructured__vodafone.xlsx", "vodafone-index.yaml"},
-		{"unstructured__2023-half-year-analyses-by-segment.xlsx", "nestle-h1-2023.yaml"},
+	for _, tc := range []struct{ file, spec, msg string }{
+		{"unstructured__vodafone.xlsx", "vodafone-index.yaml",
+			`sheet "Index" cell C6: no quarterly facts: the workbook holds years (FY 22, FY 23), which marginmix does not split into quarters`},
+		{"unstructured__2023-half-year-analyses-by-segment.xlsx", "nestle-h1-2023.yaml",
+			`sheet "OS-Other information 30 06 2023" cell C6: no quarterly facts: the workbook holds half years (January–June 2023, January–June 2022), which marginmix does not split into quarters`},
 	} {
 		_, err := readEarnings(t, tc.file, tc.spec)
-		if !errors.Is(err, ErrNoFacts) || err.Error() != tc.file+": no facts found: no sheet has a period header with mapped rows" {
+		if !errors.Is(err, ErrNoFacts) || err.Error() != tc.file+": "+tc.msg {
 			t.Errorf("%s: %v", tc.file, err)
 		}
 	}

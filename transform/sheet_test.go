@@ -547,6 +547,35 @@ var readTests = []struct {
 	WantErr:     &extract.CellError{File: "test.xlsx", Err: ErrNoFacts},
 	WantErrText: "test.xlsx: no facts found: no sheet has a period header with mapped rows",
 }, {
+	// Half years are not split into quarters: the workbook says it holds
+	// them, with the header's cell, and is still refused as ErrNoFacts.
+	Name: "HalfYearsOnly",
+	Input: rows(
+		"Segment results|H1 2025|H2 2025|H1 2026",
+		"Cloud revenue|1200|1350|1500",
+	),
+	WantErr: &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "B1",
+		Err: ErrNoFacts},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell B1: no quarterly facts: the workbook holds half years (H1 2025, H2 2025, H1 2026), which marginmix does not split into quarters`,
+}, {
+	Name: "NineMonthsOnly",
+	Input: rows(
+		"|Nine Months Ended September 30,|Nine Months Ended September 30,",
+		"|2025|2024",
+		"Revenue|900|800",
+	),
+	WantErr: &extract.CellError{File: "test.xlsx", Sheet: "Sheet1", Cell: "B2",
+		Err: ErrNoFacts},
+	WantErrText: `test.xlsx: sheet "Sheet1" cell B2: no quarterly facts: the workbook holds nine-month periods (2025, 2024), which marginmix does not split into quarters`,
+}, {
+	// A header with one quarter column is no workbook of longer spans.
+	Name: "QuarterBesideHalfYear",
+	Input: rows(
+		"|Q2 2026|H1 2026",
+		"Revenue|100|190",
+	),
+	Want: []got{{"ACME", "Total", "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 100, "USD", "B2", 1}},
+}, {
 	// A period header has at least two periods.
 	Name: "OnePeriodIsNoHeader",
 	Input: rows(

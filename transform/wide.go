@@ -123,6 +123,7 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 	if w.fresh {
 		w.inheritKinds(cols)
 	}
+	w.noteSpans(r, cols, first)
 	order := make([]int, 0, len(cols))
 	for _, c := range r.Cells {
 		if _, ok := cols[c.Col]; ok {

@@ -80,6 +80,9 @@ type Result struct {
 	// Cover is what an EDGAR cover sheet says; nil without one.
 	Cover *Cover
 	flush func() error
+	// spans is the first period header whose periods are all longer than
+	// a quarter; a workbook without facts says it holds those.
+	spans *spanHeader
 }
 
 // formulaReader gives the formula of a cell that a row needs but that holds
@@ -225,6 +228,9 @@ func (rd *reader) done() (*Result, error) {
 			res.Findings = append(res.Findings, Finding{Sheet: c.Sheet, Cell: c.cells["type"],
 				Message: fmt.Sprintf("an annual report (%s) without quarterly columns: no quarterly facts", c.DocType)})
 			return res, nil
+		}
+		if sp := res.spans; sp != nil {
+			return nil, &extract.CellError{File: rd.wb.name, Sheet: sp.Sheet, Cell: sp.Cell, Err: &NoQuartersError{What: sp.What, Labels: sp.Labels}}
 		}
 		return nil, &extract.CellError{File: rd.wb.name, Err: ErrNoFacts}
 	}

@@ -126,7 +126,8 @@ func TestValidate(t *testing.T) {
 	}
 	for _, want := range []string{
 		"== ../../fixtures/samples/crwv_1q26_financials.xlsx (CRWV)\n",
-		"Financial Summary!J7  operating_income  Total    2026Q1   -17         USD   -17000000\n",
+		"cell                  metric            segment  calendar quarter  fiscal     as written  unit  value\n",
+		"Financial Summary!J7  operating_income  Total    2026Q1            FY2026 Q1  -17         USD   -17000000\n",
 		`note Financial Summary!A8: 2 rows not mapped to a metric and segment; skipped: "Operating margin" (A8), "Adjusted operating income" (A9)` + "\n",
 		"18 facts, 1 note\n",
 		"1 workbook(s): 1 read, 0 would be quarantined\n",
@@ -134,6 +135,12 @@ func TestValidate(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("validate output lacks %q:\n%s", want, stdout)
 		}
+	}
+
+	// Microsoft's fiscal year ends in June: calendar 2026Q1 is its FY2026 Q3.
+	_, stdout, _ = run(t, "validate", "../../fixtures/samples/msft_fy26q3_segments.xlsx")
+	if want := "Segment Results!L12  revenue           Intelligent Cloud                    2026Q1            FY2026 Q3  34700       USD   34700000000\n"; !strings.Contains(stdout, want) {
+		t.Errorf("validate output lacks %q:\n%s", want, stdout)
 	}
 
 	dir := t.TempDir()

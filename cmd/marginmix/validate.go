@@ -17,9 +17,11 @@ func newValidateCmd(stdout io.Writer) *cobra.Command {
 		Use:   "validate [FILE...]",
 		Short: "Show what each workbook would yield, and every problem, without publishing",
 		Long: `validate reads workbooks exactly as run would, with the spec that matches each,
-and prints the facts it would extract (cell, metric, segment, quarter, the value
-as written in the cell, unit, and the value in base units), the rows it skipped
-and why, and the reason a workbook would be quarantined. It publishes nothing.
+and prints the facts it would extract (cell, metric, segment, calendar quarter,
+the company's fiscal year and quarter, the value as written in the cell, unit,
+and the value in base units), the rows it skipped and why, and the reason a
+workbook would be quarantined (one of half years or full years only says so).
+It publishes nothing.
 
 With no FILE it checks every workbook of the inbox (default: the bundled
 samples). A FILE is matched to a spec by its file name.
@@ -66,10 +68,10 @@ func printChecked(w io.Writer, c pipeline.Checked) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\tmetric\tsegment\tquarter\tas written\tunit\tvalue")
+	fmt.Fprintln(tw, "cell\tmetric\tsegment\tcalendar quarter\tfiscal\tas written\tunit\tvalue")
 	for _, f := range c.Facts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.SourceCell, f.Metric, f.Segment, f.CalendarQuarter,
-			strconv.FormatFloat(f.Value/f.SourceScale, 'f', -1, 64), f.Unit, strconv.FormatFloat(f.Value, 'f', -1, 64))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tFY%d Q%d\t%s\t%s\t%s\n", f.SourceCell, f.Metric, f.Segment, f.CalendarQuarter,
+			f.FiscalYear, f.FiscalQuarter, strconv.FormatFloat(f.Value/f.SourceScale, 'f', -1, 64), f.Unit, strconv.FormatFloat(f.Value, 'f', -1, 64))
 	}
 	tw.Flush()
 	for _, fd := range c.Findings {
