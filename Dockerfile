@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: docker build -t marginmix .
+# Build: docker build -t marginmix --build-arg VERSION=$(git describe --always --dirty) .
 #
 # By default the container is the nightly scheduler (02:00 UTC), with
 # /healthz and /metrics on port 9108 and a HEALTHCHECK:
@@ -17,17 +17,31 @@
 #   docker run --rm -v "$PWD/inbox:/data/inbox:ro" -v "$PWD/specs:/data/specs:ro" \
 #     -v "$PWD/pub:/data/pub" marginmix run --inbox /data/inbox --specs /data/specs --out /data/pub/out
 
-FROM golang:1.26-bookworm AS build
+# Base images are pinned by digest, so that a build today and one next month
+# start from the same bytes; the tag beside each digest says what it is. To
+# move to newer images (security fixes), look the digests up and replace them:
+#   docker buildx imagetools inspect golang:1.26.4-bookworm
+#   docker buildx imagetools inspect debian:bookworm-slim
+# Or override them for one build:
+#   docker build --build-arg GO_IMAGE=golang:1.26-bookworm --build-arg RUNTIME_IMAGE=debian:bookworm-slim .
+ARG GO_IMAGE=golang:1.26.4-bookworm@sha256:5d2b868674b57c9e48cdd39e891acce4196b6926ca6d11e9c270a8f85106203d
+ARG RUNTIME_IMAGE=debian:bookworm-slim@sha256:96e378d7e6531ac9a15ad505478fcc2e69f371b10f5cdf87857c4b8188404716
+
+FROM ${GO_IMAGE} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # cgo links DuckDB statically; the duckdb_arrow tag enables its Arrow interface.
+# The version in --version, the manifest and marginmix_build_info: pass it with
+#   docker build --build-arg VERSION=$(git describe --always --dirty) .
+# (.git is not in the build context; see .dockerignore).
+ARG VERSION=docker
 RUN CGO_ENABLED=1 go build -tags duckdb_arrow -trimpath \
-      -ldflags "-s -w -X github.com/marginmix/marginmix/pipeline.Version=$(git describe --always 2>/dev/null || echo docker)" \
+      -ldflags "-s -w -X github.com/marginmix/marginmix/pipeline.version=${VERSION}" \
       -o /out/marginmix ./cmd/marginmix
 
-FROM debian:bookworm-slim
+FROM ${RUNTIME_IMAGE}
 # DuckDB needs libstdc++ at run time; nothing is downloaded when marginmix runs.
 # Time zones for --tz are built into the binary.
 RUN apt-get update && apt-get install -y --no-install-recommends libstdc++6 ca-certificates \
