@@ -151,11 +151,7 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 	if err := d.execFact(ctx, where, "disputes", nil); err != nil {
 		return err
 	}
-	latest, err := latestOf("_chunk")
-	if err != nil {
-		return err
-	}
-	if err := d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _latest AS "+latest); err != nil {
+	if err := d.latestOfStep(ctx); err != nil {
 		return fmt.Errorf("latest, %s: %w", where, err)
 	}
 	for _, name := range []string{"estimated", "preferred"} {
@@ -164,6 +160,34 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 		}
 	}
 	return d.writeStep(ctx, r, dir)
+}
+
+// keyColumns identify a fact across vintages and sources.
+const keyColumns = "company, segment, metric, calendar_quarter, source_kind"
+
+// latestOfStep makes _latest, the latest vintage of each fact of the step:
+// a view of _chunk without the rows that lose to another vintage or source
+// of their key (_losers). A key read once is its own latest; latest.sql
+// decides only among the keys read more than once, which are few. Its
+// window over every row, and a table of every latest row, were a third of
+// a step's time.
+func (d *DB) latestOfStep(ctx context.Context) error {
+	latest, err := latestOf("(SELECT _chunk.*, _chunk.rowid AS _rid FROM _chunk SEMI JOIN _repeated USING (" + keyColumns + "))")
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT " + keyColumns + " FROM _chunk GROUP BY ALL HAVING count(*) > 1",
+		"CREATE OR REPLACE TEMP TABLE _losers AS SELECT _chunk.rowid AS _rid FROM _chunk SEMI JOIN _repeated USING (" + keyColumns + ")" +
+			" EXCEPT SELECT _rid FROM (" + latest + ")",
+		"CREATE OR REPLACE TEMP VIEW _latest AS SELECT _chunk.* FROM _chunk ANTI JOIN _losers ON _chunk.rowid = _losers._rid",
+		"DROP TABLE _repeated",
+	} {
+		if err := d.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeStep writes the step's vintages and latest facts, each into a file

@@ -104,3 +104,26 @@ func TestFactFileNames(t *testing.T) {
 		}
 	}
 }
+
+// An analysis's ranges are filled up to the step: 500 companies of 3,360
+// facts in steps of 400,000 are 5 ranges of 119 companies (the last of 24),
+// where the files' name-cut ranges are many more; a company over the step
+// is a range of its own.
+func TestAnalysisRangesAreFull(t *testing.T) {
+	counts := companies(500, 3360)
+	los := greedyRanges(counts, 400_000)
+	want := []string{"C00000", "C00119", "C00238", "C00357", "C00476"}
+	if !reflect.DeepEqual(los, want) {
+		t.Errorf("ranges from %v, want %v", los, want)
+	}
+	if files := len(cutRanges(counts, 400_000)); files <= len(los) {
+		t.Errorf("%d file ranges, %d analysis ranges: the analysis ranges should be fewer", files, len(los))
+	}
+	big := []groupCount{{"A", 10}, {"B", 500}, {"C", 10}, {"D", 10}}
+	if los := greedyRanges(big, 100); !reflect.DeepEqual(los, []string{"A", "B", "C"}) {
+		t.Errorf("with a large company: %v", los)
+	}
+	if los := greedyRanges(nil, 100); los != nil {
+		t.Errorf("no companies: %v", los)
+	}
+}

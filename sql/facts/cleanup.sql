@@ -1,5 +1,6 @@
 -- The step tables, once every step is written.
 DROP TABLE IF EXISTS _new;
 DROP TABLE IF EXISTS _chunk;
-DROP TABLE IF EXISTS _latest;
+DROP VIEW IF EXISTS _latest;
+DROP TABLE IF EXISTS _losers;
 DROP TABLE IF EXISTS _prev;
