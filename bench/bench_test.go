@@ -217,7 +217,7 @@ func BenchmarkAnalyses100k(b *testing.B) {
 	if _, err := PrepareAndAnalyse(ctx, db, Setup{Facts: 100_000, Dir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
-	analyses, err := Analyses()
+	analyses, err := Analyses(0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -112,15 +112,20 @@ WHERE t.segment = 'Total' AND t.company = s.company AND t.metric = s.metric AND 
 }
 
 // Analyses returns the built-in analyses (sql/*.sql) in name order, as
-// marginmix runs them.
-func Analyses() ([]load.Analysis, error) {
+// marginmix runs them: those within one company range by range of step
+// facts (0: whole).
+func Analyses(step int64) ([]load.Analysis, error) {
 	var out []load.Analysis
 	for _, name := range queries.Names() {
 		q, err := queries.Query(name)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, load.Analysis{Name: name, Source: "sql/" + name + ".sql", SQL: q})
+		a := load.Analysis{Name: name, Source: "sql/" + name + ".sql", SQL: q}
+		if queries.WithinCompany(name) {
+			a.ByCompany = step
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }
@@ -178,6 +183,9 @@ type Setup struct {
 	// Step is the facts a build step holds, as a run sets it
 	// (load.StepFor); 0: load.ChunkRows.
 	Step int64
+	// AnalysisStep is the facts a range of an analysis by company holds,
+	// as a run sets it (load.AnalysisStepFor); 0: Step.
+	AnalysisStep int64
 }
 
 // PrepareAndAnalyse builds s.Facts synthetic facts in db, makes the fact
@@ -216,7 +224,11 @@ func PrepareAndAnalyse(ctx context.Context, db *load.DB, s Setup) (Timing, error
 	if err := db.LoadReaderFindings(ctx, nil); err != nil { // generated workbooks have none
 		return t, err
 	}
-	analyses, err := Analyses()
+	step := s.AnalysisStep
+	if step <= 0 {
+		step = max(s.Step, load.ChunkRows)
+	}
+	analyses, err := Analyses(step)
 	if err != nil {
 		return t, err
 	}

@@ -27,6 +27,19 @@ func StepFor(duckMemory int64) int64 {
 	return min(max(duckMemory/1300, 50_000), 1_000_000)
 }
 
+// AnalysisStepFor is the facts one range of an analysis by company
+// (Analysis.ByCompany) may hold under DuckDB's memory limit for the
+// analyses: eight build steps (3.2 M facts under 512 MiB). Measured over
+// 10 M synthetic facts (docs/performance.md): every analysis ran within 512
+// MiB in one statement, and data_quality ran out of it over 33.6 M facts;
+// ranges of one build step took 46.0 s, of four 35.7 s, of eight 31.1 s,
+// all at once 26.3 s, each range reading its files again.
+func AnalysisStepFor(duckMemory int64) int64 {
+	return analysisSteps * StepFor(duckMemory)
+}
+
+var analysisSteps int64 = 8
+
 // FactDatasets are the fact datasets BuildFacts writes, each a folder of
 // files of company ranges (layout.go).
 var FactDatasets = []string{"facts", "facts_vintages"}

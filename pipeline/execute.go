@@ -19,6 +19,7 @@ import (
 	"github.com/marginmix/marginmix/extract"
 	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/load"
+	queries "github.com/marginmix/marginmix/sql"
 	"github.com/marginmix/marginmix/transform"
 )
 
@@ -504,16 +505,14 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 	return x.sum, nil
 }
 
-// byCompany are the built-in analyses whose every row comes from one
-// company's facts (their windows, groups and joins all hold company): they
-// run company range by company range, since over tens of millions of facts
-// in one statement data_quality and segment_margins ran out of memory.
-// peer_trends ranks companies against each other and runs whole.
-var byCompany = map[string]bool{
-	"sql/ai_mix.sql": true, "sql/data_quality.sql": true, "sql/depreciation_adjusted.sql": true,
-	"sql/margin_bridge.sql": true, "sql/revenue_per_mw.sql": true, "sql/roic.sql": true, "sql/segment_margins.sql": true,
+// byCompany says whether an analysis runs company range by company range:
+// a built-in one whose every row comes from one company's facts (their
+// windows, groups and joins all hold company), since over tens of millions
+// of facts in one statement data_quality and segment_margins ran out of
+// memory.
+func byCompany(a load.Analysis) bool {
+	return a.Source == "sql/"+a.Name+".sql" && queries.WithinCompany(a.Name)
 }
-
 // step is the facts one fact-building step holds, and one range of
 // data_quality: as DuckDB's memory allows, or as the config says.
 func (x *execution) step() int64 {
@@ -521,6 +520,15 @@ func (x *execution) step() int64 {
 		return x.cfg.StepFacts
 	}
 	return load.StepFor(x.mem.duckBytes)
+}
+
+// analysisStep is the facts one range of an analysis by company holds.
+func (x *execution) analysisStep() int64 {
+	if x.cfg.StepFacts > 0 {
+		return x.cfg.StepFacts
+	}
+	b, _ := ParseMemory(x.mem.duckAnalysis) // checked by checkMemory
+	return load.AnalysisStepFor(b)
 }
 
 // analyse runs the analyses, each into a table of its own.
@@ -533,8 +541,8 @@ func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	}
 	for _, a := range x.analyses {
 		began := time.Now()
-		if byCompany[a.Source] {
-			a.ByCompany = x.step()
+		if byCompany(a) {
+			a.ByCompany = x.analysisStep()
 		}
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
 			return err

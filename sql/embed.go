@@ -54,3 +54,16 @@ func Query(name string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// withinCompany are the analyses every row of which comes from one
+// company's facts, so that they can run company range by company range
+// (load.Analysis.ByCompany). peer_trends ranks companies against each
+// other.
+var withinCompany = map[string]bool{
+	"ai_mix": true, "data_quality": true, "depreciation_adjusted": true, "margin_bridge": true,
+	"revenue_per_mw": true, "roic": true, "segment_margins": true,
+}
+
+// WithinCompany reports whether every row of the named built-in analysis
+// comes from one company's facts.
+func WithinCompany(name string) bool { return withinCompany[name] }

@@ -41,11 +41,15 @@ func main() {
 	if !*inMemory {
 		opt.Path = filepath.Join(tmp, "work.duckdb")
 	}
-	var step int64
+	var step, analysisStep int64
 	if b, err := pipeline.ParseMemory(*memory); err == nil {
 		step = load.StepFor(b) // as a run sizes its steps
 	}
-	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory, Dir: filepath.Join(tmp, "out"), Step: step})
+	if b, err := pipeline.ParseMemory(*analysisMemory); err == nil {
+		analysisStep = load.AnalysisStepFor(b) // and its analyses' ranges
+	}
+	code := run(ctx, opt, bench.Setup{Facts: *n, Limit: *limit, AnalysisMemory: *analysisMemory, Dir: filepath.Join(tmp, "out"),
+		Step: step, AnalysisStep: analysisStep})
 	os.RemoveAll(tmp) // os.Exit skips deferred calls
 	os.Exit(code)
 }
