@@ -513,6 +513,7 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 func byCompany(a load.Analysis) bool {
 	return a.Source == "sql/"+a.Name+".sql" && queries.WithinCompany(a.Name)
 }
+
 // step is the facts one fact-building step holds, and one range of
 // data_quality: as DuckDB's memory allows, or as the config says.
 func (x *execution) step() int64 {
