@@ -514,8 +514,8 @@ func byCompany(a load.Analysis) bool {
 	return a.Source == "sql/"+a.Name+".sql" && queries.WithinCompany(a.Name)
 }
 
-// step is the facts one fact-building step holds, and one range of
-// data_quality: as DuckDB's memory allows, or as the config says.
+// step is the facts one fact-building step holds: as DuckDB's memory
+// allows, or as the config says.
 func (x *execution) step() int64 {
 	if x.cfg.StepFacts > 0 {
 		return x.cfg.StepFacts
@@ -523,7 +523,8 @@ func (x *execution) step() int64 {
 	return load.StepFor(x.mem.duckBytes)
 }
 
-// analysisStep is the facts one range of an analysis by company holds.
+// analysisStep is the facts one range of an analysis by company holds: as
+// DuckDB's memory for the analyses allows, or the config's step.
 func (x *execution) analysisStep() int64 {
 	if x.cfg.StepFacts > 0 {
 		return x.cfg.StepFacts
