@@ -159,12 +159,12 @@ func (c *Catalog) Record(ctx context.Context, r RunRecord, inputs []Input) (err 
 	if err != nil {
 		return fmt.Errorf("record run: %w", err)
 	}
-	for _, in := range inputs {
-		err := c.d.Exec(ctx, `INSERT INTO catalog.inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Seq, in.Path, in.SHA256, in.Bytes, in.Status, in.Reason, in.Company, in.Facts)
-		if err != nil {
-			return fmt.Errorf("record input %s: %w", in.Path, err)
-		}
+	rows := make([][]any, len(inputs))
+	for i, in := range inputs {
+		rows[i] = []any{r.Seq, in.Path, in.SHA256, in.Bytes, in.Status, in.Reason, in.Company, in.Facts}
+	}
+	if err := c.d.insertRows(ctx, "catalog.inputs", rows); err != nil {
+		return fmt.Errorf("record inputs: %w", err)
 	}
 	err = c.d.Exec(ctx, `INSERT INTO catalog.vintages
 		SELECT company, as_of, ingest_seq, source_file, source_sha256, count(*)

@@ -247,3 +247,34 @@ func TestColumnAddedSinceLastPublication(t *testing.T) {
 		t.Errorf("vintages: %d rows, %d labelled, ingest_seq %d..%d, source_scale from %v; want 12, 12, 1..1, 1e6", n, labelled, minSeq, maxSeq, minScale)
 	}
 }
+
+// insertRows inserts every row, in batches and a last partial one, with
+// NULLs and quotes as given; no rows is no statement.
+func TestInsertRows(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	if err := db.Exec(ctx, "CREATE TABLE t (i INTEGER, s VARCHAR)"); err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]any
+	for i := range 2*insertBatch + 7 {
+		rows = append(rows, []any{i, fmt.Sprintf("it's %d", i)})
+	}
+	rows[5][1] = nil
+	if err := db.insertRows(ctx, "t", rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.insertRows(ctx, "t", nil); err != nil {
+		t.Fatal(err)
+	}
+	var n, sum, nulls int
+	var last string
+	err := db.Conn().QueryRowContext(ctx, "SELECT count(*), sum(i), count(*) - count(s), max_by(s, i) FROM t").Scan(&n, &sum, &nulls, &last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 2*insertBatch + 7
+	if n != want || sum != want*(want-1)/2 || nulls != 1 || last != fmt.Sprintf("it's %d", want-1) {
+		t.Errorf("%d rows, sum %d, %d NULLs, last %q", n, sum, nulls, last)
+	}
+}

@@ -122,21 +122,25 @@ func (d *DB) setUpBuild(ctx context.Context, c Combine) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, v := range c.Discard {
-		if err := d.Exec(ctx, "INSERT INTO _discard VALUES (?, ?)", v.File, v.SHA256); err != nil {
-			return false, fmt.Errorf("fill _discard: %w", err)
+	versions := func(vs []FileVersion) [][]any {
+		rows := make([][]any, len(vs))
+		for i, v := range vs {
+			rows[i] = []any{v.File, v.SHA256}
 		}
+		return rows
 	}
-	for _, v := range c.Reread {
-		if err := d.Exec(ctx, "INSERT INTO _reread VALUES (?, ?)", v.File, v.SHA256); err != nil {
-			return false, fmt.Errorf("fill _reread: %w", err)
-		}
-	}
+	var scope [][]any
 	if c.Scope != nil {
 		for _, co := range c.Scope.Companies {
-			if err := d.Exec(ctx, "INSERT INTO _scope VALUES (?)", co); err != nil {
-				return false, fmt.Errorf("fill _scope: %w", err)
-			}
+			scope = append(scope, []any{co})
+		}
+	}
+	for _, t := range []struct {
+		table string
+		rows  [][]any
+	}{{"_discard", versions(c.Discard)}, {"_reread", versions(c.Reread)}, {"_scope", scope}} {
+		if err := d.insertRows(ctx, t.table, t.rows); err != nil {
+			return false, fmt.Errorf("fill %s: %w", t.table, err)
 		}
 	}
 	return hasPrev, d.execFact(ctx, "", "sources", nil)
