@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/marginmix/marginmix/fact"
+	queries "github.com/marginmix/marginmix/sql"
 )
 
 // FileVersion is one version of a source workbook.
@@ -84,21 +85,8 @@ func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
 // order and fails on a missing one without a Since; otherwise (for a
 // reader) the relation's own columns come first, as they are.
 func (d *DB) vintagesSelect(ctx context.Context, src string, strict bool) (string, error) {
-	rows, err := d.conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM "+src+")")
+	have, err := d.columnsOf(ctx, src)
 	if err != nil {
-		return "", err
-	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return "", err
-		}
-		have[n] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return "", err
 	}
 	sel := []string{"*"}
@@ -115,6 +103,40 @@ func (d *DB) vintagesSelect(ctx context.Context, src string, strict bool) (strin
 			sel = append(sel, c.Since+" AS "+Ident(c.Name))
 		case strict:
 			return "", fmt.Errorf("column %s is missing", c.Name)
+		}
+	}
+	return "SELECT " + strings.Join(sel, ", ") + " FROM " + src, nil
+}
+
+// columnsOf are the column names of a relation.
+func (d *DB) columnsOf(ctx context.Context, src string) (map[string]bool, error) {
+	rows, err := d.conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM "+src+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		have[n] = true
+	}
+	return have, rows.Err()
+}
+
+// withAdded selects every column of src, and each of cols it lacks (a
+// publication written before the column was added) as its stand-in.
+func (d *DB) withAdded(ctx context.Context, src string, cols []queries.Added) (string, error) {
+	have, err := d.columnsOf(ctx, src)
+	if err != nil {
+		return "", err
+	}
+	sel := []string{"*"}
+	for _, c := range cols {
+		if !have[c.Column] {
+			sel = append(sel, c.SQL+" AS "+Ident(c.Column))
 		}
 	}
 	return "SELECT " + strings.Join(sel, ", ") + " FROM " + src, nil

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	queries "github.com/marginmix/marginmix/sql"
 )
 
 // NoPublicationError means the output folder holds no publication (no
@@ -245,6 +247,13 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 			src = "read_parquet([" + strings.Join(lits, ", ") + "], hive_partitioning = true, hive_types_autocast = false)"
 		}
 		body := "SELECT * FROM " + src
+		if cols := queries.AddedColumns(name); len(cols) > 0 {
+			sel, err := r.db.withAdded(ctx, src, cols)
+			if err != nil {
+				return fmt.Errorf("view %s: %w", name, err)
+			}
+			body = sel
+		}
 		if asOf {
 			// Columns an older publication lacks get their defaults, so
 			// that the rule of latest.sql applies to every publication.

@@ -67,3 +67,27 @@ var withinCompany = map[string]bool{
 // WithinCompany reports whether every row of the named built-in analysis
 // comes from one company's facts.
 func WithinCompany(name string) bool { return withinCompany[name] }
+
+// Added is a column added to a built-in analysis after its first release,
+// with what a publication written before holds in its place.
+type Added struct {
+	Column string
+	SQL    string // the value, over the dataset's own columns
+}
+
+// added lists, per analysis, its columns added since, so that readers of
+// an older publication (query, report) see every column the docs list.
+var added = map[string][]Added{
+	"data_quality": {
+		{"occurrences", "CAST(1 AS INTEGER)"},
+		{"first_quarter", "calendar_quarter"},
+	},
+	"segment_margins": {
+		{"breakdown", "CAST(NULL AS VARCHAR)"},
+		{"margin_note", "CAST(NULL AS VARCHAR)"},
+	},
+}
+
+// AddedColumns are the columns added to the named analysis since its first
+// release, in the order they were added.
+func AddedColumns(name string) []Added { return added[name] }

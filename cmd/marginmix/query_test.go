@@ -3,13 +3,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/marginmix/marginmix/load"
 )
 
 // publishSamples runs marginmix on the bundled samples into a new folder.
@@ -244,5 +248,47 @@ func TestReportFocus(t *testing.T) {
 		if code != exitUsage || stderr != c.msg+"\n" || stdout != "" {
 			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, stderr, stdout, c.msg)
 		}
+	}
+}
+
+// A publication written before an analysis gained columns (data_quality's
+// occurrences and first_quarter, segment_margins' breakdown and
+// margin_note) reads with them: query shows their stand-ins, and report,
+// which names them, works as on a new one.
+func TestOlderPublicationReadsWithAddedColumns(t *testing.T) {
+	out := publishSamples(t)
+	ctx := context.Background()
+	db, err := load.Open(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, drop := range map[string]string{
+		"data_quality":    "occurrences, first_quarter",
+		"segment_margins": "breakdown, margin_note",
+	} {
+		path := filepath.Join(out, name+".parquet")
+		tmp := path + ".old"
+		q := fmt.Sprintf("COPY (SELECT * EXCLUDE (%s) FROM read_parquet(%s)) TO %s (FORMAT parquet)", drop, load.Literal(path), load.Literal(tmp))
+		if err := db.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := run(t, "query", "--out", out, "--format", "csv",
+		"SELECT check_name, calendar_quarter, first_quarter, occurrences FROM data_quality WHERE check_name = 'segment_sum_mismatch'")
+	if code != exitOK || stdout != "check_name,calendar_quarter,first_quarter,occurrences\nsegment_sum_mismatch,2024Q3,2024Q3,1\n" {
+		t.Errorf("query: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "query", "--out", out, "--format", "csv",
+		"SELECT count(*) AS n, count(margin_note) AS notes, count(breakdown) AS breakdowns FROM segment_margins")
+	if code != exitOK || !strings.HasSuffix(stdout, ",0,0\n") {
+		t.Errorf("query: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "report", "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "What moved:\n- ") {
+		t.Errorf("report on an older publication: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
