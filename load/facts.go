@@ -29,16 +29,18 @@ func StepFor(duckMemory int64) int64 {
 
 // AnalysisStepFor is the facts one range of an analysis by company
 // (Analysis.ByCompany) may hold under DuckDB's memory limit for the
-// analyses: eight build steps (3.2 M facts under 512 MiB). Measured over
+// analyses: four build steps (1.6 M facts under 512 MiB). Measured over
 // 10 M synthetic facts (docs/performance.md): every analysis ran within 512
 // MiB in one statement, and data_quality ran out of it over 33.6 M facts;
 // ranges of one build step took 46.0 s, of four 35.7 s, of eight 31.1 s,
-// all at once 26.3 s, each range reading its files again.
+// all at once 26.3 s, each range reading its files again. Larger ranges
+// raise the peak resident memory (DuckDB's above its limit): eight steps
+// took 10,000 supplements to 1,054 MiB under a budget of 1 GiB.
 func AnalysisStepFor(duckMemory int64) int64 {
 	return analysisSteps * StepFor(duckMemory)
 }
 
-var analysisSteps int64 = 8
+var analysisSteps int64 = 4
 
 // FactDatasets are the fact datasets BuildFacts writes, each a folder of
 // files of company ranges (layout.go).

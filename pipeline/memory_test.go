@@ -49,14 +49,14 @@ func TestMemoryPlan(t *testing.T) {
 	c := Default()
 	c.Memory = "1GiB"
 	p := c.plan()
-	if p.budget != 1<<30 || p.duckLoad != "512MiB" || p.duckBytes != 512<<20 || p.duckAnalysis != "512MiB" || p.goLimit != 512<<20 || p.threads != min(runtime.NumCPU(), 4) {
+	if p.budget != 1<<30 || p.duckLoad != "512MiB" || p.duckBytes != 512<<20 || p.duckAnalysis != "448MiB" || p.goLimit != 384<<20 || p.threads != min(runtime.NumCPU(), 4) {
 		t.Errorf("1GiB: %+v", p)
 	}
 	if p.ingestRows() != 1<<18 {
 		t.Errorf("1GiB: %d facts an insert", p.ingestRows())
 	}
 	c.Memory = "256MiB"
-	if p := c.plan(); p.duckLoad != "128MiB" || p.threads != 1 || p.ingestRows() != 134217 {
+	if p := c.plan(); p.duckLoad != "128MiB" || p.threads != 1 || p.ingestRows() != 100663 {
 		t.Errorf("256MiB: %+v", p)
 	}
 	c.DuckDBMemory, c.AnalysisMemory, c.Threads = "2GB", "3GB", 7
