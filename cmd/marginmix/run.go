@@ -78,7 +78,7 @@ func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel, as many as this machine has CPUs unless set")
 	f.StringVar(&cfg.Memory, "memory", pipeline.FormatMemory(pipeline.DefaultMemory()), "the run's memory budget, a quarter of this machine's memory up to 1GiB; DuckDB gets half and keeps the rest of its data in a temporary file")
 	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", "", "override DuckDB's memory limit while facts are loaded (default: half of --memory)")
-	f.StringVar(&cfg.AnalysisMemory, "analysis-memory", "", "override DuckDB's memory limit while the analyses run (default: half of --memory)")
+	f.StringVar(&cfg.AnalysisMemory, "analysis-memory", "", "override DuckDB's memory limit while the analyses run (default: seven sixteenths of --memory)")
 	f.StringVar(&cfg.TempDir, "temp-dir", "", "folder for DuckDB's temporary database (default: the system's)")
 	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
 	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
