@@ -72,40 +72,46 @@ func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
 		}
 		return false, d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _prev_vintages AS SELECT * FROM _preferred_estimated LIMIT 0")
 	}
-	sel, err := d.vintagesSelect(ctx, src, true)
+	sel, err := d.vintagesSelect(ctx, src)
 	if err != nil {
 		return false, fmt.Errorf("previous facts in %s: %w", dir, err)
 	}
 	return true, d.Exec(ctx, "CREATE OR REPLACE TEMP VIEW _prev_vintages AS "+sel)
 }
 
-// vintagesSelect returns a SELECT over a relation of published vintages in
-// which a column that an older publication lacks has the value its Since
-// gives. strict (for a build) selects exactly the columns of fact.Columns in
-// order and fails on a missing one without a Since; otherwise (for a
-// reader) the relation's own columns come first, as they are.
-func (d *DB) vintagesSelect(ctx context.Context, src string, strict bool) (string, error) {
+// vintagesSelect returns a SELECT over a relation of published vintages
+// with exactly the columns of fact.Columns, in order: a column that an older
+// publication lacks has the value its Since gives, and one without a Since
+// is an error.
+func (d *DB) vintagesSelect(ctx context.Context, src string) (string, error) {
 	have, err := d.columnsOf(ctx, src)
 	if err != nil {
 		return "", err
 	}
-	sel := []string{"*"}
-	if strict {
-		sel = nil
-	}
+	var sel []string
 	for _, c := range fact.Columns {
 		switch {
 		case have[c.Name]:
-			if strict {
-				sel = append(sel, Ident(c.Name))
-			}
+			sel = append(sel, Ident(c.Name))
 		case c.Since != "":
 			sel = append(sel, c.Since+" AS "+Ident(c.Name))
-		case strict:
+		default:
 			return "", fmt.Errorf("column %s is missing", c.Name)
 		}
 	}
 	return "SELECT " + strings.Join(sel, ", ") + " FROM " + src, nil
+}
+
+// factStandIns are the fact columns added since the first publication,
+// with the value each Since gives, for withAdded.
+func factStandIns() []queries.Added {
+	var out []queries.Added
+	for _, c := range fact.Columns {
+		if c.Since != "" {
+			out = append(out, queries.Added{Column: c.Name, SQL: c.Since})
+		}
+	}
+	return out
 }
 
 // columnsOf are the column names of a relation.

@@ -257,7 +257,7 @@ func (r *Reader) createViews(ctx context.Context, opt ReaderOptions) error {
 		if asOf {
 			// Columns an older publication lacks get their defaults, so
 			// that the rule of latest.sql applies to every publication.
-			sel, err := r.db.vintagesSelect(ctx, src, false)
+			sel, err := r.db.withAdded(ctx, src, factStandIns())
 			if err != nil {
 				return fmt.Errorf("view %s: %w", name, err)
 			}
