@@ -118,9 +118,12 @@ const insertBatch = 256
 // hundred to a statement: a statement a row cost 1 ms each, a second for
 // every thousand workbooks of a run.
 func (d *DB) insertRows(ctx context.Context, table string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(rows[0])), ", ") + ")"
 	for len(rows) > 0 {
 		n := min(len(rows), insertBatch)
-		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(rows[0])), ", ") + ")"
 		args := make([]any, 0, n*len(rows[0]))
 		for _, r := range rows[:n] {
 			args = append(args, r...)

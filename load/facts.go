@@ -181,9 +181,6 @@ func (d *DB) buildStep(ctx context.Context, c Combine, r companyRange, hasPrev b
 	return d.writeStep(ctx, r, dir)
 }
 
-// keyColumns identify a fact across vintages and sources.
-const keyColumns = "company, segment, metric, calendar_quarter, source_kind"
-
 // latestOfStep makes _latest, the latest vintage of each fact of the step:
 // a view of _chunk without the rows that lose to another vintage or source
 // of their key (_losers). A key read once is its own latest; latest.sql
@@ -191,6 +188,7 @@ const keyColumns = "company, segment, metric, calendar_quarter, source_kind"
 // window over every row, and a table of every latest row, were a third of
 // a step's time.
 func (d *DB) latestOfStep(ctx context.Context) error {
+	keyColumns := fact.List(fact.Key())
 	latest, err := latestOf("(SELECT _chunk.*, _chunk.rowid AS _rid FROM _chunk SEMI JOIN _repeated USING (" + keyColumns + "))")
 	if err != nil {
 		return err
