@@ -74,6 +74,24 @@ var (
 	ordinal = map[string]int{"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 )
 
+// spanKind is the span the words of a label name ("Nine Months Ended" a
+// year to date, "TTM" trailing twelve months), KindUnknown without such
+// words. s is normLabel's.
+func spanKind(s string) Kind {
+	for _, k := range kindWords {
+		if k.re.MatchString(s) {
+			return k.kind
+		}
+	}
+	return KindUnknown
+}
+
+// monthsSpanned is how many months a range of months covers, its ends
+// included ("jan" to "jun": 6), across a year's end too.
+func monthsSpanned(from, to string) int {
+	return (int(monthNum[to])-int(monthNum[from])+12)%12 + 1
+}
+
 // reQuarterNote is a quarter label with a two-digit year and a footnote
 // digit glued to it ("Q3-951" is Q3-95, note 1): no year has three digits.
 var reQuarterNote = regexp.MustCompile(`^(q[1-4]\s*['-]\s*\d{2})\d$`)
@@ -128,13 +146,7 @@ func parseLabel(s string) (Label, bool) {
 		return Label{}, false
 	}
 	s = normLabel(s)
-	kw := KindUnknown
-	for _, k := range kindWords {
-		if k.re.MatchString(s) {
-			kw = k.kind
-			break
-		}
-	}
+	kw := spanKind(s)
 	l, ok := parseCore(s)
 	if !ok {
 		return Label{}, false
@@ -223,19 +235,17 @@ func parseCore(s string) (Label, bool) {
 	// A span of months ("January–June 2023"): a quarter only if it is three months.
 	if m := reMonRange.FindStringSubmatch(s); m != nil {
 		y := year(m[3])
-		from, to := monthNum[m[1]], monthNum[m[2]]
-		span := (int(to)-int(from)+12)%12 + 1
 		if y < 1900 || y > 2200 {
 			return Label{}, false
 		}
 		kind := KindYTD
-		switch span {
+		switch monthsSpanned(m[1], m[2]) {
 		case 3:
 			kind = KindQuarter
 		case 12:
 			kind = KindAnnual
 		}
-		return Label{Kind: kind, End: monthEnd(y, to)}, true
+		return Label{Kind: kind, End: monthEnd(y, monthNum[m[2]])}, true
 	}
 	if m := reMonY.FindStringSubmatch(s); m != nil {
 		y := year(m[2] + m[3] + m[4])

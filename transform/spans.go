@@ -89,7 +89,7 @@ func spanWord(kinds map[Kind]bool, text string) string {
 		return "nine-month periods"
 	}
 	if m := reMonRange.FindStringSubmatch(t); m != nil {
-		switch (int(monthNum[m[2]])-int(monthNum[m[1]])+12)%12 + 1 {
+		switch monthsSpanned(m[1], m[2]) {
 		case 6:
 			return "half years"
 		case 9:
@@ -100,12 +100,4 @@ func spanWord(kinds map[Kind]bool, text string) string {
 }
 
 // saysSpan: a caption names a span ("Nine Months Ended", "Half year").
-func saysSpan(caption string) bool {
-	t := strings.ToLower(caption)
-	for _, kw := range kindWords {
-		if kw.re.MatchString(t) {
-			return true
-		}
-	}
-	return false
-}
+func saysSpan(caption string) bool { return spanKind(strings.ToLower(caption)) != KindUnknown }
