@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,14 +67,12 @@ type SummaryRow struct {
 	Findings         int     // data_quality rows of this company and segment, any quarter
 }
 
-// PeerRow is one cloud segment's place among its peers in the quarter.
+// PeerRow is one cloud segment's margin trend in the quarter.
 type PeerRow struct {
 	Company, Segment string
-	Margin           float64 // operating_margin, NaN where n/m
 	Trend            string
 	SlopeBps         float64
 	Window           int // window_quarters
-	Rank, Count      int // peer_rank of peer_count
 }
 
 // Series is one segment's operating margin by quarter.
@@ -154,7 +153,7 @@ ORDER BY s.company, s.segment`
 	// The cloud segments are the peer group of peer_trends (the segments
 	// that carry data-centre capacity).
 	qPeers = `-- report: peers
-SELECT company, segment, operating_margin, trend, slope_bps, window_quarters, peer_rank, peer_count
+SELECT company, segment, trend, slope_bps, window_quarters
 FROM peer_trends
 WHERE peer_group = 'cloud' AND calendar_quarter = {quarter} AND {shown}
 ORDER BY company, segment`
@@ -211,7 +210,7 @@ func (f *Focus) sql(query, quarter string) string {
 	}
 	shown := in(nil)
 	if len(f.Peers) > 0 {
-		shown = in(append(append([]string(nil), f.Companies...), f.Peers...))
+		shown = in(f.named())
 	}
 	orNone := ""
 	if len(f.Companies) == 0 {
@@ -220,6 +219,9 @@ func (f *Focus) sql(query, quarter string) string {
 	return strings.NewReplacer("{companies}", in(f.Companies), "{shown}", shown,
 		"{orNoCompany}", orNone, "{quarter}", quote(quarter)).Replace(query)
 }
+
+// named are the companies and the peers the focus names.
+func (f *Focus) named() []string { return append(slices.Clone(f.Companies), f.Peers...) }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
@@ -234,7 +236,7 @@ func (f *Focus) resolve(rows []map[string]any) (string, error) {
 		names = append(names, co)
 		first[co], last[co] = r.str("first_quarter"), r.str("last_quarter")
 	}
-	for _, co := range append(append([]string(nil), f.Companies...), f.Peers...) {
+	for _, co := range f.named() {
 		if _, ok := first[co]; !ok {
 			return "", &FocusError{fmt.Sprintf("no company %q in this publication; it holds %s", co, listNames(names))}
 		}
@@ -324,9 +326,8 @@ func (d *Data) steps() []step {
 		}},
 		{"peers", qPeers, func(r row) {
 			d.Peers = append(d.Peers, PeerRow{
-				Company: r.str("company"), Segment: r.str("segment"), Margin: r.num("operating_margin"),
+				Company: r.str("company"), Segment: r.str("segment"),
 				Trend: r.str("trend"), SlopeBps: r.num("slope_bps"), Window: r.int("window_quarters"),
-				Rank: r.int("peer_rank"), Count: r.int("peer_count"),
 			})
 		}},
 		{"margins", qMargins, d.addMargin},

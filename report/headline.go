@@ -76,6 +76,13 @@ func isLine(segment string) bool {
 
 func rowID(company, segment string) string { return "row-" + slug(company+"-"+segment) }
 
+// bridgeID names a segment's bridge: its table's id, and its chart's
+// with the prefix "chart-" that every chart's figure has.
+func bridgeID(company, segment string) string { return "bridge-" + slug(company+"-"+segment) }
+
+// mixID names a segment's AI revenue mix chart, without "chart-".
+func mixID(company, segment string) string { return "mix-" + slug(company+"-"+segment) }
+
 // rowHref links to a segment's row of the summary table, or to the margins
 // chart for a peer the report is not about.
 func (d *Data) rowHref(company, segment string) string {
@@ -125,9 +132,9 @@ func bridgeOf(bs []Bridge, company, segment string) (Bridge, bool) {
 // (Core +97.9, TaaS +82.3, IaaS +35.8 bp) and -3.1 bp from the lines' own
 // margins", the lines by the size of their mix effect.
 func bridgeParts(b Bridge) []Part {
-	id := "chart-bridge-" + slug(b.Company+"-"+b.Segment)
+	id := "chart-" + bridgeID(b.Company, b.Segment)
 	if len(b.Lines) > 0 {
-		id = "bridge-" + slug(b.Company+"-"+b.Segment) // its table
+		id = bridgeID(b.Company, b.Segment) // its table
 	}
 	key := fmt.Sprintf("%s %s", seriesName(b.Company, b.Segment), b.Quarter)
 	parts := []Part{
@@ -166,7 +173,7 @@ func mixHeadline(m MixSeries, quarter string) (Headline, bool) {
 	if i < 0 || m.Quarters[i] != quarter || math.IsNaN(m.Share[i]) {
 		return Headline{}, false
 	}
-	id := "chart-mix-" + slug(m.Company+"-"+m.Segment)
+	id := "chart-" + mixID(m.Company, m.Segment)
 	name := seriesName(m.Company, m.Segment)
 	key := name + " " + quarter
 	parts := []Part{

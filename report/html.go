@@ -37,7 +37,7 @@ func WriteHTML(w io.Writer, d *Data) error {
 	}
 	for _, m := range d.Mix {
 		svg, err := chartMix(m)
-		if err := add("mix-"+slug(m.Company+"-"+m.Segment), seriesName(m.Company, m.Segment)+" AI revenue mix",
+		if err := add(mixID(m.Company, m.Segment), seriesName(m.Company, m.Segment)+" AI revenue mix",
 			"taas and iaas from ai_mix, in billions; the label over each bar is taas_share, TaaS as a share of AI revenue.", svg, err); err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func WriteHTML(w io.Writer, d *Data) error {
 		if !math.IsNaN(b.Unexplained) && math.Abs(b.Unexplained) >= 0.005 {
 			caption += fmt.Sprintf(" The reported segment margin moved another %s bp that the lines do not explain.", signed(b.Unexplained, 2))
 		}
-		if err := add("bridge-"+slug(b.Company+"-"+b.Segment), seriesName(b.Company, b.Segment)+" margin bridge", caption, svg, err); err != nil {
+		if err := add(bridgeID(b.Company, b.Segment), seriesName(b.Company, b.Segment)+" margin bridge", caption, svg, err); err != nil {
 			return err
 		}
 	}
@@ -98,7 +98,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"neg":      func(f float64) bool { return f < 0 },
 	"cells":    func(s string) []string { return strings.Split(s, "; ") },
 	"rowid":    rowID,
-	"slug":     slug,
+	"bridgeid": bridgeID,
 	"quarters": findingQuarters,
 	"focus":    focusText,
 }).Parse(`<!DOCTYPE html>
@@ -184,7 +184,7 @@ dl#terms dd { margin-left: 1.5rem; }
 </figure>
 {{else}}<p>Nothing to chart in this publication.</p>
 {{end}}</div>
-{{range .D.Bridges}}{{if .Lines}}<table class="bridge stack" id="bridge-{{slug (print .Company "-" .Segment)}}">
+{{range .D.Bridges}}{{if .Lines}}<table class="bridge stack" id="{{bridgeid .Company .Segment}}">
 <caption>{{series .Company .Segment}} bridge by line, {{.PrevQuarter}} to {{.Quarter}}</caption>
 <thead><tr><th>line</th><th>share {{.PrevQuarter}}</th><th>share {{.Quarter}}</th><th>margin {{.PrevQuarter}}</th><th>margin {{.Quarter}}</th><th>mix bp</th><th>rate bp</th></tr></thead>
 <tbody>

@@ -24,10 +24,8 @@ func fake(ctx context.Context, q string) ([]map[string]any, error) {
 		}, nil
 	case "-- report: peers":
 		return []map[string]any{
-			{"company": "AMZN", "segment": "AWS", "operating_margin": 0.371296, "trend": "rising", "slope_bps": 130.92,
-				"window_quarters": int64(4), "peer_rank": int64(2), "peer_count": int64(2)},
-			{"company": "MSFT", "segment": "Intelligent Cloud", "operating_margin": 0.406, "trend": "declining", "slope_bps": -42.66,
-				"window_quarters": int64(4), "peer_rank": int64(1), "peer_count": int64(2)},
+			{"company": "AMZN", "segment": "AWS", "trend": "rising", "slope_bps": 130.92, "window_quarters": int64(4)},
+			{"company": "MSFT", "segment": "Intelligent Cloud", "trend": "declining", "slope_bps": -42.66, "window_quarters": int64(4)},
 		}, nil
 	case "-- report: summary":
 		return []map[string]any{
