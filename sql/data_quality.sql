@@ -89,7 +89,11 @@ WITH cells AS NOT MATERIALIZED (
     FROM facts
 ),
 vintages AS NOT MATERIALIZED (
-    SELECT *, source_file || ':' || source_cell AS cell
+    SELECT
+        *,
+        CAST(substr(calendar_quarter, 1, 4) AS INTEGER) * 4
+            + CAST(substr(calendar_quarter, 6, 1) AS INTEGER) - 1 AS qi,
+        source_file || ':' || source_cell AS cell
     FROM facts_vintages
 ),
 
@@ -444,8 +448,7 @@ sheet_rows AS (
         metric,
         source_file,
         source_sheet,
-        CAST(substr(calendar_quarter, 1, 4) AS INTEGER) * 4
-            + CAST(substr(calendar_quarter, 6, 1) AS INTEGER) - 1 AS qi
+        qi
     FROM vintages
     SEMI JOIN gap_sheets USING (company, source_file, source_sheet)
 ),
