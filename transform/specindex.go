@@ -73,4 +73,3 @@ func (x *SpecIndex) First(rel string) *Spec {
 	}
 	return nil
 }
-
