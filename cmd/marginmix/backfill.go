@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,7 @@ func newBackfillCmd(stdout, stderr io.Writer) *cobra.Command {
 	var companies []string
 	var scope load.Scope
 	var dryRun bool
+	var lf lakeFlags
 	logLevel := "info"
 	cmd := &cobra.Command{
 		Use:   "backfill --company T[,T] [--from 2024Q1] [--to 2026Q1] [--dry-run]",
@@ -43,7 +45,9 @@ removed) and publishes nothing.
 				}
 			}
 			cfg.Progress = progressFunc(stderr, log)
-			sum, err := pipeline.Backfill(cmd.Context(), cfg, scope, dryRun, log)
+			sum, err := runStaged(cmd.Context(), cfg, lf, log, func(ctx context.Context, cfg pipeline.Config) (*pipeline.Summary, error) {
+				return pipeline.Backfill(ctx, cfg, scope, dryRun, log)
+			})
 			if err != nil {
 				return err
 			}
@@ -61,6 +65,7 @@ removed) and publishes nothing.
 		},
 	}
 	addRunFlags(cmd, &cfg)
+	addLakeFlags(cmd, &lf)
 	f := cmd.Flags()
 	f.StringSliceVar(&companies, "company", nil, "tickers to backfill, comma-separated (required)")
 	f.StringVar(&scope.From, "from", "", "first calendar quarter to replace, e.g. 2024Q1")

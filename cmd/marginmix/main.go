@@ -18,6 +18,7 @@ import (
 
 	"github.com/marginmix/marginmix/internal/suggest"
 	"github.com/marginmix/marginmix/load"
+	"github.com/marginmix/marginmix/load/lake"
 	"github.com/marginmix/marginmix/pipeline"
 )
 
@@ -88,8 +89,9 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "marginmix:", err)
 	var ue usageError
 	var ce *pipeline.ConfigError
+	var le *lake.ConfigError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &le):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted

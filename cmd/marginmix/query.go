@@ -20,6 +20,7 @@ import (
 
 func newQueryCmd(stdout io.Writer) *cobra.Command {
 	var out, format, asOf string
+	var lf lakeFlags
 	cmd := &cobra.Command{
 		Use:   `query "SQL"`,
 		Short: "Run SQL over the published datasets",
@@ -68,7 +69,11 @@ Exit status:
 				}
 				opt.AsOf = d
 			}
-			t, err := load.QueryOutput(cmd.Context(), out, args[0], opt)
+			local, err := readable(cmd.Context(), out, lf)
+			if err != nil {
+				return err
+			}
+			t, err := load.QueryOutput(cmd.Context(), local, args[0], opt)
 			if err != nil {
 				var np *load.NoPublicationError
 				var ae *load.AsOfError
@@ -87,7 +92,8 @@ Exit status:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "out", "output folder to read")
+	f.StringVar(&out, "out", "out", "output folder to read, or s3://bucket/prefix with --catalog")
+	addLakeFlags(cmd, &lf)
 	f.StringVar(&format, "format", "table", "table, csv or json")
 	f.StringVar(&asOf, "as-of", "", "show facts as known on this date (YYYY-MM-DD), from facts_vintages")
 	return cmd

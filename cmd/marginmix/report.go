@@ -20,6 +20,7 @@ import (
 
 func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out, html string
+	var lf lakeFlags
 	var companies, peers []string
 	var focus report.Focus
 	cmd := &cobra.Command{
@@ -53,7 +54,11 @@ Exit status:
 			if focus.Quarter != "" && !reQuarter.MatchString(focus.Quarter) {
 				return usageError{fmt.Errorf("--quarter %q: want a calendar quarter such as 2026Q1", focus.Quarter)}
 			}
-			d, err := loadReport(cmd.Context(), out, focus)
+			local, err := readable(cmd.Context(), out, lf)
+			if err != nil {
+				return err
+			}
+			d, err := loadReport(cmd.Context(), local, focus)
 			if err != nil {
 				var np *load.NoPublicationError
 				var fe *report.FocusError
@@ -76,7 +81,8 @@ Exit status:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "out", "output folder to read")
+	f.StringVar(&out, "out", "out", "output folder to read, or s3://bucket/prefix with --catalog")
+	addLakeFlags(cmd, &lf)
 	f.StringVar(&html, "html", "", "also write the report as a self-contained HTML page to this file")
 	f.StringSliceVar(&companies, "company", nil, "only these companies, comma-separated tickers")
 	f.StringSliceVar(&peers, "peers", nil, "compare with these companies' cloud segments (default: every cloud segment)")

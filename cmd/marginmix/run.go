@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	cfg := pipeline.Default()
+	var lf lakeFlags
 	logLevel := "info"
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -30,6 +32,10 @@ writes ./out. A workbook that cannot be read (encrypted, corrupt, no matching
 spec, a bad cell) is quarantined with its file, sheet and cell, and the run
 goes on.
 
+With --out s3://bucket/prefix and --catalog, every dataset is an Apache
+Iceberg table instead (docs/operations.md): the run stages its work in
+--cache, uploads the files, then commits one snapshot per changed table.
+
 ` + exitHelp,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,7 +44,9 @@ goes on.
 				return err
 			}
 			cfg.Progress = progressFunc(stderr, log)
-			sum, err := pipeline.Run(cmd.Context(), cfg, log)
+			sum, err := runStaged(cmd.Context(), cfg, lf, log, func(ctx context.Context, cfg pipeline.Config) (*pipeline.Summary, error) {
+				return pipeline.Run(ctx, cfg, log)
+			})
 			if err != nil {
 				return err
 			}
@@ -46,6 +54,7 @@ goes on.
 		},
 	}
 	addRunFlags(cmd, &cfg)
+	addLakeFlags(cmd, &lf)
 	cmd.Flags().BoolVar(&cfg.Full, "full", false, "re-extract every workbook, changed or not")
 	cmd.Flags().StringVar(&logLevel, "log-level", logLevel, "debug, info, warn or error")
 	return cmd
@@ -70,11 +79,11 @@ func summarise(w io.Writer, cfg pipeline.Config, sum *pipeline.Summary) error {
 // addRunFlags adds the flags run, backfill and schedule share.
 func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f := cmd.Flags()
-	f.StringVar(&cfg.Inbox, "inbox", "", "folder of workbooks to read (default: the bundled sample workbooks)")
+	f.StringVar(&cfg.Inbox, "inbox", "", "folder of workbooks to read, or s3://bucket/prefix (default: the bundled sample workbooks)")
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.BoolVar(&cfg.FollowLinks, "follow-links", false, "also read links in the inbox that lead to files outside it")
 	f.BoolVar(&cfg.AllowEmptyInbox, "allow-empty-inbox", false, "publish even when the inbox holds no workbooks (by default an error: an unmounted share)")
-	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish")
+	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish, or s3://bucket/prefix with --catalog")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel, as many as this machine has CPUs unless set")
 	f.StringVar(&cfg.Memory, "memory", pipeline.FormatMemory(pipeline.DefaultMemory()), "the run's memory budget, a quarter of this machine's memory up to 1GiB; DuckDB gets half and keeps the rest of its data in a temporary file")
 	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", "", "override DuckDB's memory limit while facts are loaded (default: half of --memory)")

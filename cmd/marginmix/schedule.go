@@ -28,6 +28,7 @@ const scheduleExitHelp = `Exit status:
 func newScheduleCmd(stderr io.Writer) *cobra.Command {
 	cfg := pipeline.Default()
 	logLevel := "info"
+	var lf lakeFlags
 	var expr, tz, listen string
 	grace := 5 * time.Minute
 	cmd := &cobra.Command{
@@ -84,7 +85,9 @@ An empty --listen serves nothing.
 			s, err := schedule.New(schedule.Config{
 				Schedule: sched,
 				Run: func(ctx context.Context) (schedule.Result, error) {
-					return result(pipeline.Run(ctx, cfg, log))
+					return result(runStaged(ctx, cfg, lf, log, func(ctx context.Context, cfg pipeline.Config) (*pipeline.Summary, error) {
+						return pipeline.Run(ctx, cfg, log)
+					}))
 				},
 				LastPublished: func() (time.Time, error) { return lastPublished(cfg.Out) },
 				Grace:         grace,
@@ -104,6 +107,7 @@ An empty --listen serves nothing.
 		},
 	}
 	addRunFlags(cmd, &cfg)
+	addLakeFlags(cmd, &lf)
 	f := cmd.Flags()
 	f.BoolVar(&cfg.Full, "full", false, "re-extract every workbook at every run, changed or not")
 	f.StringVar(&logLevel, "log-level", logLevel, "debug, info, warn or error")

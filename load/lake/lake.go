@@ -62,6 +62,17 @@ type Options struct {
 	MaxBackoff     time.Duration
 }
 
+// ConfigError is a location or catalog that cannot work as given: the
+// command line's mistake, not the store's.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErr(format string, args ...any) error {
+	return &ConfigError{fmt.Errorf(format, args...)}
+}
+
 // Lake is an open catalog and warehouse.
 type Lake struct {
 	opts  Options
@@ -118,10 +129,10 @@ func (l *Lake) ctx(ctx context.Context) context.Context {
 func checkWarehouse(w string) error {
 	u, err := url.Parse(w)
 	if err != nil || !IsRemote(w) || u.Host == "" {
-		return fmt.Errorf("object storage location %q: want s3://bucket/prefix", w)
+		return configErr("object storage location %q: want s3://bucket/prefix", w)
 	}
 	if u.User != nil {
-		return errors.New("object storage location: credentials do not belong in the URL; use the AWS credential chain (environment, shared config, instance role)")
+		return configErr("object storage location: credentials do not belong in the URL; use the AWS credential chain (environment, shared config, instance role)")
 	}
 	return nil
 }
@@ -193,15 +204,15 @@ func (l *Lake) openCatalog(ctx context.Context) error {
 		l.cat = cat
 		return nil
 	case c == "":
-		return errors.New("object storage needs --catalog (sqlite:///path/catalog.db or a REST catalog URL): the catalog's snapshots are what make a publication atomic there")
+		return configErr("object storage needs --catalog (sqlite:///path/catalog.db or a REST catalog URL): the catalog's snapshots are what make a publication atomic there")
 	default:
-		return fmt.Errorf("catalog %q: want sqlite:///path/catalog.db or http(s)://host/ (a REST catalog); marginmix links no other catalog driver", Redact(c))
+		return configErr("catalog %q: want sqlite:///path/catalog.db or http(s)://host/ (a REST catalog); marginmix links no other catalog driver", Redact(c))
 	}
 }
 
 func (l *Lake) openSQLite(ctx context.Context, path string) error {
 	if path == "" {
-		return errors.New("catalog sqlite://: no file named (sqlite:///path/catalog.db)")
+		return configErr("catalog sqlite://: no file named (sqlite:///path/catalog.db)")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("catalog %s: %w", path, err)

@@ -16,7 +16,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	icebergio "github.com/apache/iceberg-go/io"
+	"github.com/apache/iceberg-go/table"
 )
 
 // PublishedRun is the run the namespace names: the last run whose tables
@@ -285,4 +287,28 @@ func fileSHA256(p string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Scan reads a table of the published run whole, through iceberg-go's own
+// reader (the way Spark or pyiceberg would see it, mapping columns by the
+// table's name mapping), as of the snapshot the run recorded.
+func (l *Lake) Scan(ctx context.Context, dataset string) (arrow.Table, error) {
+	ctx = l.ctx(ctx)
+	run, err := l.PublishedRun(ctx)
+	if err != nil || run == "" {
+		return nil, errors.Join(err, errors.New("nothing is published"))
+	}
+	rec, err := l.readRecord(run)
+	if err != nil {
+		return nil, err
+	}
+	snap, ok := rec.Tables[dataset]
+	if !ok {
+		return nil, fmt.Errorf("run %s has no table %s", run, dataset)
+	}
+	tbl, err := l.cat.LoadTable(ctx, append(slices.Clone(l.ns), dataset))
+	if err != nil {
+		return nil, err
+	}
+	return tbl.Scan(table.WithSnapshotID(snap)).ToArrowTable(ctx)
 }
