@@ -98,20 +98,40 @@ func runStaged(ctx context.Context, cfg pipeline.Config, lf lakeFlags, log *slog
 	remote := cfg.Out
 	cfg.Out = local
 	sum, err := run(ctx, cfg)
-	if err != nil || sum.NothingNew || !sum.Published {
+	if err != nil || !(sum.Published || sum.NothingNew) {
 		return sum, err
 	}
-	pub, err := publication(local, sum)
-	if err != nil {
-		return nil, err
+	if sum.NothingNew {
+		err = repair(ctx, l, local, sum, log)
+	} else {
+		err = push(ctx, l, local, sum, log)
 	}
-	if err := l.Publish(ctx, pub, log); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("publish to %s: %w (the catalog still names the previous run)", remote, err)
 	}
 	if _, err := l.RemoveOrphans(ctx, started, log); err != nil {
 		log.Warn("orphan files were not all removed; the next run tries again", "err", err)
 	}
 	return sum, nil
+}
+
+func push(ctx context.Context, l *lake.Lake, local string, sum *pipeline.Summary, log *slog.Logger) error {
+	pub, err := publication(local, sum)
+	if err != nil {
+		return err
+	}
+	return l.Publish(ctx, pub, log)
+}
+
+// repair publishes the pulled run again when a killed run left some tables
+// past it, so that every table is back at the published run.
+func repair(ctx context.Context, l *lake.Lake, local string, sum *pipeline.Summary, log *slog.Logger) error {
+	drifted, err := l.Drifted(ctx)
+	if err != nil || !drifted {
+		return err
+	}
+	log.Warn("tables moved past the published run (a run was killed while committing); putting them back")
+	return push(ctx, l, local, sum, log)
 }
 
 func mirrorInbox(ctx context.Context, inbox string, lf lakeFlags, log *slog.Logger) (string, error) {
@@ -156,7 +176,7 @@ func openAndPull(ctx context.Context, out string, lf lakeFlags, log *slog.Logger
 // Parquet outputs are the tables' files; every other file (the manifest,
 // the state catalog, the quarantine) belongs to the run.
 func publication(dir string, sum *pipeline.Summary) (lake.Publication, error) {
-	pub := lake.Publication{Dir: dir, RunID: sum.RunID, Summary: map[string]string{
+	pub := lake.Publication{Dir: dir, Summary: map[string]string{
 		"seq":         strconv.Itoa(sum.Seq),
 		"version":     pipeline.Version,
 		"workbooks":   strconv.Itoa(len(sum.Inputs)),
@@ -169,7 +189,7 @@ func publication(dir string, sum *pipeline.Summary) (lake.Publication, error) {
 	if err != nil {
 		return pub, fmt.Errorf("the run's manifest: %w", err)
 	}
-	pub.Summary["command"] = m.Command
+	pub.RunID, pub.Summary["command"] = m.RunID, m.Command
 	outputs := map[string]bool{}
 	for _, o := range m.Outputs {
 		if strings.HasSuffix(o.Path, ".parquet") {

@@ -63,15 +63,20 @@ func (e *lakeEnv) put(t *testing.T, name string, b []byte) {
 	}
 }
 
-// remove deletes a workbook from both inboxes.
-func (e *lakeEnv) remove(t *testing.T, name string) {
+// remove deletes a workbook from both inboxes and returns its bytes.
+func (e *lakeEnv) remove(t *testing.T, name string) []byte {
 	t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.localInbox, name))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.s3.Backend.DeleteObject("inbox", "q1/"+name); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(e.localInbox, name)); err != nil {
 		t.Fatal(err)
 	}
+	return b
 }
 
 // both runs a command on the local folder and on object storage; both must

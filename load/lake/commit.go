@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"github.com/apache/iceberg-go"
@@ -152,4 +153,29 @@ func (l *Lake) writeObject(loc string, b []byte) error {
 		return fmt.Errorf("upload %s: %w", loc, err)
 	}
 	return nil
+}
+
+// Drifted reports whether a table has moved past the snapshot the published
+// run recorded for it: a run was killed between its table commits and the
+// run record. Publishing the pulled run again puts such tables back.
+func (l *Lake) Drifted(ctx context.Context) (bool, error) {
+	ctx = l.ctx(ctx)
+	run, err := l.PublishedRun(ctx)
+	if err != nil || run == "" {
+		return false, err
+	}
+	rec, err := l.readRecord(run)
+	if err != nil {
+		return false, err
+	}
+	for name, snap := range rec.Tables {
+		tbl, err := l.cat.LoadTable(ctx, append(slices.Clone(l.ns), name))
+		if err != nil {
+			return false, fmt.Errorf("table %s: %w", name, err)
+		}
+		if cur := tbl.CurrentSnapshot(); cur == nil || cur.SnapshotID != snap {
+			return true, nil
+		}
+	}
+	return false, nil
 }
