@@ -92,6 +92,9 @@ func (e *lakeEnv) both(t *testing.T, args ...string) string {
 		t.Fatalf("s3 %v: exit %d\n%s", args, code, remote)
 	}
 	e.noSecret(t, remote)
+	if strings.Contains(remote, "level=WARN msg=\"orphan") {
+		t.Fatalf("s3 %v:\n%s", args, remote)
+	}
 	return remote
 }
 
@@ -214,5 +217,18 @@ func TestObjectStorageUsage(t *testing.T) {
 		if code != exitUsage || !strings.HasPrefix(stderr, c.want) {
 			t.Errorf("%v: exit %d\n%s\nwant exit 2 and\n%s", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// report names the object storage location, not the local copy it reads.
+func TestReportNamesObjectStorage(t *testing.T) {
+	e := newLakeEnv(t)
+	code, _, stderr := run(t, append([]string{"run", "--inbox", "s3://inbox/q1"}, e.args...)...)
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := run(t, append([]string{"report"}, e.args...)...)
+	if code != exitOK || !strings.Contains(stdout, " in s3://lake/mm)\n") {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -58,7 +58,7 @@ Exit status:
 			if err != nil {
 				return err
 			}
-			d, err := loadReport(cmd.Context(), local, focus)
+			d, err := loadReport(cmd.Context(), local, out, focus)
 			if err != nil {
 				var np *load.NoPublicationError
 				var fe *report.FocusError
@@ -103,10 +103,12 @@ func tickers(list []string) []string {
 	return out
 }
 
-// loadReport reads a report's data, every query from one publication.
-func loadReport(ctx context.Context, out string, focus report.Focus) (*report.Data, error) {
+// loadReport reads a report's data, every query from one publication: the
+// folder dir, which the report names as out (an s3:// --out is read from
+// its local copy).
+func loadReport(ctx context.Context, dir, out string, focus report.Focus) (*report.Data, error) {
 	var d *report.Data
-	err := load.Read(ctx, out, load.ReaderOptions{}, func(r *load.Reader) error {
+	err := load.Read(ctx, dir, load.ReaderOptions{}, func(r *load.Reader) error {
 		q := func(ctx context.Context, query string) ([]map[string]any, error) {
 			t, err := r.Query(ctx, query)
 			if err != nil {

@@ -59,7 +59,8 @@ func Start(t testing.TB, buckets ...string) *Server {
 	s.Endpoint = "http://" + ln.Addr().String()
 	t.Setenv("AWS_ACCESS_KEY_ID", AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", SecretKey)
-	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_REGION", "") // none: marginmix must not need one for an S3-compatible store
+	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_ENDPOINT_URL_S3", s.Endpoint)
 	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")

@@ -30,7 +30,7 @@ func (l *Lake) RemoveOrphans(ctx context.Context, before time.Time, log *slog.Lo
 		if err != nil {
 			return removed, err
 		}
-		n, err := l.tableOrphans(tbl, before, keepRuns)
+		n, err := l.tableOrphans(ctx, tbl, before, keepRuns)
 		removed += n
 		if err != nil {
 			return removed, fmt.Errorf("table %s: %w", strings.Join(id, "."), err)
@@ -46,8 +46,8 @@ func (l *Lake) RemoveOrphans(ctx context.Context, before time.Time, log *slog.Lo
 
 // tableOrphans removes a table's unreferenced data and metadata files and
 // notes the runs its snapshots came from.
-func (l *Lake) tableOrphans(tbl *table.Table, before time.Time, keepRuns map[string]bool) (int, error) {
-	keep, err := referenced(tbl, keepRuns)
+func (l *Lake) tableOrphans(ctx context.Context, tbl *table.Table, before time.Time, keepRuns map[string]bool) (int, error) {
+	keep, err := referenced(ctx, tbl, keepRuns)
 	if err != nil {
 		return 0, err
 	}
@@ -62,12 +62,12 @@ func (l *Lake) tableOrphans(tbl *table.Table, before time.Time, keepRuns map[str
 
 // referenced is every file a table's metadata refers to: its metadata files,
 // and each snapshot's manifest list, manifests and data files.
-func referenced(tbl *table.Table, runs map[string]bool) (map[string]bool, error) {
+func referenced(ctx context.Context, tbl *table.Table, runs map[string]bool) (map[string]bool, error) {
 	keep := map[string]bool{tbl.MetadataLocation(): true}
 	for e := range tbl.Metadata().PreviousFiles() {
 		keep[e.MetadataFile] = true
 	}
-	fsys, err := tbl.FS(context.Background())
+	fsys, err := tbl.FS(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -76,14 +76,14 @@ func referenced(tbl *table.Table, runs map[string]bool) (map[string]bool, error)
 			runs[snap.Summary.Properties[PropRunID]] = true
 		}
 		keep[snap.ManifestList] = true
-		if err := keepSnapshot(fsys, tbl, &snap, keep); err != nil {
+		if err := keepSnapshot(ctx, fsys, tbl, &snap, keep); err != nil {
 			return nil, err
 		}
 	}
 	return keep, nil
 }
 
-func keepSnapshot(fsys icebergio.IO, tbl *table.Table, snap *table.Snapshot, keep map[string]bool) error {
+func keepSnapshot(ctx context.Context, fsys icebergio.IO, tbl *table.Table, snap *table.Snapshot, keep map[string]bool) error {
 	manifests, err := snap.Manifests(fsys)
 	if err != nil {
 		return err
@@ -91,7 +91,7 @@ func keepSnapshot(fsys icebergio.IO, tbl *table.Table, snap *table.Snapshot, kee
 	for _, m := range manifests {
 		keep[m.FilePath()] = true
 	}
-	files, err := snapshotFiles(tbl, snap)
+	files, err := snapshotFiles(ctx, tbl, snap)
 	for f := range files {
 		keep[f] = true
 	}

@@ -132,7 +132,7 @@ func (l *Lake) planTable(ctx context.Context, dir, name string, files []File) (*
 	if p.tbl, p.created, err = l.loadOrCreate(ctx, name, sc); err != nil {
 		return nil, err
 	}
-	current, err := snapshotFiles(p.tbl, p.tbl.CurrentSnapshot())
+	current, err := snapshotFiles(ctx, p.tbl, p.tbl.CurrentSnapshot())
 	if err != nil {
 		return nil, err
 	}
@@ -227,12 +227,12 @@ func (l *Lake) loadOrCreate(ctx context.Context, name string, sc *iceberg.Schema
 }
 
 // snapshotFiles are the data files of a snapshot, by location.
-func snapshotFiles(tbl *table.Table, snap *table.Snapshot) (map[string]bool, error) {
+func snapshotFiles(ctx context.Context, tbl *table.Table, snap *table.Snapshot) (map[string]bool, error) {
 	files := map[string]bool{}
 	if snap == nil {
 		return files, nil
 	}
-	fs, err := tbl.FS(context.Background())
+	fs, err := tbl.FS(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -138,7 +138,7 @@ func (l *Lake) downloadTable(ctx context.Context, name string, snapID int64, tmp
 	if snap == nil {
 		return fmt.Errorf("snapshot %d is gone (expired?)", snapID)
 	}
-	files, err := snapshotFiles(tbl, snap)
+	files, err := snapshotFiles(ctx, tbl, snap)
 	if err != nil {
 		return err
 	}
