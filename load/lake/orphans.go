@@ -111,18 +111,10 @@ func (l *Lake) runOrphans(ctx context.Context, before time.Time, keepRuns map[st
 	if err != nil {
 		return 0, err
 	}
-	removed := 0
-	for _, loc := range locs {
+	return l.removeWhere(locs, func(loc string) bool {
 		id, _, _ := strings.Cut(strings.TrimPrefix(loc, root+"/"), "/")
-		if keepRuns[id] {
-			continue
-		}
-		if err := l.fs.Remove(loc); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return removed, fmt.Errorf("remove %s: %w", loc, err)
-		}
-		removed++
-	}
-	return removed, nil
+		return !keepRuns[id]
+	})
 }
 
 func (l *Lake) removeUnkept(root string, before time.Time, keep map[string]bool) (int, error) {
@@ -130,9 +122,14 @@ func (l *Lake) removeUnkept(root string, before time.Time, keep map[string]bool)
 	if err != nil {
 		return 0, err
 	}
+	return l.removeWhere(locs, func(loc string) bool { return !keep[loc] })
+}
+
+// removeWhere deletes the objects an orphan test picks.
+func (l *Lake) removeWhere(locs []string, orphan func(string) bool) (int, error) {
 	removed := 0
 	for _, loc := range locs {
-		if keep[loc] {
+		if !orphan(loc) {
 			continue
 		}
 		if err := l.fs.Remove(loc); err != nil && !errors.Is(err, fs.ErrNotExist) {

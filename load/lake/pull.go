@@ -15,9 +15,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -191,25 +191,9 @@ func writeFile(dst string, src io.Reader, loc string) error {
 
 // list returns the objects under root, in name order.
 func (l *Lake) list(root string) ([]string, error) {
-	lio, ok := l.fs.(icebergio.ListableIO)
-	if !ok {
-		return nil, fmt.Errorf("%s: the store cannot be listed", l.opts.Warehouse)
-	}
-	var locs []string
-	err := lio.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			locs = append(locs, p)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("list %s: %w", root, err)
-	}
+	locs, err := l.listOld(root, time.Now().AddDate(100, 0, 0))
 	slices.Sort(locs)
-	return locs, nil
+	return locs, err
 }
 
 // verify checks a downloaded run against its manifest: every output there,
