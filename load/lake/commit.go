@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -141,18 +142,7 @@ func (l *Lake) recordRun(ctx context.Context, runID string, snaps map[string]int
 }
 
 func (l *Lake) writeObject(loc string, b []byte) error {
-	w, err := l.writer(loc)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		w.Close()
-		return fmt.Errorf("upload %s: %w", loc, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("upload %s: %w", loc, err)
-	}
-	return nil
+	return l.upload(loc, bytes.NewReader(b))
 }
 
 // Drifted reports whether a table has moved past the snapshot the published

@@ -157,16 +157,21 @@ func run2(dir string) fixture {
 	}}
 }
 
-func TestPublishPullAndTimeTravel(t *testing.T) {
+// publishR1 starts a fake S3 with a SQLite catalog and publishes run1.
+func publishR1(t *testing.T) (*fakes3.Server, string, *Lake) {
+	t.Helper()
 	s3 := fakes3.Start(t, "lake")
 	cat := filepath.Join(t.TempDir(), "catalog.db")
 	l := openLake(t, cat)
-	ctx := context.Background()
-
-	pub1 := writeFixture(t, run1(t.TempDir()))
-	if err := l.Publish(ctx, pub1, quiet()); err != nil {
+	if err := l.Publish(context.Background(), writeFixture(t, run1(t.TempDir())), quiet()); err != nil {
 		t.Fatal(err)
 	}
+	return s3, cat, l
+}
+
+func TestPublishPullAndTimeTravel(t *testing.T) {
+	s3, cat, l := publishR1(t)
+	ctx := context.Background()
 	if run, err := l.PublishedRun(ctx); err != nil || run != "R1" {
 		t.Fatalf("published run = %q, %v; want R1", run, err)
 	}
@@ -258,12 +263,8 @@ func TestFailingStoreNeverHalfPublishes(t *testing.T) {
 	failures := 0
 	for at := 1; at < total; at += max(1, total/10) {
 		t.Run(fmt.Sprintf("from request %d of %d", at, total), func(t *testing.T) {
-			s3 := fakes3.Start(t, "lake")
-			l := openLake(t, filepath.Join(t.TempDir(), "catalog.db"))
+			s3, _, l := publishR1(t)
 			ctx := context.Background()
-			if err := l.Publish(ctx, writeFixture(t, run1(t.TempDir())), quiet()); err != nil {
-				t.Fatal(err)
-			}
 			pub2 := writeFixture(t, run2(t.TempDir()))
 			s3.Fail(at, 6)
 			err := l.Publish(ctx, pub2, quiet())
@@ -293,11 +294,7 @@ func TestFailingStoreNeverHalfPublishes(t *testing.T) {
 
 // publishRequests is how many requests publishing R2 over R1 makes.
 func publishRequests(t *testing.T) int {
-	s3 := fakes3.Start(t, "lake")
-	l := openLake(t, filepath.Join(t.TempDir(), "catalog.db"))
-	if err := l.Publish(context.Background(), writeFixture(t, run1(t.TempDir())), quiet()); err != nil {
-		t.Fatal(err)
-	}
+	s3, _, l := publishR1(t)
 	before := s3.Requests()
 	if err := l.Publish(context.Background(), writeFixture(t, run2(t.TempDir())), quiet()); err != nil {
 		t.Fatal(err)
@@ -333,14 +330,8 @@ func pullMatches(t *testing.T, l *Lake, run string) {
 // Orphans: files of an upload that never got committed are removed once
 // they are older than the run that cleans up; referenced files stay.
 func TestRemoveOrphans(t *testing.T) {
-	s3 := fakes3.Start(t, "lake")
-	cat := filepath.Join(t.TempDir(), "catalog.db")
-	l := openLake(t, cat)
+	s3, _, l := publishR1(t)
 	ctx := context.Background()
-	pub1 := writeFixture(t, run1(t.TempDir()))
-	if err := l.Publish(ctx, pub1, quiet()); err != nil {
-		t.Fatal(err)
-	}
 	// A run that uploaded and died before committing.
 	pub2 := writeFixture(t, run2(t.TempDir()))
 	plans, err := l.planTables(l.ctx(ctx), pub2, groupByDataset(pub2.Files))

@@ -87,7 +87,6 @@ type tablePlan struct {
 	name     string
 	tbl      *table.Table
 	created  bool
-	want     []string // locations of the publication's files
 	upload   map[string]File
 	add, del []string
 	schema   *iceberg.Schema // the files' schema when it adds columns
@@ -136,16 +135,17 @@ func (l *Lake) planTable(ctx context.Context, dir, name string, files []File) (*
 	if err != nil {
 		return nil, err
 	}
+	want := map[string]bool{}
 	for _, f := range files {
 		loc := dataLocation(p.tbl.Location(), f)
-		p.want = append(p.want, loc)
+		want[loc] = true
 		p.rows += f.Rows
 		if !current[loc] {
 			p.upload[loc], p.add = f, append(p.add, loc)
 		}
 	}
 	for loc := range current {
-		if !slices.Contains(p.want, loc) {
+		if !want[loc] {
 			p.del = append(p.del, loc)
 		}
 	}
@@ -288,11 +288,16 @@ func (l *Lake) put(ctx context.Context, src, dst string) error {
 		return err
 	}
 	defer f.Close()
+	return l.upload(dst, f)
+}
+
+// upload writes an object from r.
+func (l *Lake) upload(dst string, r io.Reader) error {
 	w, err := l.writer(dst)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, f); err != nil {
+	if _, err := io.Copy(w, r); err != nil {
 		w.Close()
 		return fmt.Errorf("upload %s: %w", dst, err)
 	}
