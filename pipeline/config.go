@@ -50,6 +50,10 @@ type Config struct {
 	// a time.
 	Progress func(Progress)
 	Params   Params
+	// Shard makes a run or backfill read only its share of the inbox and
+	// stage it in Batch for a Commit (shard.go); the zero Shard reads all.
+	Shard Shard
+	Batch string // the batch a shard stages into, or a commit publishes
 }
 
 // Params are the analyses' settings, visible to every .sql file as DuckDB
@@ -114,6 +118,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.checkMemory(); err != nil {
 		return err
+	}
+	if c.Shard.Sharded() {
+		if err := CheckBatch(c.Batch); err != nil {
+			return err
+		}
 	}
 	p := c.Params
 	for _, f := range []struct {

@@ -29,6 +29,7 @@ type job struct {
 	full    bool        // re-read every workbook
 	scope   *load.Scope // backfill: the company and quarters to re-read and replace
 	dryRun  bool        // backfill --dry-run: compute the changes, publish nothing
+	commit  bool        // publish the shards staged in cfg.Batch (shard.go)
 }
 
 // previous is what the last publication says about itself.
@@ -76,6 +77,9 @@ func Backfill(ctx context.Context, cfg Config, scope load.Scope, dryRun bool, lo
 	}
 	if scope.From != "" && scope.To != "" && scope.From > scope.To {
 		return nil, &ConfigError{Field: "from", Err: fmt.Errorf("%s is after --to %s", scope.From, scope.To)}
+	}
+	if dryRun && cfg.Shard.Sharded() {
+		return nil, &ConfigError{Field: "dry-run", Err: errors.New("a shard publishes nothing to compare with; run --dry-run without --shard")}
 	}
 	return execute(ctx, cfg, job{command: "backfill", scope: &scope, dryRun: dryRun}, log)
 }
@@ -130,7 +134,14 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 		return nil, err
 	}
 	defer x.close()
-	if err := x.plan(); err != nil {
+	if cfg.Shard.Sharded() {
+		return x.runShard(ctx)
+	}
+	plan, read := x.plan, x.read
+	if j.commit {
+		plan, read = x.planCommit, x.readStaged
+	}
+	if err := plan(); err != nil {
 		return nil, err
 	}
 	if x.nothingNew() {
@@ -141,7 +152,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 		return nil, err
 	}
 	defer db.Close()
-	if err := x.read(ctx, db); err != nil {
+	if err := read(ctx, db); err != nil {
 		return nil, err
 	}
 	if err := x.buildFacts(ctx, db); err != nil {
@@ -150,7 +161,7 @@ func execute(ctx context.Context, cfg Config, j job, log *slog.Logger) (sum *Sum
 	if j.dryRun {
 		return x.dryRun(ctx, db)
 	}
-	if j.scope != nil {
+	if x.job.scope != nil { // a commit's is its shards'
 		same, err := x.sameAsPublished(ctx, db)
 		if err != nil {
 			return nil, err
@@ -199,6 +210,11 @@ type execution struct {
 	runID   string
 	toRead  []string     // workbooks to read this run
 	kept    []load.Input // the others, as the last publication has them
+	// sharded: the whole inbox's digest and size (a shard), the shards
+	// staged (a commit)
+	listing   string
+	workbooks int
+	staged    []*staged
 	// read
 	sum         *Summary
 	reread      []load.FileVersion // versions read: their earlier rows give way
@@ -265,6 +281,23 @@ func (x *execution) onClose(f func()) { x.cleanups = append(x.cleanups, f) }
 // plan lists the inbox, takes the writers' lock, reads what the last
 // publication says and decides which workbooks to read.
 func (x *execution) plan() error {
+	if err := x.setUp(); err != nil {
+		return err
+	}
+	if err := x.openInbox(); err != nil {
+		return err
+	}
+	if err := x.lockOut(); err != nil {
+		return err
+	}
+	if err := x.readPrevious(); err != nil {
+		return err
+	}
+	return x.chooseWorkbooks()
+}
+
+// setUp resolves the output folder and makes the run's work folder.
+func (x *execution) setUp() error {
 	out, err := load.ResolveOut(x.cfg.Out)
 	if err != nil {
 		return &ConfigError{Field: "out", Err: err}
@@ -279,15 +312,24 @@ func (x *execution) plan() error {
 	}
 	x.tmp = tmp
 	x.onClose(release)
+	return nil
+}
+
+// openInbox lists the inbox, the bundled samples when none is named.
+func (x *execution) openInbox() error {
 	x.inbox = x.cfg.Inbox
 	if x.inbox == "" {
+		var err error
 		if x.inbox, err = materialise(samplesFS(), x.tmp); err != nil {
 			return err
 		}
 	}
-	if err := x.listInbox(); err != nil {
-		return err
-	}
+	return x.listInbox()
+}
+
+// lockOut takes the writers' lock of the output folder and sweeps what
+// killed runs left.
+func (x *execution) lockOut() error {
 	lock, err := load.Acquire(x.cfg.Out, x.job.command)
 	if err != nil {
 		return err
@@ -296,6 +338,12 @@ func (x *execution) plan() error {
 	if err := load.SweepStale(x.cfg.Out); err != nil {
 		return fmt.Errorf("remove stale staging folders: %w", err)
 	}
+	return nil
+}
+
+// readPrevious reads what the last publication says and names this run.
+func (x *execution) readPrevious() error {
+	var err error
 	if x.prev, err = readPrevious(x.cfg.Out); err != nil {
 		return err
 	}
@@ -305,7 +353,7 @@ func (x *execution) plan() error {
 	}
 	x.runID = newRunID(x.start)
 	x.log = x.log.With(keyRun, x.runID)
-	return x.chooseWorkbooks()
+	return nil
 }
 
 // listInbox lists the workbooks of the inbox, and refuses an empty inbox and
@@ -570,10 +618,8 @@ func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) 
 			sum.Facts += o.Rows
 		}
 	}
-	for _, r := range x.quarantined {
-		if err := quarantine(dir, r, x.mayCopy(r.abs)); err != nil {
-			return nil, err
-		}
+	if err := x.writeQuarantine(dir); err != nil {
+		return nil, err
 	}
 	finished := time.Now()
 	if err := x.record(ctx, db, finished); err != nil {
@@ -597,6 +643,20 @@ func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) 
 	x.log.Info("published", keyOut, x.cfg.Out, "read", sum.Read, "unchanged", sum.Unchanged,
 		"quarantined", sum.Quarantined, keyFacts, sum.Facts, keyElapsed, sum.Elapsed.Round(time.Millisecond))
 	return sum, nil
+}
+
+// writeQuarantine copies the quarantined workbooks into _quarantine/ with
+// their reasons; a commit copies what its shards staged.
+func (x *execution) writeQuarantine(dir string) error {
+	if x.job.commit {
+		return x.stagedQuarantine(dir)
+	}
+	for _, r := range x.quarantined {
+		if err := quarantine(dir, r, x.mayCopy(r.abs)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // record copies the previous state catalog (if any) into the staging

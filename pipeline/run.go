@@ -98,6 +98,7 @@ type Summary struct {
 	Published   bool
 	NothingNew  bool          // nothing had changed, so nothing was published
 	Changes     []load.Change // backfill --dry-run: what would change
+	Staged      string        // a shard: the folder it staged
 	Elapsed     time.Duration
 }
 
