@@ -18,6 +18,7 @@ func newBackfillCmd(stdout, stderr io.Writer) *cobra.Command {
 	var scope load.Scope
 	var dryRun bool
 	var lf lakeFlags
+	var sf shardFlags
 	logLevel := "info"
 	cmd := &cobra.Command{
 		Use:   "backfill --company T[,T] [--from 2024Q1] [--to 2026Q1] [--dry-run]",
@@ -44,6 +45,9 @@ removed) and publishes nothing.
 					scope.Companies = append(scope.Companies, c)
 				}
 			}
+			if err := sf.apply(&cfg); err != nil {
+				return err
+			}
 			cfg.Progress = progressFunc(stderr, log)
 			sum, err := runStaged(cmd.Context(), cfg, lf, log, func(ctx context.Context, cfg pipeline.Config) (*pipeline.Summary, error) {
 				return pipeline.Backfill(ctx, cfg, scope, dryRun, log)
@@ -66,6 +70,7 @@ removed) and publishes nothing.
 	}
 	addRunFlags(cmd, &cfg)
 	addLakeFlags(cmd, &lf)
+	addShardFlags(cmd, &sf)
 	f := cmd.Flags()
 	f.StringSliceVar(&companies, "company", nil, "tickers to backfill, comma-separated (required)")
 	f.StringVar(&scope.From, "from", "", "first calendar quarter to replace, e.g. 2024Q1")

@@ -87,6 +87,9 @@ func runStaged(ctx context.Context, cfg pipeline.Config, lf lakeFlags, log *slog
 		}
 		cfg.Inbox = dir
 	}
+	if cfg.Shard.Sharded() {
+		return stageShard(ctx, cfg, lf, log, run)
+	}
 	if !lake.IsRemote(cfg.Out) {
 		return run(ctx, cfg)
 	}
@@ -101,18 +104,26 @@ func runStaged(ctx context.Context, cfg pipeline.Config, lf lakeFlags, log *slog
 	if err != nil || !(sum.Published || sum.NothingNew) {
 		return sum, err
 	}
+	return sum, publishPulled(ctx, l, local, remote, sum, started, log)
+}
+
+// publishPulled publishes what a run published in the local copy of an
+// object storage --out (or, when it found nothing new, puts back tables a
+// killed run moved), then removes orphans older than the run.
+func publishPulled(ctx context.Context, l *lake.Lake, local, remote string, sum *pipeline.Summary, started time.Time, log *slog.Logger) error {
+	var err error
 	if sum.NothingNew {
 		err = repair(ctx, l, local, sum, log)
 	} else {
 		err = push(ctx, l, local, sum, log)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("publish to %s: %w (the catalog still names the previous run)", remote, err)
+		return fmt.Errorf("publish to %s: %w (the catalog still names the previous run)", remote, err)
 	}
 	if _, err := l.RemoveOrphans(ctx, started, log); err != nil {
 		log.Warn("orphan files were not all removed; the next run tries again", "err", err)
 	}
-	return sum, nil
+	return nil
 }
 
 func push(ctx context.Context, l *lake.Lake, local string, sum *pipeline.Summary, log *slog.Logger) error {

@@ -116,7 +116,7 @@ and publishes Parquet datasets atomically under an output folder.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{suggestFlag(cmd, err)} })
-	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout), newReportCmd(stdout, stderr),
+	root.AddCommand(newRunCmd(stderr), newBackfillCmd(stdout, stderr), newValidateCmd(stdout), newQueryCmd(stdout), newReportCmd(stdout, stderr), newCommitCmd(stderr),
 		newScheduleCmd(stderr), newHealthcheckCmd(stdout))
 	logFormat = "text"
 	root.PersistentFlags().StringVar(&logFormat, "log-format", logFormat, "log format: text or json")

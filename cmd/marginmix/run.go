@@ -14,6 +14,7 @@ import (
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	cfg := pipeline.Default()
 	var lf lakeFlags
+	var sf shardFlags
 	logLevel := "info"
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -36,11 +37,19 @@ With --out s3://bucket/prefix and --catalog, every dataset is an Apache
 Iceberg table instead (docs/operations.md): the run stages its work in
 --cache, uploads the files, then commits one snapshot per changed table.
 
+With --shard I/N --batch NAME, run reads only its share of the inbox and
+stages it; ` + "`marginmix commit --batch NAME`" + ` publishes the batch once all
+N shards are staged. A shard exits 0 when it staged, quarantines included:
+the commit reports them.
+
 ` + exitHelp,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(stderr, logLevel)
 			if err != nil {
+				return err
+			}
+			if err := sf.apply(&cfg); err != nil {
 				return err
 			}
 			cfg.Progress = progressFunc(stderr, log)
@@ -55,6 +64,7 @@ Iceberg table instead (docs/operations.md): the run stages its work in
 	}
 	addRunFlags(cmd, &cfg)
 	addLakeFlags(cmd, &lf)
+	addShardFlags(cmd, &sf)
 	cmd.Flags().BoolVar(&cfg.Full, "full", false, "re-extract every workbook, changed or not")
 	cmd.Flags().StringVar(&logLevel, "log-level", logLevel, "debug, info, warn or error")
 	return cmd
@@ -62,6 +72,9 @@ Iceberg table instead (docs/operations.md): the run stages its work in
 
 // summarise prints a run's closing line and maps quarantines to exit 3.
 func summarise(w io.Writer, cfg pipeline.Config, sum *pipeline.Summary) error {
+	if sum.Staged != "" {
+		return staged(w, cfg, cfg.Out, sum)
+	}
 	if sum.NothingNew {
 		fmt.Fprintf(w, "nothing new: %d workbooks unchanged, %d quarantined; %s left as it was (%s)\n",
 			sum.Unchanged, sum.Quarantined, cfg.Out, sum.Elapsed.Round(time.Millisecond))
@@ -83,13 +96,20 @@ func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.BoolVar(&cfg.FollowLinks, "follow-links", false, "also read links in the inbox that lead to files outside it")
 	f.BoolVar(&cfg.AllowEmptyInbox, "allow-empty-inbox", false, "publish even when the inbox holds no workbooks (by default an error: an unmounted share)")
-	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish, or s3://bucket/prefix with --catalog")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel, as many as this machine has CPUs unless set")
+	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
+	addBuildFlags(cmd, cfg)
+}
+
+// addBuildFlags adds the flags of what builds and publishes the datasets,
+// which commit shares with run, backfill and schedule.
+func addBuildFlags(cmd *cobra.Command, cfg *pipeline.Config) {
+	f := cmd.Flags()
+	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish, or s3://bucket/prefix with --catalog")
 	f.StringVar(&cfg.Memory, "memory", pipeline.FormatMemory(pipeline.DefaultMemory()), "the run's memory budget, a quarter of this machine's memory up to 1GiB; DuckDB gets half and keeps the rest of its data in a temporary file")
 	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", "", "override DuckDB's memory limit while facts are loaded (default: half of --memory)")
 	f.StringVar(&cfg.AnalysisMemory, "analysis-memory", "", "override DuckDB's memory limit while the analyses run (default: seven sixteenths of --memory)")
 	f.StringVar(&cfg.TempDir, "temp-dir", "", "folder for DuckDB's temporary database (default: the system's)")
-	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
 	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
 	f.IntVar(&cfg.Params.TrendWindow, "trend-window", cfg.Params.TrendWindow, "quarters in the peer_trends margin slope")
 	f.Float64Var(&cfg.Params.TrendThresholdBps, "trend-threshold-bps", cfg.Params.TrendThresholdBps, "slope (bp/quarter) beyond which a trend is rising or declining")
