@@ -414,8 +414,10 @@ func sameBatch(first, s *staged) error {
 		return fmt.Errorf("%s read against run %q, shard %d against %q (a run was published between them)", name, s.Base, first.Shard, first.Base)
 	case s.Inbox != first.Inbox:
 		return fmt.Errorf("%s saw another inbox than shard %d (%d workbooks against %d: the inbox changed between them)", name, first.Shard, s.Workbooks, first.Workbooks)
+	case s.Version != first.Version:
+		return fmt.Errorf("%s was read by marginmix %s, shard %d by %s", name, s.Version, first.Shard, first.Version)
 	case s.ExtractFingerprint != first.ExtractFingerprint:
-		return fmt.Errorf("%s read with other specs or another marginmix version than shard %d", name, first.Shard)
+		return fmt.Errorf("%s read with other specs than shard %d", name, first.Shard)
 	case s.Command != first.Command || s.Full != first.Full || !sameScope(s.Scope, first.Scope):
 		return fmt.Errorf("%s ran another command than shard %d (%s against %s)", name, first.Shard, describe(s), describe(first))
 	}
@@ -475,6 +477,11 @@ func (x *execution) planCommit() error {
 		return err
 	}
 	first := x.staged[0]
+	if first.Version != Version {
+		// Another version may have other fact columns, which the staged
+		// facts would leave NULL without a word.
+		return fmt.Errorf("batch %s was read by marginmix %s; this is %s: commit with the shards' version", x.cfg.Batch, first.Version, Version)
+	}
 	if first.Base != x.prev.runID() {
 		return &StaleBatchError{Batch: x.cfg.Batch, Base: first.Base, Published: x.prev.runID()}
 	}

@@ -4,6 +4,8 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"os"
 	"path/filepath"
@@ -243,6 +245,26 @@ func TestCommitRefusesWhatIsNotOneBatch(t *testing.T) {
 	if err := commitErr(t, cfg, "moved"); err.Error() != "batch moved: shard 1/2 saw another inbox than shard 0 (6 workbooks against 7: the inbox changed between them); run every shard of the batch again" {
 		t.Fatalf("inbox changed: %v", err)
 	}
+	stageShards(t, cfg, "cmd", 2, 0)
+	c := cfg
+	c.Shard, c.Batch = Shard{I: 1, N: 2}, "cmd"
+	if _, err := Backfill(context.Background(), c, load.Scope{Companies: []string{"AMZN"}}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := commitErr(t, cfg, "cmd"); err.Error() != "batch cmd: shard 1/2 ran another command than shard 0 (backfill --company AMZN against run); run every shard of the batch again" {
+		t.Fatalf("commands: %v", err)
+	}
+	// Another version may have other fact columns: one version per batch,
+	// and the commit's own.
+	stageShards(t, cfg, "ver", 2, 0, 1)
+	setVersion(t, out, "ver", 1, "v0.9.0")
+	if err := commitErr(t, cfg, "ver"); err.Error() != "batch ver: shard 1/2 was read by marginmix v0.9.0, shard 0 by "+Version+"; run every shard of the batch again" {
+		t.Fatalf("mixed versions: %v", err)
+	}
+	setVersion(t, out, "ver", 0, "v0.9.0")
+	if err := commitErr(t, cfg, "ver"); err.Error() != "batch ver was read by marginmix v0.9.0; this is "+Version+": commit with the shards' version" {
+		t.Fatalf("another version: %v", err)
+	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a refused commit published: %v", err)
 	}
@@ -261,6 +283,31 @@ func TestCommitRefusesWhatIsNotOneBatch(t *testing.T) {
 	}
 	if after := fileBytes(t, out); !reflect.DeepEqual(before, after) {
 		t.Fatal("a refused commit changed the publication")
+	}
+}
+
+// setVersion rewrites the marginmix version a staged shard records.
+func setVersion(t *testing.T, out, batch string, i int, v string) {
+	t.Helper()
+	dir, err := ShardsDir(out, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("shard-%d-of-2", i), StagedRecord)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["version"] = v
+	if b, err = json.Marshal(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

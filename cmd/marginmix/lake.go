@@ -36,8 +36,12 @@ func addLakeFlags(cmd *cobra.Command, lf *lakeFlags) {
 }
 
 func (lf lakeFlags) options(out string) lake.Options {
-	return lake.Options{Warehouse: out, Catalog: lf.catalog, Endpoint: lf.endpoint}
+	return lake.Options{Warehouse: out, Catalog: lf.catalog, Endpoint: lf.endpoint, MaxBackoff: lakeBackoff}
 }
+
+// lakeBackoff bounds the wait between tries of a request to the store; 0
+// is the AWS SDK's default (20 s). Tests shorten it.
+var lakeBackoff time.Duration
 
 // cacheDir is where an object storage location is staged locally: one
 // folder per location and catalog.

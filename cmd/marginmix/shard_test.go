@@ -192,3 +192,43 @@ func TestShardUsage(t *testing.T) {
 		}
 	}
 }
+
+// A store that fails six requests in a row, placed across a shard's
+// requests: a shard that fails exits 1 and counts as not staged (never half
+// staged), its retry stages it, and the batch publishes what one run does.
+func TestShardsSurviveAFailingStore(t *testing.T) {
+	defer func(b time.Duration) { lakeBackoff = b }(lakeBackoff)
+	lakeBackoff = 5 * time.Millisecond
+	e := newLakeEnv(t)
+	e.local(t, exitOK, "run")
+	before := e.s3.Requests()
+	e.stage(t, "f", 0, 3)
+	per := e.s3.Requests() - before // one shard's requests
+	failed := 0
+	for i, at := range []int{1, per / 2, per - 3} {
+		shard := i%2 + 1 // shards 1 and 2, the first of them twice
+		e.s3.Fail(at, 6)
+		args := append([]string{"run", "--shard", strconv.Itoa(shard) + "/3", "--batch", "f", "--inbox", "s3://inbox/q1"}, e.lakeArgs(t, "cache-shard-"+strconv.Itoa(shard))...)
+		code, _, stderr := run(t, args...)
+		e.s3.Fail(0, 0)
+		e.noSecret(t, stderr)
+		switch code {
+		case exitOK:
+		case exitFailed:
+			failed++
+			got := e.commit(t, "f", exitFailed)
+			if !strings.Contains(got, "shards are not staged yet (missing: ") || !strings.Contains(got, strconv.Itoa(shard)) {
+				t.Fatalf("after shard %d failed at request %d of %d:\n%s", shard, at, per, got)
+			}
+			e.stage(t, "f", shard, 3)
+		default:
+			t.Fatalf("shard %d, failing from request %d of %d: exit %d\n%s", shard, at, per, code, stderr)
+		}
+	}
+	t.Logf("%d of 3 shard attempts failed; a shard makes %d requests", failed, per)
+	if failed == 0 {
+		t.Fatal("no injected failure failed a shard: the fault injection is not reaching the shards")
+	}
+	e.commit(t, "f", exitOK)
+	e.sameEverywhere(t)
+}
