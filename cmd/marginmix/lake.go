@@ -30,7 +30,7 @@ type lakeFlags struct {
 
 func addLakeFlags(cmd *cobra.Command, lf *lakeFlags) {
 	f := cmd.Flags()
-	f.StringVar(&lf.catalog, "catalog", "", "Iceberg catalog of an s3:// --out: sqlite:///path/catalog.db or a REST catalog URL")
+	f.StringVar(&lf.catalog, "catalog", "", "Iceberg catalog of an s3:// --out: sqlite:///path/catalog.db, postgres://user@host/db (password from PGPASSWORD or ~/.pgpass) or a REST catalog URL")
 	f.StringVar(&lf.endpoint, "s3-endpoint", "", "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, else AWS)")
 	f.StringVar(&lf.cache, "cache", "", "local folder where an s3:// --out or --inbox is staged (default: the user's cache folder)")
 }
@@ -68,7 +68,7 @@ func (lf lakeFlags) check(out string) error {
 		return nil
 	}
 	if lf.catalog == "" {
-		return usageError{fmt.Errorf("--out %s needs --catalog (sqlite:///path/catalog.db or a REST catalog URL): object storage has no atomic rename, and the catalog's snapshots are what make a publication atomic there", out)}
+		return usageError{fmt.Errorf("--out %s needs --catalog (sqlite:///path/catalog.db, postgres://user@host/db or a REST catalog URL): object storage has no atomic rename, and the catalog's snapshots are what make a publication atomic there", out)}
 	}
 	return nil
 }

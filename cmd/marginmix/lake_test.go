@@ -207,10 +207,11 @@ func TestObjectStorageUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--out", "s3://lake/mm"}, "marginmix: --out s3://lake/mm needs --catalog (sqlite:///path/catalog.db or a REST catalog URL): object storage has no atomic rename, and the catalog's snapshots are what make a publication atomic there\n"},
+		{[]string{"run", "--out", "s3://lake/mm"}, "marginmix: --out s3://lake/mm needs --catalog (sqlite:///path/catalog.db, postgres://user@host/db or a REST catalog URL): object storage has no atomic rename, and the catalog's snapshots are what make a publication atomic there\n"},
 		{[]string{"run", "--out", filepath.Join(dir, "out"), "--catalog", "sqlite:///x.db"}, "marginmix: --catalog goes with an object storage --out (s3://bucket/prefix); " + filepath.Join(dir, "out") + " is a local folder\n"},
 		{[]string{"query", "--out", "s3://lake/mm", "SELECT 1"}, "marginmix: --out s3://lake/mm needs --catalog"},
-		{[]string{"query", "--out", "s3://lake/mm", "--catalog", "postgres://u:hunter2@db/x", "SELECT 1"}, `marginmix: catalog "postgres://REDACTED@db/x": want sqlite:///path/catalog.db or http(s)://host/ (a REST catalog); marginmix links no other catalog driver` + "\n"},
+		{[]string{"query", "--out", "s3://lake/mm", "--catalog", "postgres://u:hunter2@db/x", "SELECT 1"}, "marginmix: catalog postgres://REDACTED@db/x: put the password in PGPASSWORD or ~/.pgpass, not in the URL, which would carry it into logs and process listings\n"},
+		{[]string{"query", "--out", "s3://lake/mm", "--catalog", "mysql://u:hunter2@db/x", "SELECT 1"}, `marginmix: catalog "mysql://REDACTED@db/x": want sqlite:///path/catalog.db, postgres://user@host/db or http(s)://host/ (a REST catalog); marginmix links no other catalog driver` + "\n"},
 		{[]string{"query", "--out", "s3://", "--catalog", "sqlite:///x.db", "SELECT 1"}, `marginmix: object storage location "s3://": want s3://bucket/prefix` + "\n"},
 	} {
 		code, _, stderr := run(t, c.args...)

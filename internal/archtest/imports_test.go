@@ -21,7 +21,7 @@ var allowed = map[string][]string{
 	"transform":            {"extract", "fact", "internal/suggest"},
 	"sql":                  {},
 	"load":                 {"fact", "sql", "arrow", "duckdb"},
-	"load/lake":            {"arrow", "iceberg", "aws", "sqlite"},
+	"load/lake":            {"arrow", "iceberg", "aws", "sqlite", "postgres"},
 	"pipeline":             {"extract", "transform", "fact", "load", "sql", "fixtures", "arrow"},
 	"report":               {"gonum"},
 	"schedule":             {"cron", "prometheus"},
@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/archtest":    {},
 	"internal/corpus":      {},
 	"internal/fakes3":      {"gofakes3"},
+	"internal/pgtest":      {"postgres"},
 	"internal/metricstest": {"prometheus"},
 	"internal/suggest":     {},
 }
@@ -51,6 +52,7 @@ var big = map[string]string{
 	"github.com/apache/iceberg-go": "iceberg",
 	"github.com/aws/":              "aws",
 	"modernc.org/sqlite":           "sqlite",
+	"github.com/jackc/pgx/":        "postgres",
 	"github.com/johannesboyne/":    "gofakes3",
 }
 

@@ -37,7 +37,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	_ "modernc.org/sqlite" // the SQL catalog's SQLite driver, pure Go
+	_ "github.com/jackc/pgx/v5/stdlib" // the SQL catalog's Postgres driver, pure Go
+	_ "modernc.org/sqlite"             // the SQL catalog's SQLite driver, pure Go
 )
 
 // Namespace is the Iceberg namespace marginmix publishes into unless told.
@@ -195,6 +196,8 @@ func (l *Lake) openCatalog(ctx context.Context) error {
 	switch {
 	case strings.HasPrefix(c, "sqlite://"):
 		return l.openSQLite(ctx, strings.TrimPrefix(c, "sqlite://"))
+	case strings.HasPrefix(c, "postgres://"), strings.HasPrefix(c, "postgresql://"):
+		return l.openPostgres(ctx, c)
 	case strings.HasPrefix(c, "http://"), strings.HasPrefix(c, "https://"):
 		cat, err := rest.NewCatalog(ctx, "marginmix", c,
 			rest.WithWarehouseLocation(l.opts.Warehouse), rest.WithAwsConfig(*l.aws))
@@ -204,10 +207,37 @@ func (l *Lake) openCatalog(ctx context.Context) error {
 		l.cat = cat
 		return nil
 	case c == "":
-		return configErr("object storage needs --catalog (sqlite:///path/catalog.db or a REST catalog URL): the catalog's snapshots are what make a publication atomic there")
+		return configErr("object storage needs --catalog (sqlite:///path/catalog.db, postgres://user@host/db or a REST catalog URL): the catalog's snapshots are what make a publication atomic there")
 	default:
-		return configErr("catalog %q: want sqlite:///path/catalog.db or http(s)://host/ (a REST catalog); marginmix links no other catalog driver", Redact(c))
+		return configErr("catalog %q: want sqlite:///path/catalog.db, postgres://user@host/db or http(s)://host/ (a REST catalog); marginmix links no other catalog driver", Redact(c))
 	}
+}
+
+// openPostgres opens an Iceberg SQL catalog in a Postgres database. The
+// password comes from PGPASSWORD or ~/.pgpass, as for psql, never from the
+// URL, which would carry it into logs and process listings.
+func (l *Lake) openPostgres(ctx context.Context, uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return configErr("catalog %q: %v", Redact(uri), errors.Unwrap(err))
+	}
+	if _, has := u.User.Password(); has {
+		return configErr("catalog %s: put the password in PGPASSWORD or ~/.pgpass, not in the URL, which would carry it into logs and process listings", Redact(uri))
+	}
+	db, err := sql.Open("pgx", uri)
+	if err != nil {
+		return fmt.Errorf("catalog %s: %w", Redact(uri), err)
+	}
+	cat, err := sqlcat.NewCatalog("marginmix", db, sqlcat.Postgres, l.props)
+	if err == nil {
+		err = cat.CreateSQLTables(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("catalog %s: %w", Redact(uri), err)
+	}
+	l.cat, l.close = cat, db.Close
+	return nil
 }
 
 func (l *Lake) openSQLite(ctx context.Context, path string) error {
