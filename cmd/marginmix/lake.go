@@ -167,24 +167,33 @@ func mirrorInbox(ctx context.Context, inbox string, lf lakeFlags, log *slog.Logg
 // openAndPull opens the catalog of an object storage --out and brings its
 // published run into the local cache, returning the cache's output folder.
 func openAndPull(ctx context.Context, out string, lf lakeFlags, log *slog.Logger) (*lake.Lake, string, error) {
+	l, dir, err := openLake(ctx, out, lf)
+	if err != nil {
+		return nil, "", err
+	}
+	local := filepath.Join(dir, "out")
+	if _, err := l.Pull(ctx, local, log); err != nil {
+		l.Close()
+		return nil, "", fmt.Errorf("read the published run from %s: %w", out, err)
+	}
+	return l, local, nil
+}
+
+// openLake opens the catalog of an object storage --out and makes its
+// folder in the cache.
+func openLake(ctx context.Context, out string, lf lakeFlags) (*lake.Lake, string, error) {
 	dir, err := lf.cacheDir(out)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
 	l, err := lake.Open(ctx, lf.options(out))
 	if err != nil {
 		return nil, "", err
 	}
-	local := filepath.Join(dir, "out")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		l.Close()
-		return nil, "", err
-	}
-	if _, err := l.Pull(ctx, local, log); err != nil {
-		l.Close()
-		return nil, "", fmt.Errorf("read the published run from %s: %w", out, err)
-	}
-	return l, local, nil
+	return l, dir, nil
 }
 
 // publication describes a local publication for the lake: the manifest's

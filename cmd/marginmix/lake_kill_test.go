@@ -56,10 +56,45 @@ func TestKillDuringObjectStoragePublish(t *testing.T) {
 	}
 }
 
+// A commit killed while it commits its tables leaves the previous run
+// published and its batch staged; the same commit again publishes what
+// one run publishes to a local folder.
+func TestKillDuringShardedCommit(t *testing.T) {
+	bin := buildBinary(t)
+	e := newLakeEnv(t)
+	e.both(t, "run")
+	before := e.published(t)
+	e.remove(t, "crwv_1q26_financials.xlsx")
+	e.local(t, exitOK, "run")
+	for i := range 3 {
+		e.stage(t, "k", i, 3)
+	}
+	e.s3.Stall(1, 40*time.Millisecond)
+	e.kill(t, bin, append([]string{"commit", "--batch", "k"}, e.lakeArgs(t, "cache-commit")...), "committing tables", 150*time.Millisecond)
+	e.s3.Stall(0, 0)
+	if got := e.published(t); got != before {
+		t.Fatalf("killed commit: the catalog names run %s, want %s", got, before)
+	}
+	if len(e.staging(t)) == 0 {
+		t.Fatal("the killed commit's batch is gone")
+	}
+	e.commit(t, "k", exitOK)
+	if e.published(t) == before || len(e.staging(t)) > 0 {
+		t.Fatal("the commit again did not publish, or left its batch")
+	}
+	e.sameEverywhere(t)
+}
+
 // killAt starts a run and kills it delay after it logs phase.
 func (e *lakeEnv) killAt(t *testing.T, bin, phase string, delay time.Duration) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"run", "--inbox", "s3://inbox/q1"}, e.args...)...)
+	e.kill(t, bin, append([]string{"run", "--inbox", "s3://inbox/q1"}, e.args...), phase, delay)
+}
+
+// kill starts marginmix with args and kills it delay after it logs phase.
+func (e *lakeEnv) kill(t *testing.T, bin string, args []string, phase string, delay time.Duration) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -48,11 +48,7 @@ func stageShard(ctx context.Context, cfg pipeline.Config, lf lakeFlags, log *slo
 	if !lake.IsRemote(cfg.Out) {
 		return run(ctx, cfg)
 	}
-	dir, err := lf.cacheDir(cfg.Out)
-	if err != nil {
-		return nil, err
-	}
-	l, err := lake.Open(ctx, lf.options(cfg.Out))
+	l, dir, err := openLake(ctx, cfg.Out, lf)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +144,7 @@ func commitBatch(ctx context.Context, cfg pipeline.Config, lf lakeFlags, wait ti
 }
 
 func commitRemote(ctx context.Context, cfg pipeline.Config, lf lakeFlags, wait time.Duration, log *slog.Logger) (*pipeline.Summary, error) {
-	dir, err := lf.cacheDir(cfg.Out)
-	if err != nil {
-		return nil, err
-	}
-	l, err := lake.Open(ctx, lf.options(cfg.Out))
+	l, dir, err := openLake(ctx, cfg.Out, lf)
 	if err != nil {
 		return nil, err
 	}
