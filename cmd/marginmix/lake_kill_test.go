@@ -102,10 +102,13 @@ func (e *lakeEnv) kill(t *testing.T, bin string, args []string, phase string, de
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	seen := make(chan struct{})
+	seen, ended := make(chan struct{}), make(chan struct{})
+	var said strings.Builder
 	go func() {
+		defer close(ended)
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
+			said.WriteString(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), phase) {
 				close(seen)
 				break
@@ -118,9 +121,12 @@ func (e *lakeEnv) kill(t *testing.T, bin string, args []string, phase string, de
 	case <-seen:
 		time.Sleep(delay)
 		cmd.Process.Signal(syscall.SIGKILL)
+	case <-ended:
+		cmd.Wait()
+		t.Fatalf("%v ended before it logged %q:\n%s", args[0], phase, said.String())
 	case <-time.After(2 * time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("the run never logged %q", phase)
+		t.Fatalf("%v never logged %q", args[0], phase)
 	}
 	if err := cmd.Wait(); err == nil {
 		t.Fatalf("the run finished before it was killed while %s", phase)
