@@ -111,6 +111,14 @@ func (d *DB) Exec(ctx context.Context, q string, args ...any) error {
 	return err
 }
 
+// SetMemoryLimit changes DuckDB's memory_limit ("512MiB").
+func (d *DB) SetMemoryLimit(ctx context.Context, limit string) error {
+	if err := d.Exec(ctx, "SET memory_limit = ?", limit); err != nil {
+		return fmt.Errorf("memory limit %q: %w", limit, err)
+	}
+	return nil
+}
+
 // insertBatch is how many rows one INSERT of insertRows carries.
 const insertBatch = 256
 
@@ -143,13 +151,18 @@ func (d *DB) insertRows(ctx context.Context, table string, rows [][]any) error {
 // filters it, and it can be read only once; so the view is materialised with
 // CREATE TABLE AS SELECT * and dropped before anything else reads it.
 func (d *DB) CreateTableFromArrow(ctx context.Context, table string, rdr array.RecordReader) error {
+	return d.createFromArrow(ctx, "TABLE", table, rdr)
+}
+
+// createFromArrow is CreateTableFromArrow for a TABLE or a TEMP TABLE.
+func (d *DB) createFromArrow(ctx context.Context, kind, table string, rdr array.RecordReader) error {
 	view := "arrow_in_" + table
 	release, err := d.arrow.RegisterView(rdr, view)
 	if err != nil {
 		return fmt.Errorf("register arrow view: %w", err)
 	}
 	defer release()
-	q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s", Ident(table), Ident(view))
+	q := fmt.Sprintf("CREATE %s %s AS SELECT * FROM %s", kind, Ident(table), Ident(view))
 	if _, err := d.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("materialise %s: %w", table, err)
 	}

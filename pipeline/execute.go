@@ -450,7 +450,7 @@ func (x *execution) openDB(ctx context.Context) (*load.DB, error) {
 	// The readers' heap shares the budget: Go collects harder near its half.
 	prev := debug.SetMemoryLimit(m.goLimit)
 	x.onClose(func() { debug.SetMemoryLimit(prev) })
-	return load.OpenWith(ctx, load.Options{Threads: m.threads, Path: filepath.Join(x.tmp, "work.duckdb"), MemoryLimit: m.duckLoad})
+	return load.OpenWith(ctx, load.Options{Threads: m.threads, Path: filepath.Join(x.tmp, "work.duckdb"), MemoryLimit: m.duckIngest})
 }
 
 // read reads the chosen workbooks on the workers, streaming their facts
@@ -474,6 +474,9 @@ func (x *execution) read(ctx context.Context, db *load.DB) error {
 		return fmt.Errorf("load facts: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := db.SetMemoryLimit(ctx, x.mem.duckLoad); err != nil {
 		return err
 	}
 	x.tally(results)

@@ -504,6 +504,9 @@ func (x *execution) planCommit() error {
 // readStaged loads the facts the shards read into facts_new, as reading
 // them would have, and tallies their results.
 func (x *execution) readStaged(ctx context.Context, db *load.DB) error {
+	if err := db.SetMemoryLimit(ctx, x.mem.duckLoad); err != nil { // no readers here
+		return err
+	}
 	empty := load.NewStream(fact.Schema, 1)
 	empty.Close()
 	if err := db.Ingest(ctx, "facts_new", empty, 1); err != nil {
