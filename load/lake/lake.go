@@ -224,20 +224,7 @@ func (l *Lake) openPostgres(ctx context.Context, uri string) error {
 	if _, has := u.User.Password(); has {
 		return configErr("catalog %s: put the password in PGPASSWORD or ~/.pgpass, not in the URL, which would carry it into logs and process listings", Redact(uri))
 	}
-	db, err := sql.Open("pgx", uri)
-	if err != nil {
-		return fmt.Errorf("catalog %s: %w", Redact(uri), err)
-	}
-	cat, err := sqlcat.NewCatalog("marginmix", db, sqlcat.Postgres, l.props)
-	if err == nil {
-		err = cat.CreateSQLTables(ctx)
-	}
-	if err != nil {
-		db.Close()
-		return fmt.Errorf("catalog %s: %w", Redact(uri), err)
-	}
-	l.cat, l.close = cat, db.Close
-	return nil
+	return l.openSQL(ctx, "pgx", uri, sqlcat.Postgres, Redact(uri))
 }
 
 func (l *Lake) openSQLite(ctx context.Context, path string) error {
@@ -247,17 +234,23 @@ func (l *Lake) openSQLite(ctx context.Context, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("catalog %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)")
+	return l.openSQL(ctx, "sqlite", path+"?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)", sqlcat.SQLite, path)
+}
+
+// openSQL opens iceberg-go's SQL catalog over a database/sql driver and
+// makes its tables; label names the catalog in errors (without a password).
+func (l *Lake) openSQL(ctx context.Context, driver, dsn string, dialect sqlcat.SupportedDialect, label string) error {
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
-		return fmt.Errorf("catalog %s: %w", path, err)
+		return fmt.Errorf("catalog %s: %w", label, err)
 	}
-	cat, err := sqlcat.NewCatalog("marginmix", db, sqlcat.SQLite, l.props)
+	cat, err := sqlcat.NewCatalog("marginmix", db, dialect, l.props)
 	if err == nil {
 		err = cat.CreateSQLTables(ctx)
 	}
 	if err != nil {
 		db.Close()
-		return fmt.Errorf("catalog %s: %w", path, err)
+		return fmt.Errorf("catalog %s: %w", label, err)
 	}
 	l.cat, l.close = cat, db.Close
 	return nil

@@ -297,14 +297,20 @@ func (l *Lake) upload(dst string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, r); err != nil {
-		w.Close()
-		return fmt.Errorf("upload %s: %w", dst, err)
-	}
-	if err := w.Close(); err != nil {
+	if err := copyClose(w, r); err != nil {
 		return fmt.Errorf("upload %s: %w", dst, err)
 	}
 	return nil
+}
+
+// copyClose copies r to w and closes w, which is where a store or a file
+// reports a failed write.
+func copyClose(w io.WriteCloser, r io.Reader) error {
+	if _, err := io.Copy(w, r); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // writer creates an object in the store.

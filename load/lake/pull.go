@@ -182,11 +182,10 @@ func writeFile(dst string, src io.Reader, loc string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, src); err != nil {
-		out.Close()
+	if err := copyClose(out, src); err != nil {
 		return fmt.Errorf("download %s: %w", loc, err)
 	}
-	return out.Close()
+	return nil
 }
 
 // list returns the objects under root, in name order.
