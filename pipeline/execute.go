@@ -438,7 +438,7 @@ func (x *execution) leaveAsIs() *Summary {
 		}
 	}
 	sum.Elapsed = time.Since(x.start)
-	x.log.Info("nothing new; the publication is left as it was", keyOut, x.cfg.Out, "workbooks", len(x.files), keyElapsed, sum.Elapsed.Round(time.Millisecond))
+	x.log.Info("nothing new; the publication is left as it was", keyOut, x.cfg.Out, "workbooks", len(x.kept), keyElapsed, sum.Elapsed.Round(time.Millisecond))
 	return sum
 }
 

@@ -276,15 +276,15 @@ func Commit(ctx context.Context, cfg Config, log *slog.Logger) (*Summary, error)
 	if err != nil || !(sum.Published || sum.NothingNew) {
 		return sum, err
 	}
-	if err := DropStaged(cfg.Out, cfg.Batch, began, sum.Published); err != nil && log != nil {
+	if err := dropStaged(cfg.Out, cfg.Batch, began, sum.Published); err != nil && log != nil {
 		log.Warn("staged shards were not all removed", "err", err)
 	}
 	return sum, nil
 }
 
-// DropStaged removes a committed batch's staging folder and, after a
+// dropStaged removes a committed batch's staging folder and, after a
 // publication, every other batch last changed before the commit began.
-func DropStaged(out, batch string, before time.Time, others bool) error {
+func dropStaged(out, batch string, before time.Time, others bool) error {
 	dir, err := ShardsDir(out, batch)
 	if err != nil {
 		return err
@@ -496,7 +496,6 @@ func (x *execution) planCommit() error {
 		x.kept = append(x.kept, s.Kept...)
 	}
 	sort.Slice(x.kept, func(i, j int) bool { return x.kept[i].Path < x.kept[j].Path })
-	x.workbooks = first.Workbooks
 	x.sum = &Summary{RunID: x.runID, Seq: x.seq, Read: len(x.toRead)}
 	return nil
 }

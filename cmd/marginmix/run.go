@@ -73,7 +73,7 @@ the commit reports them.
 // summarise prints a run's closing line and maps quarantines to exit 3.
 func summarise(w io.Writer, cfg pipeline.Config, sum *pipeline.Summary) error {
 	if sum.Staged != "" {
-		return staged(w, cfg, cfg.Out, sum)
+		return staged(w, cfg, sum)
 	}
 	if sum.NothingNew {
 		fmt.Fprintf(w, "nothing new: %d workbooks unchanged, %d quarantined; %s left as it was (%s)\n",

@@ -73,11 +73,11 @@ func stageShard(ctx context.Context, cfg pipeline.Config, lf lakeFlags, log *slo
 // staged prints a shard's closing line. A shard exits 0 even when it
 // quarantined workbooks: a Kubernetes Indexed Job would retry a failed
 // index, and the commit reports the quarantine with exit status 3.
-func staged(w io.Writer, cfg pipeline.Config, out string, sum *pipeline.Summary) error {
+func staged(w io.Writer, cfg pipeline.Config, sum *pipeline.Summary) error {
 	fmt.Fprintf(w, "staged shard %s of batch %s in %s: %d workbooks (%d read, %d unchanged, %d quarantined), %d facts read in %s\n",
 		cfg.Shard, cfg.Batch, sum.Staged, len(sum.Inputs), sum.Read, sum.Unchanged, sum.Quarantined, sum.FactsRead,
 		sum.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "once every shard is staged: marginmix commit --batch %s --out %s\n", cfg.Batch, out)
+	fmt.Fprintf(w, "once every shard is staged: marginmix commit --batch %s --out %s\n", cfg.Batch, cfg.Out)
 	return nil
 }
 
