@@ -100,7 +100,7 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 	// The final ORDER BY may name the columns through its FROM's aliases
 	// (m.company); over the gathered rows they are the plain names.
 	orderBy := reQualified.ReplaceAllString(body[order:], "$1")
-	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s %s", Ident(a.Name), Ident(parts), orderBy)
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s %s", Ident(a.Name), Ident(parts), orderBy)
 	if err := d.Exec(ctx, q); err != nil {
 		return &AnalysisError{Source: a.Source, Err: err}
 	}
