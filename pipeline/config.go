@@ -26,7 +26,7 @@ type Config struct {
 	// AllowEmptyInbox publishes from an inbox without workbooks; without
 	// it such a run is a configuration error (an unmounted share).
 	AllowEmptyInbox bool
-	Workers         int    // workbooks read in parallel
+	Workers         int    // workbooks read in parallel, and DuckDB's threads at most
 	Full            bool   // re-extract every workbook even if unchanged
 	Threads         int    // DuckDB threads; 0 = DuckDB's default
 	SQL             string // folder of the analyst's own .sql analyses, added to the built-in ones

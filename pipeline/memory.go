@@ -109,7 +109,7 @@ type memoryPlan struct {
 	duckBytes    int64  // the same in bytes: it sizes the fact-building steps
 	duckIngest   string // while the readers run: an eighth of the budget less
 	duckAnalysis string // and while the analyses run
-	threads      int    // DuckDB's threads: as many as its limit allows, at most the CPUs
+	threads      int    // DuckDB's threads: as many as its limit allows, at most the CPUs and the workers
 	goLimit      int64  // Go's soft memory limit: the budget but DuckDB's half and the headroom
 }
 
@@ -145,6 +145,11 @@ func (c *Config) plan() memoryPlan {
 	p.threads = c.Threads
 	if p.threads == 0 {
 		p.threads = int(max(1, min(int64(runtime.NumCPU()), duck/duckThreadMemory)))
+		// --workers is how many CPUs the run takes: DuckDB no more
+		// either, so that --workers 1 on a shared machine uses one.
+		if c.Workers > 0 {
+			p.threads = min(p.threads, c.Workers)
+		}
 	}
 	// While the readers run, DuckDB only takes in their facts, spilling to
 	// its temporary folder what does not fit, and the readers' heap is at

@@ -44,7 +44,7 @@ func TestDefaultMemory(t *testing.T) {
 }
 
 // DuckDB gets half the budget, as many threads as 125 MB each allows (at
-// most the CPUs), and the overrides win.
+// most the CPUs and the workers), and the overrides win.
 func TestMemoryPlan(t *testing.T) {
 	c := Default()
 	c.Memory = "1GiB"
@@ -54,6 +54,14 @@ func TestMemoryPlan(t *testing.T) {
 	}
 	if p.ingestRows() != 1<<18 {
 		t.Errorf("1GiB: %d facts an insert", p.ingestRows())
+	}
+	c.Workers = 1 // one CPU for the whole run
+	if p := c.plan(); p.threads != 1 || p.duckLoad != "512MiB" {
+		t.Errorf("1GiB, --workers 1: %+v", p)
+	}
+	c.Workers = 64 // more workers than CPUs give DuckDB no more threads
+	if p := c.plan(); p.threads != min(runtime.NumCPU(), 4) {
+		t.Errorf("1GiB, --workers 64: %+v", p)
 	}
 	c.Memory = "256MiB"
 	if p := c.plan(); p.duckLoad != "128MiB" || p.threads != 1 || p.ingestRows() != 100663 {

@@ -96,7 +96,7 @@ func addRunFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.StringVar(&cfg.Specs, "specs", "", "folder of YAML source specs (default: the bundled specs)")
 	f.BoolVar(&cfg.FollowLinks, "follow-links", false, "also read links in the inbox that lead to files outside it")
 	f.BoolVar(&cfg.AllowEmptyInbox, "allow-empty-inbox", false, "publish even when the inbox holds no workbooks (by default an error: an unmounted share)")
-	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "workbooks read in parallel, as many as this machine has CPUs unless set")
+	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "CPUs the run takes: workbooks read in parallel, and DuckDB's threads at most; as many as this machine has unless set")
 	f.DurationVar(&cfg.WorkbookTimeout, "workbook-timeout", cfg.WorkbookTimeout, "quarantine a workbook that takes longer than this to read (0: no limit)")
 	addBuildFlags(cmd, cfg)
 }
