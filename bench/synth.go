@@ -35,8 +35,8 @@ var synthMetrics = []struct{ name, unit, expr string }{
 	{"token_share_custom_silicon", "ratio", "round(u2, 3)"},
 }
 
-// SynthFacts creates the table facts_new with n synthetic facts, in the
-// columns BuildFacts reads.
+// SynthFacts creates the table load.NewFacts (shared.facts_new) with n
+// synthetic facts, in the columns BuildFacts reads.
 func SynthFacts(ctx context.Context, db *load.DB, n int) error {
 	m := len(synthMetrics)
 	metricCase, unitCase, valueCase := "CASE mi", "CASE mi", "CASE mi"
@@ -49,7 +49,7 @@ func SynthFacts(ctx context.Context, db *load.DB, n int) error {
 	unitCase += " END"
 	valueCase += " END"
 	segments := "['Total', 'North America', 'Europe', 'Asia Pacific', 'Devices', 'Advertising', 'Cloud', 'Cloud / TaaS', 'Cloud / IaaS', 'Cloud / Core']"
-	q := fmt.Sprintf(`CREATE OR REPLACE TABLE facts_new AS
+	q := fmt.Sprintf(`CREATE OR REPLACE TABLE shared.facts_new AS
 WITH ids AS (
     SELECT
         i,
@@ -100,10 +100,10 @@ FROM v`, SynthQuarters, m, SynthSegments, n, segments, metricCase, valueCase, un
 		return fmt.Errorf("synthetic facts: %w", err)
 	}
 	// A Total is the sum of the six reported segments (not the business lines).
-	return db.Exec(ctx, `UPDATE facts_new AS t SET value = s.value
+	return db.Exec(ctx, `UPDATE shared.facts_new AS t SET value = s.value
 FROM (
     SELECT company, metric, calendar_quarter, sum(value) AS value
-    FROM facts_new
+    FROM shared.facts_new
     WHERE segment NOT IN ('Total') AND segment NOT LIKE '% / %'
         AND metric NOT IN ('server_useful_life_years', 'tax_rate', 'token_share_custom_silicon')
     GROUP BY ALL

@@ -70,13 +70,13 @@ func (d *DB) previousVintages(ctx context.Context, dir string) (bool, error) {
 		if _, err := os.Stat(dir); dir != "" && err != nil && !os.IsNotExist(err) {
 			return false, err
 		}
-		return false, d.Exec(ctx, "CREATE OR REPLACE TEMP TABLE _prev_vintages AS SELECT * FROM _preferred_estimated LIMIT 0")
+		return false, d.Exec(ctx, "CREATE OR REPLACE TABLE _prev_vintages AS SELECT * FROM _preferred_estimated LIMIT 0")
 	}
 	sel, err := d.vintagesSelect(ctx, src)
 	if err != nil {
 		return false, fmt.Errorf("previous facts in %s: %w", dir, err)
 	}
-	return true, d.Exec(ctx, "CREATE OR REPLACE TEMP VIEW _prev_vintages AS "+sel)
+	return true, d.Exec(ctx, "CREATE OR REPLACE VIEW _prev_vintages AS "+sel)
 }
 
 // vintagesSelect returns a SELECT over a relation of published vintages

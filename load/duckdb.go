@@ -54,6 +54,10 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
 	db := sql.OpenDB(c)
+	// A connection given back is closed, never pooled: the fact build's
+	// extra connections (buildSteps) must take their temporary tables
+	// with them.
+	db.SetMaxIdleConns(0)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
@@ -89,7 +93,32 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 			return nil, fmt.Errorf("memory limit %q: %w", o.MemoryLimit, err)
 		}
 	}
+	if _, err := conn.ExecContext(ctx, "ATTACH ':memory:' AS "+sharedDB); err != nil {
+		db2.Close()
+		return nil, fmt.Errorf("duckdb: attach %s: %w", sharedDB, err)
+	}
 	return db2, nil
+}
+
+// sharedDB is an in-memory database beside the database file, for what
+// the connections of a fact build all read (NewFacts). Unlike a table of
+// the file, a table there is not written twice (log, then checkpoint);
+// unlike a temporary table, every connection sees it. DuckDB spills it to
+// its temporary folder past its memory limit, as it does temporary tables.
+const sharedDB = "shared"
+
+// NewFacts is the table of this run's facts as read: Ingest and
+// AppendParquet fill it, BuildFacts reads it (sql/facts).
+const NewFacts = sharedDB + ".facts_new"
+
+// tableRef quotes a table name, or each part of a qualified one
+// (shared.facts_new).
+func tableRef(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = Ident(p)
+	}
+	return strings.Join(parts, ".")
 }
 
 // Close closes the connection and the database.
@@ -156,13 +185,13 @@ func (d *DB) CreateTableFromArrow(ctx context.Context, table string, rdr array.R
 
 // createFromArrow is CreateTableFromArrow for a TABLE or a TEMP TABLE.
 func (d *DB) createFromArrow(ctx context.Context, kind, table string, rdr array.RecordReader) error {
-	view := "arrow_in_" + table
+	view := arrowView(table)
 	release, err := d.arrow.RegisterView(rdr, view)
 	if err != nil {
 		return fmt.Errorf("register arrow view: %w", err)
 	}
 	defer release()
-	q := fmt.Sprintf("CREATE %s %s AS SELECT * FROM %s", kind, Ident(table), Ident(view))
+	q := fmt.Sprintf("CREATE %s %s AS SELECT * FROM %s", kind, tableRef(table), Ident(view))
 	if _, err := d.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("materialise %s: %w", table, err)
 	}
@@ -173,18 +202,21 @@ func (d *DB) createFromArrow(ctx context.Context, kind, table string, rdr array.
 // appendFromArrow inserts an Arrow stream into an existing table, through a
 // view read once with SELECT * (see CreateTableFromArrow).
 func (d *DB) appendFromArrow(ctx context.Context, table string, rdr array.RecordReader) error {
-	view := "arrow_in_" + table
+	view := arrowView(table)
 	release, err := d.arrow.RegisterView(rdr, view)
 	if err != nil {
 		return fmt.Errorf("register arrow view: %w", err)
 	}
 	defer release()
-	if _, err := d.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", Ident(table), Ident(view))); err != nil {
+	if _, err := d.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", tableRef(table), Ident(view))); err != nil {
 		return fmt.Errorf("append to %s: %w", table, err)
 	}
 	_, err = d.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+Ident(view))
 	return err
 }
+
+// arrowView names the Arrow view a table is filled through.
+func arrowView(table string) string { return "arrow_in_" + strings.ReplaceAll(table, ".", "_") }
 
 // Ident quotes an SQL identifier, doubling embedded quotes.
 func Ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -57,7 +57,7 @@ func loadFacts(t *testing.T, db *DB, facts []fact.Fact, batches int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateTableFromArrow(context.Background(), "facts_new", rdr); err != nil {
+	if err := db.CreateTableFromArrow(context.Background(), NewFacts, rdr); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -85,7 +85,7 @@ func TestArrowMaterialisedExactly(t *testing.T) {
 	ctx := context.Background()
 	for round := 0; round < 2; round++ {
 		rows, err := db.Conn().QueryContext(ctx,
-			"SELECT source_cell, value, period_end, fiscal_year FROM facts_new WHERE company = 'MSFT' AND value > 100 ORDER BY value")
+			"SELECT source_cell, value, period_end, fiscal_year FROM shared.facts_new WHERE company = 'MSFT' AND value > 100 ORDER BY value")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ func (d *DB) WriteTable(ctx context.Context, table, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Exec(ctx, fmt.Sprintf("COPY %s TO %s (%s)", Ident(table), lit, parquetOptions)); err != nil {
+	if err := d.Exec(ctx, fmt.Sprintf("COPY %s TO %s (%s)", tableRef(table), lit, parquetOptions)); err != nil {
 		return fmt.Errorf("write %s: %w", table, err)
 	}
 	return nil
@@ -33,7 +33,7 @@ func (d *DB) AppendParquet(ctx context.Context, table string, files []string) er
 		}
 		lits[i] = lit
 	}
-	q := fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM read_parquet([%s])", Ident(table), strings.Join(lits, ", "))
+	q := fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM read_parquet([%s])", tableRef(table), strings.Join(lits, ", "))
 	if err := d.Exec(ctx, q); err != nil {
 		return fmt.Errorf("load staged facts into %s: %w", table, err)
 	}

@@ -87,14 +87,16 @@ func (s *Stream) Record() arrow.RecordBatch { return s.cur }
 
 func (s *Stream) Err() error { return nil }
 
-// Ingest copies a stream into a new temporary table in groups of about
-// groupRows rows, each its own statement, so that memory holds one group at
-// a time. Each group goes through CreateTableFromArrow's
-// materialise-at-once path. The table is temporary because DuckDB writes a
-// table of the database file twice, to its write-ahead log and again at the
-// checkpoint: on 500 supplements (1.68 M facts) ingesting took 5.9 s that
-// way and 1.9 s into a temporary table, which DuckDB spills to its temporary
-// folder past its memory limit (docs/performance.md).
+// Ingest copies a stream into a new table in groups of about groupRows
+// rows, each its own statement, so that memory holds one group at a time.
+// Each group goes through CreateTableFromArrow's materialise-at-once path.
+// The table is NewFacts, in the in-memory database sharedDB, because
+// DuckDB writes a table of the database file twice, to its write-ahead log
+// and again at the checkpoint: on 500 supplements (1.68 M facts) ingesting
+// took 5.9 s that way and 1.9 s into a temporary table, which DuckDB spills
+// to its temporary folder past its memory limit (docs/performance.md). A
+// temporary table would be its connection's alone; the fact build reads
+// this one from several.
 func (d *DB) Ingest(ctx context.Context, table string, s *Stream, groupRows int64) error {
 	var group []arrow.RecordBatch
 	var rows int64
@@ -111,7 +113,7 @@ func (d *DB) Ingest(ctx context.Context, table string, s *Stream, groupRows int6
 		defer rdr.Release()
 		if !created {
 			created = true
-			return d.createFromArrow(ctx, "TEMP TABLE", table, rdr)
+			return d.createFromArrow(ctx, "TABLE", table, rdr)
 		}
 		return d.appendFromArrow(ctx, table, rdr)
 	}

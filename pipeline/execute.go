@@ -461,7 +461,7 @@ func (x *execution) read(ctx context.Context, db *load.DB) error {
 	stream := load.NewStream(fact.Schema, max(x.cfg.Workers, 1))
 	ingested := make(chan error, 1)
 	go func() {
-		err := db.Ingest(readCtx, "facts_new", stream, x.mem.ingestRows())
+		err := db.Ingest(readCtx, load.NewFacts, stream, x.mem.ingestRows())
 		if err != nil {
 			cancelRead()
 			stream.Drain()

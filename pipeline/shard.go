@@ -195,7 +195,7 @@ func (x *execution) stage(ctx context.Context, db *load.DB) (*Summary, error) {
 	defer os.RemoveAll(tmp)
 	rec := x.stagedRecord()
 	if len(x.toRead) > 0 {
-		if err := db.WriteTable(ctx, "facts_new", filepath.Join(tmp, stagedFacts)); err != nil {
+		if err := db.WriteTable(ctx, load.NewFacts, filepath.Join(tmp, stagedFacts)); err != nil {
 			return nil, err
 		}
 	}
@@ -508,7 +508,7 @@ func (x *execution) readStaged(ctx context.Context, db *load.DB) error {
 	}
 	empty := load.NewStream(fact.Schema, 1)
 	empty.Close()
-	if err := db.Ingest(ctx, "facts_new", empty, 1); err != nil {
+	if err := db.Ingest(ctx, load.NewFacts, empty, 1); err != nil {
 		return err
 	}
 	var files []string
@@ -526,7 +526,7 @@ func (x *execution) readStaged(ctx context.Context, db *load.DB) error {
 		}
 		x.void = append(x.void, s.Void...)
 	}
-	if err := db.AppendParquet(ctx, "facts_new", files); err != nil {
+	if err := db.AppendParquet(ctx, load.NewFacts, files); err != nil {
 		return err
 	}
 	x.tally(results)

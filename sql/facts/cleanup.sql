@@ -6,4 +6,4 @@ DROP TABLE IF EXISTS _losers;
 DROP TABLE IF EXISTS _prev;
 -- This run's facts as read: built into both datasets, and no longer needed
 -- (the analyses read the files). Dropped so that its memory goes back.
-DROP TABLE IF EXISTS facts_new;
+DROP TABLE IF EXISTS shared.facts_new;

@@ -6,7 +6,7 @@ CREATE OR REPLACE TEMP TABLE _new AS
 SELECT n.* REPLACE (coalesce(n.as_of, s.as_of_default) AS as_of),
        CAST($seq AS INTEGER) AS ingest_seq,
        false AS disputed -- set once the step's vintages are known (disputes.sql)
-FROM facts_new AS n
+FROM shared.facts_new AS n
 JOIN _sources AS s USING (source_file, source_sha256)
 WHERE n.company BETWEEN $lo AND $hi
   AND ($seg_lo IS NULL OR n.segment BETWEEN $seg_lo AND $seg_hi)
