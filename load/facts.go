@@ -102,15 +102,53 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 			return err
 		}
 	}
-	for _, r := range ranges {
-		if err := d.buildStep(ctx, c, r, hasPrev, dir); err != nil {
-			return err
-		}
+	if err := d.buildSteps(ctx, c, ranges, hasPrev, dir, step); err != nil {
+		return err
+	}
+	// The steps appended to it in the order they ended: sorted, the
+	// analyses read the same rows in the same order however they ran.
+	if err := d.Exec(ctx, "CREATE OR REPLACE TABLE _preferred_estimated AS SELECT * FROM _preferred_estimated ORDER BY "+fact.List(fact.Order())); err != nil {
+		return err
 	}
 	if err := d.execFact(ctx, "", "cleanup", nil); err != nil {
 		return err
 	}
 	return d.factViews(ctx, dir)
+}
+
+// buildSteps builds the steps, several at once when DuckDB has more than
+// one thread. A step of about 100,000 facts fills one of DuckDB's row
+// groups, and DuckDB scans a row group on one thread, so one step at a time
+// kept a second CPU idle for most of the build. Each step runs on a
+// connection of its own (its tables are temporary, so they do not meet),
+// as many at once as DuckDB has threads, while the facts of those running
+// sum to at most step: the memory a step may take is what StepFor sized.
+// Each step writes its own files, so what is written does not depend on
+// which ran first.
+func (d *DB) buildSteps(ctx context.Context, c Combine, ranges []companyRange, hasPrev bool, dir string, step int64) error {
+	var threads int
+	if err := d.conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+		return err
+	}
+	workers := []*DB{d}
+	for len(workers) < min(threads, len(ranges)) {
+		conn, err := d.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close() // and its temporary tables with it (SetMaxIdleConns(0))
+		if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = true"); err != nil {
+			return err
+		}
+		workers = append(workers, &DB{db: d.db, conn: conn})
+	}
+	weights := make([]int64, len(ranges))
+	for i, r := range ranges {
+		weights[i] = r.n
+	}
+	return schedule(workers, weights, step, func(w *DB, i int) error {
+		return w.buildStep(ctx, c, ranges[i], hasPrev, dir)
+	})
 }
 
 // setUpBuild makes the tables the steps read: the previous vintages, the
@@ -277,7 +315,8 @@ type companyRange struct {
 	lo, hi       string
 	segLo, segHi string
 	part         int
-	split        bool // cutRanges: one company to split by segment
+	split        bool  // cutRanges: one company to split by segment
+	n            int64 // its facts, this run's and the previous vintages
 }
 
 // params are the step's bounds for sql/facts: $seg_lo and $seg_hi are
@@ -336,7 +375,7 @@ func cutRanges(counts []groupCount, step int64) []companyRange {
 	var inRange int64
 	for _, c := range counts {
 		if c.n > step {
-			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1, split: true})
+			out = append(out, companyRange{lo: c.key, hi: c.key, part: -1, split: true, n: c.n})
 			inRange = step // the next company starts a range of its own
 			continue
 		}
@@ -345,6 +384,7 @@ func cutRanges(counts []groupCount, step int64) []companyRange {
 			inRange = 0
 		}
 		out[len(out)-1].hi = c.key
+		out[len(out)-1].n += c.n
 		inRange += c.n
 	}
 	return out
@@ -365,6 +405,7 @@ func (d *DB) segmentRanges(ctx context.Context, company string, step int64) ([]c
 			inPart = 0
 		}
 		parts[len(parts)-1].segHi = s.key
+		parts[len(parts)-1].n += s.n
 		inPart += s.n
 	}
 	return parts, nil
