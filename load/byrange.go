@@ -99,12 +99,34 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 	}
 	// The final ORDER BY may name the columns through its FROM's aliases
 	// (m.company); over the gathered rows they are the plain names.
-	orderBy := reQualified.ReplaceAllString(body[order:], "$1")
-	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s %s", Ident(a.Name), Ident(parts), orderBy)
-	if err := d.Exec(ctx, q); err != nil {
+	if err := d.gather(ctx, a.Name, parts, reQualified.ReplaceAllString(body[order:], "$1")); err != nil {
 		return &AnalysisError{Source: a.Source, Err: err}
 	}
 	return nil
+}
+
+var reByCompanyFirst = regexp.MustCompile(`(?is)^ORDER BY\s+company\s*(,|$)`)
+
+// gather makes the analysis's table from its ranges' rows in parts, in the
+// order orderBy gives. Each range's rows are in that order already, and
+// the ranges went in company order: where orderBy starts with company
+// (ascending) and no row lacks one, the ranges one after another are in
+// that order, and parts becomes the table as it is. Sorting them again
+// took a fifth of segment_margins' time.
+func (d *DB) gather(ctx context.Context, name, parts, orderBy string) error {
+	if reByCompanyFirst.MatchString(strings.TrimSpace(orderBy)) {
+		var nulls int64
+		if err := d.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+Ident(parts)+" WHERE company IS NULL").Scan(&nulls); err != nil {
+			return err
+		}
+		if nulls == 0 {
+			if err := d.Exec(ctx, "DROP TABLE IF EXISTS "+Ident(name)); err != nil {
+				return err
+			}
+			return d.Exec(ctx, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", Ident(parts), Ident(name)))
+		}
+	}
+	return d.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s %s", Ident(name), Ident(parts), orderBy))
 }
 
 // narrow makes temporary views of the relations an analysis reads, limited

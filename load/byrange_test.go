@@ -66,3 +66,59 @@ ORDER BY company NULLS FIRST, segment NULLS FIRST, n, message;`
 		t.Fatalf("facts after: %d rows, %v", n, err)
 	}
 }
+
+// An analysis ordered by company first keeps its ranges' rows as they came
+// (gather renames them into place, with no sort): the same rows in the same
+// order as the one statement. With a row without a company, they are
+// sorted (NULLs go last, after every range).
+func TestByCompanyOrderedByCompanyFirst(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	loadFacts(t, db, testFacts(300), 1)
+	buildFacts(t, db, t.TempDir())
+	if err := db.Exec(ctx, "CREATE TABLE reader_findings AS SELECT NULL::VARCHAR AS company, 'quarantined' AS message"); err != nil {
+		t.Fatal(err)
+	}
+	for order, renamed := range map[string]bool{
+		"ORDER BY company, segment": true, "ORDER BY\n    company": true,
+		"ORDER BY company DESC, segment": false, "ORDER BY company NULLS FIRST": false, "ORDER BY check_name, company": false,
+	} {
+		if got := reByCompanyFirst.MatchString(order); got != renamed {
+			t.Errorf("%q: in company order %t, want %t", order, got, renamed)
+		}
+	}
+	read := func(sql string, byCompany int64) []string {
+		if err := RunAnalyses(ctx, db, []Analysis{{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: byCompany}}); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		rows, err := db.Conn().QueryContext(ctx, "SELECT concat_ws('|', company, segment, n) FROM probe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	for _, sql := range []string{
+		"SELECT company, segment, count(*) AS n FROM facts_preferred GROUP BY ALL ORDER BY company, segment",
+		"SELECT company, segment, count(*) AS n FROM facts_preferred GROUP BY ALL UNION ALL SELECT company, message, 0 FROM reader_findings ORDER BY company, segment",
+		"SELECT company, segment, count(*) AS n FROM facts_preferred GROUP BY ALL ORDER BY company DESC, segment",
+	} {
+		whole := read(sql, 0)
+		if len(whole) < 15 {
+			t.Fatalf("%d rows in one statement: %v", len(whole), whole)
+		}
+		for _, step := range []int64{1, 100} {
+			if got := read(sql, step); !reflect.DeepEqual(got, whole) {
+				t.Errorf("%s\nby ranges of %d facts:\n%v\nwant\n%v", sql, step, got, whole)
+			}
+		}
+	}
+}
