@@ -446,7 +446,7 @@ func (x *execution) leaveAsIs() *Summary {
 // holds only what is in flight, whatever the number of facts.
 func (x *execution) openDB(ctx context.Context) (*load.DB, error) {
 	m := x.mem
-	x.log.Debug("memory", "budget", FormatMemory(m.budget), "duckdb", m.duckLoad, "duckdb_analyses", m.duckAnalysis, "threads", m.threads)
+	x.log.Debug("memory", "budget", FormatMemory(m.budget), "duckdb", m.duckLoad, "duckdb_build", m.duckBuild, "duckdb_analyses", m.duckAnalysis, "threads", m.threads)
 	// The readers' heap shares the budget: Go collects harder near its half.
 	prev := debug.SetMemoryLimit(m.goLimit)
 	x.onClose(func() { debug.SetMemoryLimit(prev) })
@@ -476,7 +476,7 @@ func (x *execution) read(ctx context.Context, db *load.DB) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := db.SetMemoryLimit(ctx, x.mem.duckLoad); err != nil {
+	if err := db.SetMemoryLimit(ctx, x.mem.duckBuild); err != nil {
 		return err
 	}
 	x.tally(results)
@@ -584,7 +584,8 @@ func (x *execution) analysisStep() int64 {
 	return load.AnalysisStepFor(b)
 }
 
-// analyse runs the analyses, each into a table of its own.
+// analyse runs the analyses, each into a table of its own that is written
+// into the staging folder at once and then read from there.
 func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	if err := db.PrepareAnalyses(ctx, x.mem.duckAnalysis, x.cfg.Params.vars()); err != nil {
 		return err
@@ -600,18 +601,18 @@ func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
 			return err
 		}
+		if err := load.WriteAndView(ctx, db, x.pub.Dir, a); err != nil {
+			return err
+		}
 		x.log.Debug("analysis", "dataset", a.Name, keyElapsed, time.Since(began).Round(time.Millisecond))
 	}
 	return nil
 }
 
-// publish writes the analyses, the quarantine, the catalog and the
-// manifest into the staging folder and swaps it in.
+// publish writes the quarantine, the catalog and the manifest into the
+// staging folder, beside the datasets, and swaps it in.
 func (x *execution) publish(ctx context.Context, db *load.DB) (*Summary, error) {
 	sum, dir := x.sum, x.pub.Dir
-	if err := load.WriteParquet(ctx, db, dir, x.analyses); err != nil {
-		return nil, err
-	}
 	outputs, err := load.Outputs(ctx, db, dir)
 	if err != nil {
 		return nil, err

@@ -108,6 +108,7 @@ type memoryPlan struct {
 	duckLoad     string // DuckDB's memory_limit while facts are loaded and built
 	duckBytes    int64  // the same in bytes: it sizes the fact-building steps
 	duckIngest   string // while the readers run: an eighth of the budget less
+	duckBuild    string // while the fact datasets are built: a sixteenth less when steps run side by side
 	duckAnalysis string // and while the analyses run
 	threads      int    // DuckDB's threads: as many as its limit allows, at most the CPUs and the workers
 	goLimit      int64  // Go's soft memory limit: the budget but DuckDB's half and the headroom
@@ -155,9 +156,17 @@ func (c *Config) plan() memoryPlan {
 	// its temporary folder what does not fit, and the readers' heap is at
 	// its largest: DuckDB gets an eighth of the budget less then (10,000
 	// supplements peaked at 1,033 MiB under 1 GiB with the half).
-	p.duckIngest = p.duckLoad
+	p.duckIngest, p.duckBuild = p.duckLoad, p.duckLoad
 	if c.DuckDBMemory == "" {
 		p.duckIngest = FormatMemory(min(duck, max(duck-budget/8, int64(p.threads)*duckThreadMemory)))
+		// Build steps side by side (load.BuildFacts, one a thread) hold
+		// more beside DuckDB's buffers than one at a time: 10,000
+		// supplements peaked at 1,034 MiB under 1 GiB with the half. The
+		// steps stay sized by the half (duckBytes), so the files do not
+		// move; two of the usual size fit well within the lower limit.
+		if p.threads > 1 {
+			p.duckBuild = FormatMemory(max(duck-budget/16, int64(p.threads)*duckThreadMemory))
+		}
 	}
 	return p
 }

@@ -55,8 +55,11 @@ func TestMemoryPlan(t *testing.T) {
 	if p.ingestRows() != 1<<18 {
 		t.Errorf("1GiB: %d facts an insert", p.ingestRows())
 	}
-	c.Workers = 1 // one CPU for the whole run
-	if p := c.plan(); p.threads != 1 || p.duckLoad != "512MiB" {
+	if want := map[bool]string{true: "448MiB", false: "512MiB"}[p.threads > 1]; p.duckBuild != want {
+		t.Errorf("1GiB, %d threads: DuckDB builds within %s, want %s", p.threads, p.duckBuild, want)
+	}
+	c.Workers = 1 // one CPU for the whole run, one build step at a time
+	if p := c.plan(); p.threads != 1 || p.duckLoad != "512MiB" || p.duckBuild != "512MiB" {
 		t.Errorf("1GiB, --workers 1: %+v", p)
 	}
 	c.Workers = 64 // more workers than CPUs give DuckDB no more threads

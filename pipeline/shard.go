@@ -503,7 +503,7 @@ func (x *execution) planCommit() error {
 // readStaged loads the facts the shards read into facts_new, as reading
 // them would have, and tallies their results.
 func (x *execution) readStaged(ctx context.Context, db *load.DB) error {
-	if err := db.SetMemoryLimit(ctx, x.mem.duckLoad); err != nil { // no readers here
+	if err := db.SetMemoryLimit(ctx, x.mem.duckBuild); err != nil { // no readers here
 		return err
 	}
 	empty := load.NewStream(fact.Schema, 1)
