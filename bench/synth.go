@@ -49,8 +49,7 @@ func SynthFacts(ctx context.Context, db *load.DB, n int) error {
 	unitCase += " END"
 	valueCase += " END"
 	segments := "['Total', 'North America', 'Europe', 'Asia Pacific', 'Devices', 'Advertising', 'Cloud', 'Cloud / TaaS', 'Cloud / IaaS', 'Cloud / Core']"
-	q := fmt.Sprintf(`CREATE OR REPLACE TABLE shared.facts_new AS
-WITH ids AS (
+	q := "CREATE OR REPLACE TABLE " + load.NewFacts + " AS\n" + fmt.Sprintf(`WITH ids AS (
     SELECT
         i,
         i %% %[1]d AS q,
@@ -100,10 +99,10 @@ FROM v`, SynthQuarters, m, SynthSegments, n, segments, metricCase, valueCase, un
 		return fmt.Errorf("synthetic facts: %w", err)
 	}
 	// A Total is the sum of the six reported segments (not the business lines).
-	return db.Exec(ctx, `UPDATE shared.facts_new AS t SET value = s.value
+	return db.Exec(ctx, `UPDATE `+load.NewFacts+` AS t SET value = s.value
 FROM (
     SELECT company, metric, calendar_quarter, sum(value) AS value
-    FROM shared.facts_new
+    FROM `+load.NewFacts+`
     WHERE segment NOT IN ('Total') AND segment NOT LIKE '% / %'
         AND metric NOT IN ('server_useful_life_years', 'tax_rate', 'token_share_custom_silicon')
     GROUP BY ALL

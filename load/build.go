@@ -96,19 +96,27 @@ func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) e
 		return err
 	}
 	for _, a := range analyses {
-		path, err := pathLiteral(filepath.Join(dir, a.Name+".parquet"))
-		if err != nil {
+		if _, err := writeAnalysis(ctx, d, dir, a.Name); err != nil {
 			return err
-		}
-		q := fmt.Sprintf("COPY %s TO %s (%s)", Ident(a.Name), path, parquetOptions)
-		if err := d.Exec(ctx, q); err != nil {
-			return fmt.Errorf("write %s: %w", a.Name, err)
 		}
 	}
 	return nil
 }
 
-// WriteAndView writes an analysis's file into dir (WriteParquet) and puts
+// writeAnalysis copies the table name into dir/name.parquet and returns
+// that file as a quoted literal (pathLiteral's).
+func writeAnalysis(ctx context.Context, d *DB, dir, name string) (string, error) {
+	path, err := pathLiteral(filepath.Join(dir, name+".parquet"))
+	if err != nil {
+		return "", err
+	}
+	if err := d.Exec(ctx, fmt.Sprintf("COPY %s TO %s (%s)", Ident(name), path, parquetOptions)); err != nil {
+		return "", fmt.Errorf("write %s: %w", name, err)
+	}
+	return path, nil
+}
+
+// WriteAndView writes an analysis's file into dir (BuildFacts made it) and puts
 // a view of that file in place of its table. The tables are temporary,
 // held uncompressed in memory up to DuckDB's limit: a run writes each as
 // soon as it is made, so that one is held at a time (all eight to the end
@@ -116,10 +124,7 @@ func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) e
 // while your own SQL, run after the built-in analyses, still reads them by
 // name.
 func WriteAndView(ctx context.Context, d *DB, dir string, a Analysis) error {
-	if err := WriteParquet(ctx, d, dir, []Analysis{a}); err != nil {
-		return err
-	}
-	path, err := pathLiteral(filepath.Join(dir, a.Name+".parquet"))
+	path, err := writeAnalysis(ctx, d, dir, a.Name)
 	if err != nil {
 		return err
 	}

@@ -180,18 +180,13 @@ func (d *DB) insertRows(ctx context.Context, table string, rows [][]any) error {
 // filters it, and it can be read only once; so the view is materialised with
 // CREATE TABLE AS SELECT * and dropped before anything else reads it.
 func (d *DB) CreateTableFromArrow(ctx context.Context, table string, rdr array.RecordReader) error {
-	return d.createFromArrow(ctx, "TABLE", table, rdr)
-}
-
-// createFromArrow is CreateTableFromArrow for a TABLE or a TEMP TABLE.
-func (d *DB) createFromArrow(ctx context.Context, kind, table string, rdr array.RecordReader) error {
 	view := arrowView(table)
 	release, err := d.arrow.RegisterView(rdr, view)
 	if err != nil {
 		return fmt.Errorf("register arrow view: %w", err)
 	}
 	defer release()
-	q := fmt.Sprintf("CREATE %s %s AS SELECT * FROM %s", kind, tableRef(table), Ident(view))
+	q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM %s", tableRef(table), Ident(view))
 	if _, err := d.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("materialise %s: %w", table, err)
 	}

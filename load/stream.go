@@ -113,7 +113,7 @@ func (d *DB) Ingest(ctx context.Context, table string, s *Stream, groupRows int6
 		defer rdr.Release()
 		if !created {
 			created = true
-			return d.createFromArrow(ctx, "TABLE", table, rdr)
+			return d.CreateTableFromArrow(ctx, table, rdr)
 		}
 		return d.appendFromArrow(ctx, table, rdr)
 	}
