@@ -7,7 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/marginmix/marginmix/extract"
+	"github.com/marginmix/marginmix/fact"
 	"github.com/marginmix/marginmix/fixtures"
 	"github.com/marginmix/marginmix/load"
 	"github.com/marginmix/marginmix/pipeline"
@@ -151,6 +154,42 @@ func BenchmarkTransform(b *testing.B) {
 		}
 		if len(res.Facts) != set.FactsPerWorkbook() {
 			b.Fatalf("%d facts, want %d", len(res.Facts), set.FactsPerWorkbook())
+		}
+	}
+	reportCells(b, set.CellsPerWorkbook())
+}
+
+// BenchmarkWorker: what a marginmix worker does per workbook in a run:
+// extract and transform it, the facts streamed in batches (transform's
+// Options.Batch) and each batch made an Arrow record, as pipeline's
+// readAttempt does before handing it to DuckDB.
+func BenchmarkWorker(b *testing.B) {
+	path, set := earningsWorkbook(b)
+	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	rows := int64(0)
+	batch := func(facts []fact.Fact) error {
+		rec := fact.Record(memory.DefaultAllocator, facts)
+		rows += rec.NumRows()
+		rec.Release()
+		return nil
+	}
+	for b.Loop() {
+		rows = 0
+		wb, err := extract.Open(path, extract.Options{Name: fixtures.EarningsFile(0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = transform.Workbook(ctx, wb, spec, transform.Options{SourceFile: fixtures.EarningsFile(0), Batch: batch})
+		wb.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rows != int64(set.FactsPerWorkbook()) {
+			b.Fatalf("%d facts, want %d", rows, set.FactsPerWorkbook())
 		}
 	}
 	reportCells(b, set.CellsPerWorkbook())

@@ -238,3 +238,41 @@ func TestOldVintageNoted(t *testing.T) {
 		}
 	}
 }
+
+// Batch mode passes the same facts as Result.Facts holds without it, for
+// workbook after workbook (the buffer is reused across workbooks), in
+// batches of at most BatchSize; only AsOf is left for load to fill in.
+func TestBatchSameFactsWorkbookAfterWorkbook(t *testing.T) {
+	defer func(n int) { BatchSize = n }(BatchSize)
+	BatchSize = 7
+	for _, c := range []struct{ file, spec string }{
+		{"amzn_1q26_segments.xlsx", "amzn.yaml"},
+		{"msft_fy26q3_segments.xlsx", "msft.yaml"},
+		{"amzn_1q26_segments.xlsx", "amzn.yaml"},
+	} {
+		whole := readSample(t, c.file, c.spec, Options{})
+		var got []fact.Fact
+		batches := 0
+		res := readSample(t, c.file, c.spec, Options{Batch: func(b []fact.Fact) error {
+			if len(b) == 0 || len(b) > BatchSize {
+				t.Errorf("%s: a batch of %d facts", c.file, len(b))
+			}
+			batches++
+			got = append(got, b...)
+			return nil
+		}})
+		if res.Facts != nil || res.Count != len(whole.Facts) || len(got) != len(whole.Facts) {
+			t.Fatalf("%s: Facts %d, Count %d, batched %d, want %d", c.file, len(res.Facts), res.Count, len(got), len(whole.Facts))
+		}
+		if want := (len(got) + BatchSize - 1) / BatchSize; batches != want {
+			t.Errorf("%s: %d batches, want %d", c.file, batches, want)
+		}
+		for i := range got {
+			w := whole.Facts[i]
+			w.AsOf = got[i].AsOf
+			if !got[i].AsOf.IsZero() && !got[i].AsOf.Equal(whole.Facts[i].AsOf) || got[i] != w {
+				t.Fatalf("%s: fact %d\n got  %+v\n want %+v", c.file, i, got[i], whole.Facts[i])
+			}
+		}
+	}
+}
