@@ -375,12 +375,21 @@ func rowElement(s *xmlScanner, prev int, sst []string) (fastRow, error) {
 		return row, nil
 	}
 	col := 0
+	if cap(s.slab)-len(s.slab) < 64 {
+		s.slab = make([]Cell, 0, min(4096, max(256, 2*cap(s.slab))))
+	}
+	start := len(s.slab)
 	for {
 		if err := s.next(); err != nil {
 			return row, err
 		}
 		switch s.kind {
 		case tokEnd:
+			n := len(s.slab)
+			row.cells = s.slab[start:n:n]
+			if n == start {
+				row.cells = nil
+			}
 			return row, nil
 		case tokText:
 			if !isSpace(s.text) {
@@ -396,7 +405,7 @@ func rowElement(s *xmlScanner, prev int, sst []string) (fastRow, error) {
 			}
 			col = c.Col
 			if c.Raw != "" {
-				row.cells = append(row.cells, c)
+				s.slab = append(s.slab, c)
 			}
 		}
 	}
@@ -465,7 +474,8 @@ func cellElement(s *xmlScanner, rowNum, prevCol int, sst []string) (Cell, error)
 					return c, errUnsupported
 				}
 				haveV = true
-				v, err = textOnly(s, nil)
+				v, err = textOnly(s, s.vBuf[:0]) // copied by cellValue
+				s.vBuf = v
 			case "is":
 				if haveIS {
 					return c, errUnsupported
@@ -473,7 +483,7 @@ func cellElement(s *xmlScanner, rowNum, prevCol int, sst []string) (Cell, error)
 				haveIS = true
 				inline, err = stringItem(s)
 			case "f":
-				_, err = textOnly(s, nil)
+				s.fBuf, err = textOnly(s, s.fBuf[:0])
 			default:
 				err = errUnsupported
 			}

@@ -90,7 +90,8 @@ func (s *stringScanner) flush() {
 // blank cell of a sheet without formulas never costs a formula lookup.
 type formulaScanner struct {
 	found bool
-	carry []byte
+	tail  [2]byte // the last bytes seen: a tag can straddle two writes
+	nTail int
 }
 
 var formulaTags = [][]byte{[]byte("<f>"), []byte("<f "), []byte("<f/"), []byte(":f>"), []byte(":f "), []byte(":f/")}
@@ -99,15 +100,28 @@ func (f *formulaScanner) Write(p []byte) (int, error) {
 	if f.found {
 		return len(p), nil
 	}
-	b := append(f.carry, p...)
+	// A three-byte tag over the seam has at most two bytes on either side.
+	var seamBuf [4]byte
+	seam := append(append(seamBuf[:0], f.tail[:f.nTail]...), p[:min(2, len(p))]...)
+	if hasFormulaTag(seam) || hasFormulaTag(p) {
+		f.found = true
+		return len(p), nil
+	}
+	last := p
+	if len(p) < 2 {
+		last = seam
+	}
+	f.nTail = copy(f.tail[:], last[max(0, len(last)-2):])
+	return len(p), nil
+}
+
+func hasFormulaTag(b []byte) bool {
 	for _, t := range formulaTags {
 		if bytes.Contains(b, t) {
-			f.found = true
-			return len(p), nil
+			return true
 		}
 	}
-	f.carry = append(f.carry[:0:0], b[max(0, len(b)-2):]...)
-	return len(p), nil
+	return false
 }
 
 // maxDateRuns bounds the runs of date cells kept for one sheet: a date

@@ -337,6 +337,15 @@ func TestFormulaScanner(t *testing.T) {
 				t.Fatalf("%q split %d: %v", tc.doc, split, f.found)
 			}
 		}
+		f := &formulaScanner{} // a byte at a time: tags over three writes
+		for i := range len(tc.doc) {
+			if n, err := f.Write([]byte(tc.doc[i : i+1])); n != 1 || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+		}
+		if f.found != tc.want {
+			t.Fatalf("%q byte by byte: %v", tc.doc, f.found)
+		}
 	}
 }
 

@@ -24,6 +24,13 @@ type xmlScanner struct {
 	started  bool    // a byte was read
 	pooled   *[]byte // the buffer from scanBufs
 
+	// Scratch for the fast reader: a cell's <v> and <f> text.
+	vBuf, fBuf []byte
+	// slab holds the cells of the rows read, each row a full slice of it
+	// (a row's cells are never moved or reused; a full slab is left to
+	// the rows that hold it and a new one begun).
+	slab []Cell
+
 	// The current token, valid until the next call of next.
 	kind  tokenKind
 	name  []byte // start and end: the qualified name
@@ -383,8 +390,13 @@ func trimSpace(b []byte, _ string) []byte {
 // validText reports whether raw text holds only XML characters in valid
 // UTF-8, and references that decode.
 func validText(b []byte) bool {
-	_, ok := decodeText(nil, b, true)
-	return ok
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '&' {
+			_, ok := decodeText(nil, b, true) // builds a copy: only when needed
+			return ok
+		}
+	}
+	return true // printable ASCII without references, as most attributes are
 }
 
 // decodeText appends raw text to dst with its references decoded (refs)
