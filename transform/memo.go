@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -39,6 +40,7 @@ type parsedLabel struct {
 var (
 	labelMemo = newMemo(func(s string) parsedLabel { l, ok := parseLabel(s); return parsedLabel{l, ok} })
 	cleanMemo = newMemo(cleanLabelNow)
+	levelMemo = newMemo(func(s string) bool { return reNotLevel.MatchString(strings.ToLower(s)) })
 )
 
 // ParseLabel reads a period label (parseLabel), remembered.
@@ -49,3 +51,7 @@ func ParseLabel(s string) (Label, bool) {
 
 // cleanLabel tidies a row label (cleanLabelNow), remembered.
 func cleanLabel(s string) string { return cleanMemo.get(s) }
+
+// notLevel reports a label of a change, ratio or growth rather than a level
+// (reNotLevel), remembered.
+func notLevel(label string) bool { return levelMemo.get(label) }

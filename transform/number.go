@@ -37,13 +37,14 @@ var missingWords = map[string]bool{
 // Dashes, n/a and NM are Missing.
 func ParseNumber(s string) (float64, NumKind) {
 	s = strings.TrimFunc(s, isSpace)
-	if missingWords[strings.ToLower(s)] {
-		return 0, Missing
-	}
+	// Excel's stored numbers first: no spelling of "no value" is one.
 	if plainNumber(s) {
 		if v, err := strconv.ParseFloat(s, 64); err == nil {
 			return v, Number
 		}
+	}
+	if missingWords[strings.ToLower(s)] {
+		return 0, Missing
 	}
 	s = stripFootnote(s)
 	if missingWords[strings.ToLower(s)] {

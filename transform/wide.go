@@ -191,7 +191,7 @@ func (w *wideTable) headerCols(r extract.Row) (map[int]colPeriod, int) {
 		}
 		// Growth or percentage columns repeat the periods ("Organic growth"
 		// over "Q1 22/23"); they hold no levels.
-		level := p.Kind == KindQuarter && !reNotLevel.MatchString(strings.ToLower(w.ctx[c.Col]))
+		level := p.Kind == KindQuarter && !notLevel(w.ctx[c.Col])
 		date := l.Quarter == 0 && l.Year == 0 && w.ctx[c.Col] == "" && !l.Span
 		if date && w.sh.annual {
 			// An annual report's bare date is a year's end or an instant,
@@ -419,7 +419,7 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 			// another company-level metric.
 			return m, total, true
 		}
-		if reNotLevel.MatchString(strings.ToLower(label)) {
+		if notLevel(label) {
 			return "", "", false
 		}
 		return w.section, cleanLabel(label), true
