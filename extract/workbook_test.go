@@ -349,6 +349,30 @@ func TestFormulaScanner(t *testing.T) {
 	}
 }
 
+// hasFormulaTag finds what a search for each of the six tags finds, over
+// every string of up to six bytes of the characters that matter.
+func TestHasFormulaTagAsSixSearches(t *testing.T) {
+	tags := [][]byte{[]byte("<f>"), []byte("<f "), []byte("<f/"), []byte(":f>"), []byte(":f "), []byte(":f/")}
+	const alphabet = "<:f> /x"
+	var gen func(b []byte, n int)
+	gen = func(b []byte, n int) {
+		want := false
+		for _, tag := range tags {
+			want = want || bytes.Contains(b, tag)
+		}
+		if got := hasFormulaTag(b); got != want {
+			t.Fatalf("hasFormulaTag(%q) = %v, want %v", b, got, want)
+		}
+		if n == 0 {
+			return
+		}
+		for i := range len(alphabet) {
+			gen(append(b, alphabet[i]), n-1)
+		}
+	}
+	gen(nil, 6)
+}
+
 // A workbook of 10,000 sheets is refused before any sheet is read.
 func TestTenThousandSheets(t *testing.T) {
 	var buf bytes.Buffer
