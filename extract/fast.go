@@ -33,7 +33,10 @@ const (
 type fastBook struct {
 	parts   map[string]*zip.File // by exact name, backslashes as slashes
 	sstPart *zip.File            // nil without shared strings
-	sst     []string
+	// kept are parts as inspect verified and decompressed them, each read
+	// from memory once instead of decompressed again.
+	kept map[*zip.File][]byte
+	sst  []string
 	// sstState: 0 not read yet, 1 read, 2 not for the fast reader (every
 	// sheet goes to excelize).
 	sstState int
@@ -46,7 +49,7 @@ func (b *fastBook) sharedStrings() bool {
 		b.sstState = 2
 		if b.sstPart == nil {
 			b.sstState = 1
-		} else if rc, err := b.sstPart.Open(); err == nil {
+		} else if rc, err := b.open(b.sstPart); err == nil {
 			sst, err := parseSST(rc)
 			rc.Close()
 			if err == nil {
@@ -548,7 +551,7 @@ func (w *Workbook) startFast() {
 			}
 		}
 	}
-	fb := &fastBook{parts: make(map[string]*zip.File, len(w.zr.File)), sstPart: w.sst}
+	fb := &fastBook{parts: make(map[string]*zip.File, len(w.zr.File)), sstPart: w.sst, kept: w.kept}
 	for _, zf := range w.zr.File {
 		fb.parts[strings.ReplaceAll(zf.Name, "\\", "/")] = zf
 	}
@@ -621,9 +624,19 @@ func emitAll(rows []fastRow, emit func(fastRow) error) error {
 	return nil
 }
 
+// open reads a part: from what inspect kept of it, once, else from the
+// package.
+func (b *fastBook) open(zf *zip.File) (io.ReadCloser, error) {
+	if data, ok := b.kept[zf]; ok {
+		delete(b.kept, zf)
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	return zf.Open()
+}
+
 // scan runs scanSheet over a part.
 func (b *fastBook) scan(zf *zip.File, emit func(fastRow) error) error {
-	rc, err := zf.Open()
+	rc, err := b.open(zf)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/marginmix/marginmix/fixtures"
@@ -182,4 +183,47 @@ func FuzzFastReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sheet, sst []byte) {
 		sameAsExcelize(t, fuzzBook(t, sheet, sst))
 	})
+}
+
+// The fast reader reads a small sheet and the shared strings from the bytes
+// inspect verified, once, instead of decompressing them again; a part over
+// maxKeptPart is read from the package. Both read the same cells.
+func TestFastReaderReadsKeptPartsOnce(t *testing.T) {
+	const ns = `xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
+	sst := `<sst ` + ns + ` count="1"><si><t>Net sales</t></si></sst>`
+	small := `<worksheet ` + ns + `><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>12.5</v></c></row></sheetData></worksheet>`
+	pad := `<!--` + strings.Repeat("x", maxKeptPart) + `-->`
+	for _, tc := range []struct {
+		name  string
+		sheet string
+		kept  int // parts kept after Open: the sheet and the shared strings
+	}{
+		{"small", small, 2},
+		{"over maxKeptPart", strings.Replace(small, "<sheetData>", pad+"<sheetData>", 1), 1},
+	} {
+		wb, err := Open(fuzzBook(t, []byte(tc.sheet), []byte(sst)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(wb.fast.kept); got != tc.kept {
+			t.Errorf("%s: %d parts kept, want %d", tc.name, got, tc.kept)
+		}
+		for range 2 { // the second read decompresses: nothing kept is left
+			var rows []Row
+			if err := wb.ReadSheet(context.Background(), "S", func(r Row) error { rows = append(rows, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			want := []Row{{Num: 1, Cells: []Cell{{Col: 1, Raw: "Net sales"}, {Col: 2, Raw: "12.5"}}}}
+			if !reflect.DeepEqual(rows, want) {
+				t.Errorf("%s: rows %+v, want %+v", tc.name, rows, want)
+			}
+			if len(wb.fast.kept) != 0 {
+				t.Errorf("%s: %d parts still kept after reading", tc.name, len(wb.fast.kept))
+			}
+		}
+		if wb.fastSheets != 2 {
+			t.Errorf("%s: %d sheets read fast, want 2", tc.name, wb.fastSheets)
+		}
+		wb.Close()
+	}
 }

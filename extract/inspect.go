@@ -104,6 +104,7 @@ type pkg struct {
 	dates    [][]dateRun // date cells of each sheet
 	zr       *zip.Reader // over the file inspect was given, for the fast reader
 	sst      *zip.File   // the shared strings part, nil without
+	kept     map[*zip.File][]byte
 }
 
 var (
@@ -135,6 +136,7 @@ func inspect(name string, f *os.File, lim Limits) (*pkg, error) {
 		return nil, err
 	}
 	p.sheets, p.date1904, p.zr, p.sst = sheets, date1904, c.zr, c.byName["xl/sharedstrings.xml"]
+	p.kept = c.kept
 	return p, nil
 }
 
@@ -146,6 +148,57 @@ type inspection struct {
 	size   int64
 	zr     *zip.Reader
 	byName map[string]*zip.File // parts by partName
+	// kept holds the bytes of the small sheets and shared strings as
+	// verifyParts decompressed them, for the fast reader to read instead of
+	// decompressing them again (keptBytes in all, at most maxKept).
+	kept      map[*zip.File][]byte
+	keptBytes int64
+}
+
+// What verifyParts keeps for the fast reader: parts of up to maxKeptPart
+// bytes, maxKept a workbook. (A sheet of an earnings supplement is about
+// 100 KB; decompressing each sheet twice was 5% of reading one.)
+const (
+	maxKeptPart = 4 << 20
+	maxKept     = 16 << 20
+)
+
+// keepBuf collects a part's bytes up to its limit; past it, it keeps none.
+type keepBuf struct {
+	b     []byte
+	limit int
+	over  bool
+}
+
+func (k *keepBuf) Write(p []byte) (int, error) {
+	if !k.over && len(k.b)+len(p) > k.limit {
+		k.over, k.b = true, nil
+	}
+	if !k.over {
+		k.b = append(k.b, p...)
+	}
+	return len(p), nil
+}
+
+// keeper is a keepBuf for a part worth keeping, nil otherwise.
+func (c *inspection) keeper(zf *zip.File, wanted bool) *keepBuf {
+	size := int64(zf.UncompressedSize64)
+	if !wanted || size > maxKeptPart || c.keptBytes+size > maxKept {
+		return nil
+	}
+	return &keepBuf{b: make([]byte, 0, size), limit: int(size)}
+}
+
+// keep records what a keepBuf collected.
+func (c *inspection) keep(zf *zip.File, k *keepBuf) {
+	if k == nil || k.over || uint64(len(k.b)) != zf.UncompressedSize64 {
+		return
+	}
+	if c.kept == nil {
+		c.kept = map[*zip.File][]byte{}
+	}
+	c.kept[zf] = k.b
+	c.keptBytes += int64(len(k.b))
 }
 
 func (c *inspection) fail(cause error, format string, args ...any) error {
@@ -314,7 +367,12 @@ func (c *inspection) verifyParts(sheets []SheetInfo, dates [][]dateRun) error {
 		name := partName(zf.Name)
 		i, isSheet := partSheet[name]
 		sc := newPartScanners(name, isSheet, dateStyle)
-		n, err := copyPart(io.MultiWriter(sc.sinks...), zf, c.lim, c.lim.MaxUnzippedBytes-total)
+		kb := c.keeper(zf, isSheet || sc.strings != nil)
+		sinks := sc.sinks
+		if kb != nil {
+			sinks = append(sinks, kb)
+		}
+		n, err := copyPart(io.MultiWriter(sinks...), zf, c.lim, c.lim.MaxUnzippedBytes-total)
 		total += n
 		if err != nil {
 			return c.fail(causeOf(err), "part %s: %v", zf.Name, err)
@@ -322,6 +380,7 @@ func (c *inspection) verifyParts(sheets []SheetInfo, dates [][]dateRun) error {
 		if err := sc.check(c, zf.Name); err != nil {
 			return err
 		}
+		c.keep(zf, kb)
 		if sc.merges != nil {
 			sc.extent.flush()
 			sheets[i].Merges = sc.merges.merges
