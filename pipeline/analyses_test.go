@@ -1011,3 +1011,70 @@ func checkLines(t *testing.T, r map[string]any, w lineWant) {
 	near(t, r, "opex_ratio", w.opex, 1e-15)
 	near(t, r, "gross_margin_qoq_bps", w.qoqBps, 1e-9)
 }
+
+// TestPeerTrendsGapsAndRanks: peer_trends compares a quarter with the
+// calendar quarter before, never with the row before across a gap, and ranks
+// the cloud series (those with a capacity) among themselves, without an n/m
+// margin and without the other series. Margins by hand: ZZZ Cloud 0.20,
+// 0.25, (no 2025Q3), 0.30, 0.28; YYY Cloud 0.30, 0.20, 0.25; YYY Retail 0.5
+// (no capacity); XXX Cloud -50 on 10 of revenue, n/m.
+func TestPeerTrendsGapsAndRanks(t *testing.T) {
+	inbox := t.TempDir()
+	writeModel(t, filepath.Join(inbox, "model_zz_peers.xlsx"), [][]any{
+		{"ZZZ", "Cloud", "Revenue", "2025-03-31", 100, "$m"},
+		{"ZZZ", "Cloud", "Operating income", "2025-03-31", 20, "$m"},
+		{"ZZZ", "Cloud", "Capacity", "2025-03-31", 50, "MW"},
+		{"ZZZ", "Cloud", "Revenue", "2025-06-30", 100, "$m"},
+		{"ZZZ", "Cloud", "Operating income", "2025-06-30", 25, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2025-12-31", 100, "$m"},
+		{"ZZZ", "Cloud", "Operating income", "2025-12-31", 30, "$m"},
+		{"ZZZ", "Cloud", "Revenue", "2026-03-31", 100, "$m"},
+		{"ZZZ", "Cloud", "Operating income", "2026-03-31", 28, "$m"},
+		{"YYY", "Cloud", "Revenue", "2025-03-31", 200, "$m"},
+		{"YYY", "Cloud", "Operating income", "2025-03-31", 60, "$m"},
+		{"YYY", "Cloud", "Capacity", "2025-03-31", 100, "MW"},
+		{"YYY", "Cloud", "Revenue", "2025-06-30", 200, "$m"},
+		{"YYY", "Cloud", "Operating income", "2025-06-30", 40, "$m"},
+		{"YYY", "Cloud", "Revenue", "2025-09-30", 200, "$m"},
+		{"YYY", "Cloud", "Operating income", "2025-09-30", 50, "$m"},
+		{"YYY", "Retail", "Revenue", "2025-03-31", 100, "$m"},
+		{"YYY", "Retail", "Operating income", "2025-03-31", 50, "$m"},
+		{"XXX", "Cloud", "Revenue", "2025-03-31", 10, "$m"},
+		{"XXX", "Cloud", "Operating income", "2025-03-31", -50, "$m"},
+		{"XXX", "Cloud", "Capacity", "2025-03-31", 10, "MW"},
+	})
+	cfg := Default()
+	cfg.Inbox = inbox
+	pt := runWith(t, cfg).get(t, "peer_trends")
+	nan := math.NaN()
+	for _, w := range []struct {
+		company, segment, quarter string
+		margin, qoq               float64
+		inflection, group         any
+		rank, count               any
+	}{
+		{"ZZZ", "Cloud", "2025Q1", 0.20, nan, nil, "cloud", 2, 2},
+		{"ZZZ", "Cloud", "2025Q2", 0.25, 500, nil, "cloud", 1, 2},
+		// 2025Q3 is missing: no change against 2025Q2, the row before.
+		{"ZZZ", "Cloud", "2025Q4", 0.30, nan, nil, "cloud", 1, 1},
+		// -200 bp, but the change before it (2025Q3 on 2025Q2) is unknown.
+		{"ZZZ", "Cloud", "2026Q1", 0.28, -200, nil, "cloud", 1, 1},
+		{"YYY", "Cloud", "2025Q1", 0.30, nan, nil, "cloud", 1, 2},
+		{"YYY", "Cloud", "2025Q2", 0.20, -1000, nil, "cloud", 2, 2},
+		// up 500 after down 1,000: an inflection
+		{"YYY", "Cloud", "2025Q3", 0.25, 500, "true", "cloud", 1, 1},
+		{"YYY", "Retail", "2025Q1", 0.5, nan, nil, nil, nil, nil},
+		{"XXX", "Cloud", "2025Q1", nan, nan, nil, "cloud", nil, nil},
+	} {
+		r := pick(t, pt, "company", w.company, "segment", w.segment, "calendar_quarter", w.quarter)
+		near(t, r, "operating_margin", w.margin, 1e-15)
+		near(t, r, "margin_qoq_bps", w.qoq, 1e-9)
+		if r["inflection"] != w.inflection || r["peer_group"] != w.group || r["peer_rank"] != w.rank || r["peer_count"] != w.count {
+			t.Errorf("%s %s %s: inflection %v, group %v, rank %v of %v; want %v, %v, %v of %v", w.company, w.segment, w.quarter,
+				r["inflection"], r["peer_group"], r["peer_rank"], r["peer_count"], w.inflection, w.group, w.rank, w.count)
+		}
+	}
+	if len(pt) != 9 {
+		t.Errorf("%d rows, want 9", len(pt))
+	}
+}

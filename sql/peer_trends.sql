@@ -67,22 +67,39 @@ w AS (
     SELECT
         *,
         count(trend_margin) OVER win AS window_quarters,
-        regr_slope(trend_margin, qi) OVER win AS slope
+        regr_slope(trend_margin, qi) OVER win AS slope,
+        -- the two quarters before, when they are the calendar quarters
+        -- before (the rows before in the same order: one sort for all)
+        CASE WHEN lag(qi) OVER series = qi - 1 THEN lag(trend_margin) OVER series END AS prev_margin,
+        CASE WHEN lag(qi) OVER series = qi - 1 AND lag(qi, 2) OVER series = qi - 2
+            THEN lag(trend_margin, 2) OVER series END AS prev2_margin
     FROM m
-    WINDOW win AS (
-        PARTITION BY company, segment ORDER BY qi
-        RANGE BETWEEN getvariable('trend_window') - 1 PRECEDING AND CURRENT ROW
-    )
+    WINDOW series AS (PARTITION BY company, segment ORDER BY qi),
+        win AS (
+            PARTITION BY company, segment ORDER BY qi
+            RANGE BETWEEN getvariable('trend_window') - 1 PRECEDING AND CURRENT ROW
+        )
 ),
 c AS (
     SELECT
         w.*,
-        (w.trend_margin - p1.trend_margin) * 10000 AS margin_qoq_bps,
-        (p1.trend_margin - p2.trend_margin) * 10000 AS prev_margin_qoq_bps,
+        (w.trend_margin - w.prev_margin) * 10000 AS margin_qoq_bps,
+        (w.prev_margin - w.prev2_margin) * 10000 AS prev_margin_qoq_bps,
         CASE WHEN w.window_quarters = getvariable('trend_window') THEN w.slope * 10000 END AS slope_bps
     FROM w
-    LEFT JOIN m AS p1 ON p1.company = w.company AND p1.segment = w.segment AND p1.qi = w.qi - 1
-    LEFT JOIN m AS p2 ON p2.company = w.company AND p2.segment = w.segment AND p2.qi = w.qi - 2
+),
+-- Ranks among the peer group's margins of a quarter, over those rows only
+-- (ranking every other series too, to throw its ranks away, was a third
+-- of the analysis).
+ranks AS (
+    SELECT
+        company,
+        segment,
+        calendar_quarter,
+        dense_rank() OVER (PARTITION BY calendar_quarter, peer_group ORDER BY trend_margin DESC) AS peer_rank,
+        count(*) OVER (PARTITION BY calendar_quarter, peer_group) AS peer_count
+    FROM m
+    WHERE peer_group IS NOT NULL AND trend_margin IS NOT NULL
 )
 SELECT
     company,
@@ -104,14 +121,8 @@ SELECT
         THEN margin_qoq_bps > 0 AND prev_margin_qoq_bps <= 0
     END AS inflection,
     peer_group,
-    CASE WHEN peer_group IS NOT NULL AND trend_margin IS NOT NULL THEN
-        dense_rank() OVER (
-            PARTITION BY calendar_quarter, peer_group, trend_margin IS NULL
-            ORDER BY trend_margin DESC
-        )
-    END AS peer_rank,
-    CASE WHEN peer_group IS NOT NULL AND trend_margin IS NOT NULL THEN
-        count(trend_margin) OVER (PARTITION BY calendar_quarter, peer_group)
-    END AS peer_count
+    peer_rank,
+    peer_count
 FROM c
+LEFT JOIN ranks USING (company, segment, calendar_quarter)
 ORDER BY company, segment, calendar_quarter
