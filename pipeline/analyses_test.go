@@ -984,6 +984,10 @@ func TestSegmentMarginsGrossMarginAndOpexRatios(t *testing.T) {
 	} {
 		checkLines(t, pick(t, sm, "company", "ZZZ", "segment", w.segment, "calendar_quarter", w.quarter), w)
 	}
+	// Year on year is against the calendar quarter four before, not the
+	// row four before: Cloud's 2026Q1 (revenue 0) is its fourth row, and
+	// 2025Q1 (200) is four quarters before it: 0 / 200 - 1.
+	near(t, pick(t, sm, "company", "ZZZ", "segment", "Cloud", "calendar_quarter", "2026Q1"), "revenue_yoy_growth", -1, 0)
 	if r := pick(t, sm, "segment", "Signs"); r["period_end"] != "2025-03-31" {
 		t.Errorf("Signs: period_end %v, want its revenue's 2025-03-31", r["period_end"])
 	}
