@@ -1082,3 +1082,40 @@ func TestPeerTrendsGapsAndRanks(t *testing.T) {
 		t.Errorf("%d rows, want 9", len(pt))
 	}
 }
+
+// TestAIMixAcrossGaps: ai_mix's Q/Q and Y/Y changes are against the
+// calendar quarter before and four before, never the row before across a
+// gap. TaaS shares by hand: 0.1, 0.2, (no 2025Q3), 0.3, 0.4.
+func TestAIMixAcrossGaps(t *testing.T) {
+	inbox := t.TempDir()
+	var rows [][]any
+	for _, q := range []struct {
+		end        string
+		taas, iaas float64
+	}{{"2025-03-31", 10, 90}, {"2025-06-30", 20, 80}, {"2025-12-31", 30, 70}, {"2026-03-31", 40, 60}} {
+		rows = append(rows, []any{"ZZZ", "Cloud", "AI revenue - TaaS (Bedrock)", q.end, q.taas, "$m"},
+			[]any{"ZZZ", "Cloud", "AI revenue - IaaS", q.end, q.iaas, "$m"})
+	}
+	writeModel(t, filepath.Join(inbox, "model_zz_mix.xlsx"), rows)
+	cfg := Default()
+	cfg.Inbox = inbox
+	mix := runWith(t, cfg).get(t, "ai_mix")
+	nan := math.NaN()
+	for _, w := range []struct {
+		quarter         string
+		share, qoq, yoy float64
+	}{
+		{"2025Q1", 0.1, nan, nan},
+		{"2025Q2", 0.2, 10, nan},
+		{"2025Q4", 0.3, nan, nan}, // 2025Q3 is missing: no Q/Q against 2025Q2
+		{"2026Q1", 0.4, 10, 30},   // Y/Y against 2025Q1, three rows before
+	} {
+		r := pick(t, mix, "company", "ZZZ", "segment", "Cloud", "calendar_quarter", w.quarter)
+		near(t, r, "taas_share", w.share, 1e-15)
+		near(t, r, "taas_share_qoq_pp", w.qoq, 1e-12)
+		near(t, r, "taas_share_yoy_pp", w.yoy, 1e-12)
+	}
+	if len(mix) != 4 {
+		t.Errorf("%d rows, want 4", len(mix))
+	}
+}

@@ -37,23 +37,32 @@ m AS (
         coalesce(ai_reported, taas + iaas) AS ai_revenue,
         taas / nullif(coalesce(ai_reported, taas + iaas), 0) AS taas_share
     FROM q
+),
+-- The calendar quarter before and the one four before, where they have a
+-- row (a frame of the one quarter: a gap gives NULL), not self-joins.
+p AS (
+    SELECT
+        *,
+        first_value(taas_share) OVER q1 AS p1_taas_share,
+        first_value(taas_share) OVER q4 AS p4_taas_share
+    FROM m
+    WINDOW q1 AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING),
+        q4 AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 4 PRECEDING AND 4 PRECEDING)
 )
 SELECT
-    m.company,
-    m.segment,
-    m.calendar_quarter,
-    m.fiscal_year,
-    m.fiscal_quarter,
-    m.period_end,
-    m.unit,
-    m.ai_revenue,
-    m.taas,
-    m.iaas,
-    m.taas_share,
-    (m.taas_share - p1.taas_share) * 100 AS taas_share_qoq_pp,
-    (m.taas_share - p4.taas_share) * 100 AS taas_share_yoy_pp,
-    m.taas * 4 AS taas_run_rate
-FROM m
-LEFT JOIN m AS p1 ON p1.company = m.company AND p1.segment = m.segment AND p1.qi = m.qi - 1
-LEFT JOIN m AS p4 ON p4.company = m.company AND p4.segment = m.segment AND p4.qi = m.qi - 4
-ORDER BY m.company, m.segment, m.calendar_quarter
+    p.company,
+    p.segment,
+    p.calendar_quarter,
+    p.fiscal_year,
+    p.fiscal_quarter,
+    p.period_end,
+    p.unit,
+    p.ai_revenue,
+    p.taas,
+    p.iaas,
+    p.taas_share,
+    (p.taas_share - p.p1_taas_share) * 100 AS taas_share_qoq_pp,
+    (p.taas_share - p.p4_taas_share) * 100 AS taas_share_yoy_pp,
+    p.taas * 4 AS taas_run_rate
+FROM p
+ORDER BY p.company, p.segment, p.calendar_quarter
