@@ -108,7 +108,7 @@ type memoryPlan struct {
 	duckLoad     string // DuckDB's memory_limit while facts are loaded and built
 	duckBytes    int64  // the same in bytes: it sizes the fact-building steps
 	duckIngest   string // while the readers run: an eighth of the budget less
-	duckBuild    string // while the fact datasets are built: a sixteenth less when steps run side by side
+	duckBuild    string // while the fact datasets are built: an eighth less when steps run side by side
 	duckAnalysis string // and while the analyses run
 	threads      int    // DuckDB's threads: as many as its limit allows, at most the CPUs and the workers
 	goLimit      int64  // Go's soft memory limit: the budget but DuckDB's half and the headroom
@@ -131,10 +131,11 @@ func (c *Config) plan() memoryPlan {
 		budget, _ = ParseMemory(c.Memory)
 	}
 	duck := budget / 2
-	// The analyses get a sixteenth less: DuckDB's resident memory runs
+	// The analyses get an eighth less: DuckDB's resident memory runs
 	// furthest above its limit in data_quality (1,033 MiB under a budget of
-	// 1 GiB over 33.6 M facts with the half), and the readers are done.
-	p := memoryPlan{budget: budget, duckLoad: FormatMemory(duck), duckBytes: duck, duckAnalysis: FormatMemory(duck - budget/16),
+	// 1 GiB over 33.6 M facts with the half, and again with a sixteenth
+	// less), and the readers are done.
+	p := memoryPlan{budget: budget, duckLoad: FormatMemory(duck), duckBytes: duck, duckAnalysis: FormatMemory(duck - budget/8),
 		goLimit: budget - duck - budget/8}
 	if c.DuckDBMemory != "" {
 		p.duckLoad = c.DuckDBMemory
@@ -165,7 +166,7 @@ func (c *Config) plan() memoryPlan {
 		// steps stay sized by the half (duckBytes), so the files do not
 		// move; two of the usual size fit well within the lower limit.
 		if p.threads > 1 {
-			p.duckBuild = FormatMemory(max(duck-budget/16, int64(p.threads)*duckThreadMemory))
+			p.duckBuild = FormatMemory(max(duck-budget/8, int64(p.threads)*duckThreadMemory))
 		}
 	}
 	return p

@@ -49,13 +49,13 @@ func TestMemoryPlan(t *testing.T) {
 	c := Default()
 	c.Memory = "1GiB"
 	p := c.plan()
-	if p.budget != 1<<30 || p.duckLoad != "512MiB" || p.duckBytes != 512<<20 || p.duckAnalysis != "448MiB" || p.goLimit != 384<<20 || p.threads != min(runtime.NumCPU(), 4) {
+	if p.budget != 1<<30 || p.duckLoad != "512MiB" || p.duckBytes != 512<<20 || p.duckAnalysis != "384MiB" || p.goLimit != 384<<20 || p.threads != min(runtime.NumCPU(), 4) {
 		t.Errorf("1GiB: %+v", p)
 	}
 	if p.ingestRows() != 1<<18 {
 		t.Errorf("1GiB: %d facts an insert", p.ingestRows())
 	}
-	if want := map[bool]string{true: "448MiB", false: "512MiB"}[p.threads > 1]; p.duckBuild != want {
+	if want := map[bool]string{true: "384MiB", false: "512MiB"}[p.threads > 1]; p.duckBuild != want {
 		t.Errorf("1GiB, %d threads: DuckDB builds within %s, want %s", p.threads, p.duckBuild, want)
 	}
 	c.Workers = 1 // one CPU for the whole run, one build step at a time

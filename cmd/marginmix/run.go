@@ -108,7 +108,7 @@ func addBuildFlags(cmd *cobra.Command, cfg *pipeline.Config) {
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output folder to publish, or s3://bucket/prefix with --catalog")
 	f.StringVar(&cfg.Memory, "memory", pipeline.FormatMemory(pipeline.DefaultMemory()), "the run's memory budget, a quarter of this machine's memory up to 1GiB; DuckDB gets half and keeps the rest of its data in a temporary file")
 	f.StringVar(&cfg.DuckDBMemory, "duckdb-memory", "", "override DuckDB's memory limit while facts are loaded (default: half of --memory)")
-	f.StringVar(&cfg.AnalysisMemory, "analysis-memory", "", "override DuckDB's memory limit while the analyses run (default: seven sixteenths of --memory)")
+	f.StringVar(&cfg.AnalysisMemory, "analysis-memory", "", "override DuckDB's memory limit while the analyses run (default: three eighths of --memory)")
 	f.StringVar(&cfg.TempDir, "temp-dir", "", "folder for DuckDB's temporary database (default: the system's)")
 	f.StringVar(&cfg.SQL, "sql", "", "folder of your own .sql analyses; each file becomes a dataset beside the built-in ones")
 	f.IntVar(&cfg.Params.TrendWindow, "trend-window", cfg.Params.TrendWindow, "quarters in the peer_trends margin slope")
