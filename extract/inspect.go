@@ -150,7 +150,8 @@ type inspection struct {
 	byName map[string]*zip.File // parts by partName
 	// kept holds the bytes of the small sheets and shared strings as
 	// verifyParts decompressed them, for the fast reader to read instead of
-	// decompressing them again (keptBytes in all, at most maxKept).
+	// decompressing them again; keptBytes is what was set aside for them,
+	// at most maxKept.
 	kept      map[*zip.File][]byte
 	keptBytes int64
 }
@@ -180,16 +181,20 @@ func (k *keepBuf) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// keeper is a keepBuf for a part worth keeping, nil otherwise.
+// keeper is a keepBuf for a part worth keeping, nil otherwise. Its
+// declared size counts against maxKept whether or not the part turns out
+// to be that size, so that sizes that lie cannot make a workbook allocate
+// more than maxKept.
 func (c *inspection) keeper(zf *zip.File, wanted bool) *keepBuf {
 	size := int64(zf.UncompressedSize64)
 	if !wanted || size > maxKeptPart || c.keptBytes+size > maxKept {
 		return nil
 	}
+	c.keptBytes += size
 	return &keepBuf{b: make([]byte, 0, size), limit: int(size)}
 }
 
-// keep records what a keepBuf collected.
+// keep records what a keepBuf collected, when it is the whole part.
 func (c *inspection) keep(zf *zip.File, k *keepBuf) {
 	if k == nil || k.over || uint64(len(k.b)) != zf.UncompressedSize64 {
 		return
@@ -198,7 +203,6 @@ func (c *inspection) keep(zf *zip.File, k *keepBuf) {
 		c.kept = map[*zip.File][]byte{}
 	}
 	c.kept[zf] = k.b
-	c.keptBytes += int64(len(k.b))
 }
 
 func (c *inspection) fail(cause error, format string, args ...any) error {

@@ -115,8 +115,8 @@ func (f *formulaScanner) Write(p []byte) (int, error) {
 
 // hasFormulaTag reports whether b holds the start of a formula element
 // (<f>, <f ...>, <f/>, <x:f ...>): an 'f' after '<' or ':' and before '>',
-// ' ' or '/'. One pass for the rare 'f' of a
-// worksheet's markup, where a search per tag read each chunk six times.
+// ' ' or '/'. One pass for the rare 'f' of a worksheet's markup, where a
+// search per tag read each chunk six times.
 func hasFormulaTag(b []byte) bool {
 	for i := 1; i < len(b)-1; i++ {
 		j := bytes.IndexByte(b[i:len(b)-1], 'f')
