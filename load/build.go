@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -87,20 +86,6 @@ func errorLine(err error) int {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
-}
-
-// WriteParquet writes one file per analysis into dir (BuildFacts has
-// written the fact datasets there).
-func WriteParquet(ctx context.Context, d *DB, dir string, analyses []Analysis) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, a := range analyses {
-		if _, err := writeAnalysis(ctx, d, dir, a.Name); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeAnalysis copies the table name into dir/name.parquet and returns

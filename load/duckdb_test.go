@@ -137,8 +137,10 @@ func buildInto(t *testing.T, facts []fact.Fact, dir string) []Output {
 	if err := RunAnalyses(ctx, db, an); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteParquet(ctx, db, dir, an); err != nil {
-		t.Fatal(err)
+	for _, a := range an { // as a run writes them (pipeline's analyse)
+		if err := WriteAndView(ctx, db, dir, a); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out, err := Outputs(ctx, db, dir)
 	if err != nil {
