@@ -159,14 +159,15 @@ func (c *Config) plan() memoryPlan {
 	// supplements peaked at 1,033 MiB under 1 GiB with the half).
 	p.duckIngest, p.duckBuild = p.duckLoad, p.duckLoad
 	if c.DuckDBMemory == "" {
-		p.duckIngest = FormatMemory(min(duck, max(duck-budget/8, int64(p.threads)*duckThreadMemory)))
+		lower := FormatMemory(min(duck, max(duck-budget/8, int64(p.threads)*duckThreadMemory)))
+		p.duckIngest = lower
 		// Build steps side by side (load.BuildFacts, one a thread) hold
 		// more beside DuckDB's buffers than one at a time: 10,000
 		// supplements peaked at 1,034 MiB under 1 GiB with the half. The
 		// steps stay sized by the half (duckBytes), so the files do not
 		// move; two of the usual size fit well within the lower limit.
 		if p.threads > 1 {
-			p.duckBuild = FormatMemory(max(duck-budget/8, int64(p.threads)*duckThreadMemory))
+			p.duckBuild = lower
 		}
 	}
 	return p

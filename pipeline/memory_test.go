@@ -66,6 +66,11 @@ func TestMemoryPlan(t *testing.T) {
 	if p := c.plan(); p.threads != min(runtime.NumCPU(), 4) {
 		t.Errorf("1GiB, --workers 64: %+v", p)
 	}
+	c.Workers, c.Threads = 0, 7 // 7 x 125 MB is more than DuckDB's half: it gets the half, never more
+	if p := c.plan(); p.duckIngest != "512MiB" || p.duckBuild != "512MiB" {
+		t.Errorf("1GiB, --threads 7: %+v", p)
+	}
+	c.Threads = 0
 	c.Memory = "256MiB"
 	if p := c.plan(); p.duckLoad != "128MiB" || p.threads != 1 || p.ingestRows() != 100663 {
 		t.Errorf("256MiB: %+v", p)
