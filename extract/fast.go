@@ -541,9 +541,10 @@ func parseCellRef(ref string) (col, row int, ok bool) {
 // not; the part changed under the reader.
 var errFastChanged = errors.New("the sheet changed while it was read")
 
-// startFast sets the fast reader up, unless the workbook is excelize's
-// alone: two sheets whose names differ only in case (excelize picks either).
-func (w *Workbook) startFast() {
+// startFast sets the fast reader up, with the parts inspect kept, unless
+// the workbook is excelize's alone: two sheets whose names differ only in
+// case (excelize picks either).
+func (w *Workbook) startFast(kept map[*zip.File][]byte) {
 	for i, a := range w.Sheets {
 		for _, b := range w.Sheets[:i] {
 			if strings.EqualFold(a.Name, b.Name) {
@@ -551,7 +552,7 @@ func (w *Workbook) startFast() {
 			}
 		}
 	}
-	fb := &fastBook{parts: make(map[string]*zip.File, len(w.zr.File)), sstPart: w.sst, kept: w.kept}
+	fb := &fastBook{parts: make(map[string]*zip.File, len(w.zr.File)), sstPart: w.sst, kept: kept}
 	for _, zf := range w.zr.File {
 		fb.parts[strings.ReplaceAll(zf.Name, "\\", "/")] = zf
 	}

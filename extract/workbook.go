@@ -58,13 +58,12 @@ type Workbook struct {
 
 	path  string
 	opt   Options
-	file  *os.File             // open for the fast reader
-	zr    *zip.Reader          // the package, over file
-	sst   *zip.File            // its shared strings part, nil without
-	kept  map[*zip.File][]byte // parts as inspect decompressed them (fast.go)
-	fast  *fastBook            // nil: excelize reads every sheet
-	f     *excelize.File       // opened at the first need
-	dates [][]dateRun          // date cells of each sheet, as Sheets
+	file  *os.File       // open for the fast reader
+	zr    *zip.Reader    // the package, over file
+	sst   *zip.File      // its shared strings part, nil without
+	fast  *fastBook      // nil: excelize reads every sheet
+	f     *excelize.File // opened at the first need
+	dates [][]dateRun    // date cells of each sheet, as Sheets
 
 	fastSheets int // sheets the fast reader read, for tests
 }
@@ -88,7 +87,7 @@ func Open(path string, opt Options) (*Workbook, error) {
 	}
 	wb := &Workbook{
 		Name: name, SHA256: p.sha256, Size: p.size, Date1904: p.date1904, Sheets: p.sheets,
-		path: path, opt: opt, file: file, zr: p.zr, sst: p.sst, kept: p.kept, dates: p.dates,
+		path: path, opt: opt, file: file, zr: p.zr, sst: p.sst, dates: p.dates,
 	}
 	// excelize opens every workbook, so that what it refuses on opening
 	// (a damaged relationship, styles or theme part) stays refused; it
@@ -101,9 +100,8 @@ func Open(path string, opt Options) (*Workbook, error) {
 		wb.Modified = modifiedTime(props.Modified)
 	}
 	if !opt.Excelize {
-		wb.startFast()
+		wb.startFast(p.kept)
 	}
-	wb.kept = nil // the fast reader's now, or nobody's
 	return wb, nil
 }
 
