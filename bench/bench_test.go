@@ -83,6 +83,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// earningsSpec is the spec of earningsWorkbook's workbook.
+func earningsSpec(b *testing.B) *transform.Spec {
+	b.Helper()
+	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return spec
+}
+
 func reportCells(b *testing.B, cells int) {
 	b.ReportMetric(float64(cells)*float64(b.N)/b.Elapsed().Seconds(), "cells/s")
 }
@@ -137,10 +147,7 @@ func BenchmarkExtract(b *testing.B) {
 // marginmix worker does per workbook.
 func BenchmarkTransform(b *testing.B) {
 	path, set := earningsWorkbook(b)
-	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	spec := earningsSpec(b)
 	ctx := context.Background()
 	for b.Loop() {
 		wb, err := extract.Open(path, extract.Options{Name: fixtures.EarningsFile(0)})
@@ -165,10 +172,7 @@ func BenchmarkTransform(b *testing.B) {
 // readAttempt does before handing it to DuckDB.
 func BenchmarkWorker(b *testing.B) {
 	path, set := earningsWorkbook(b)
-	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	spec := earningsSpec(b)
 	ctx := context.Background()
 	rows := int64(0)
 	batch := func(facts []fact.Fact) error {
@@ -199,10 +203,7 @@ func BenchmarkWorker(b *testing.B) {
 // (-cpu 1,2 shows how reading alone scales).
 func BenchmarkTransformParallel(b *testing.B) {
 	path, set := earningsWorkbook(b)
-	spec, err := transform.ParseSpecBytes("t0001.yaml", []byte(fixtures.EarningsSpec(0)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	spec := earningsSpec(b)
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
