@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -278,5 +279,77 @@ func TestInsertRows(t *testing.T) {
 	want := 2*insertBatch + 7
 	if n != want || sum != want*(want-1)/2 || nulls != 1 || last != fmt.Sprintf("it's %d", want-1) {
 		t.Errorf("%d rows, sum %d, %d NULLs, last %q", n, sum, nulls, last)
+	}
+}
+
+// The fact files are written in the datasets' order (fact.Order) without a
+// sort of their own: the build stores each step's rows in that order and
+// keeps it through the disputes' UPDATE and the losers' DELETE. Facts
+// arrive shuffled, a third of them read again in a later vintage (so the
+// latest facts are the vintages less scattered rows), in steps of a few
+// thousand facts, first with no previous publication and then on top of
+// one.
+func TestFactFilesInDatasetOrder(t *testing.T) {
+	ctx := context.Background()
+	facts := testFacts(12000)
+	for i := range facts {
+		facts[i].Company = fmt.Sprintf("C%02d", i%17)
+		if i%3 == 0 {
+			again := facts[i]
+			again.Value, again.AsOf, again.SourceFile = again.Value+1, again.AsOf.AddDate(0, 3, 0), "later.xlsx"
+			facts = append(facts, again)
+		}
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(facts), func(i, j int) { facts[i], facts[j] = facts[j], facts[i] })
+	root := t.TempDir()
+	first := filepath.Join(root, "first")
+	db := openDB(t)
+	loadFacts(t, db, facts, 7)
+	if err := BuildFacts(ctx, db, Combine{Seq: 1, Step: 3000}, first); err != nil {
+		t.Fatal(err)
+	}
+	checkFileOrder(t, db, first, 17)
+
+	db2 := openDB(t)
+	loadFacts(t, db2, facts[:len(facts)/2], 3)
+	c := Combine{Seq: 2, Step: 3000, PrevVintages: filepath.Join(first, "facts_vintages")}
+	second := filepath.Join(root, "second")
+	if err := BuildFacts(ctx, db2, c, second); err != nil {
+		t.Fatal(err)
+	}
+	checkFileOrder(t, db2, second, 17)
+}
+
+// checkFileOrder checks that every file of both fact datasets in dir holds
+// its rows in fact.Order, and that the datasets hold companies companies
+// and as many facts as the vintages have keys.
+func checkFileOrder(t *testing.T, db *DB, dir string, companies int) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ds := range FactDatasets {
+		files, err := filepath.Glob(filepath.Join(dir, ds, "*.parquet"))
+		if err != nil || len(files) < 3 {
+			t.Fatalf("%s: %d files, %v; want several steps", ds, len(files), err)
+		}
+		for _, f := range files {
+			var rows, misplaced int
+			q := `SELECT count(*), count(*) FILTER (WHERE file_row_number <> want) FROM (
+				SELECT file_row_number, row_number() OVER (ORDER BY ` + fact.List(fact.Order()) + `, file_row_number) - 1 AS want
+				FROM read_parquet(` + Literal(f) + `, file_row_number = true))`
+			if err := db.Conn().QueryRowContext(ctx, q).Scan(&rows, &misplaced); err != nil {
+				t.Fatal(err)
+			}
+			if rows == 0 || misplaced != 0 {
+				t.Errorf("%s: %d of %d rows out of order", f, misplaced, rows)
+			}
+		}
+	}
+	var n, keys, cos int
+	q := `SELECT (SELECT count(*) FROM facts), (SELECT count(*) FROM (SELECT DISTINCT ` + fact.List(fact.Key()) + ` FROM facts_vintages)), (SELECT count(DISTINCT company) FROM facts)`
+	if err := db.Conn().QueryRowContext(ctx, q).Scan(&n, &keys, &cos); err != nil {
+		t.Fatal(err)
+	}
+	if n != keys || cos != companies {
+		t.Errorf("facts: %d rows for %d keys, %d companies; want one row a key, %d companies", n, keys, cos, companies)
 	}
 }

@@ -140,3 +140,18 @@ func TestCombineJoinsOnTheVintage(t *testing.T) {
 		t.Errorf("sql/facts/combine.sql does not select and join on the vintage columns %s", vintage)
 	}
 }
+
+// The statements that make a step's vintages store them in the fact
+// datasets' order, which the files are written in without sorting again.
+func TestStepVintagesInDatasetOrder(t *testing.T) {
+	want := "\nORDER BY " + fact.List(fact.Order())
+	for _, name := range []string{"new_facts", "combine"} {
+		s, err := factStatement(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(s.sql, want) {
+			t.Errorf("sql/facts/%s.sql does not end with%s", name, want)
+		}
+	}
+}
