@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/marginmix/marginmix/extract"
@@ -74,14 +74,32 @@ var BatchSize = 16384
 // batchBufs holds batch mode's fact buffers between workbooks, so that a
 // worker reading one workbook after another fills the same buffer instead
 // of growing a new one from nothing each time (that growth and its garbage
-// took a tenth of a worker's CPU: BenchmarkWorker).
-var batchBufs sync.Pool
+// took a tenth of a worker's CPU: BenchmarkWorker). A channel, not a
+// sync.Pool: a pool drops what it holds at every other collection, and a
+// worker then allocated and zeroed a buffer of BatchSize facts (4.7 MB)
+// for most workbooks. It keeps one buffer per CPU; a buffer beyond that
+// goes to the collector. The buffers it holds hold no strings (flush
+// clears what it used).
+var batchBufs = make(chan []fact.Fact, runtime.GOMAXPROCS(0))
 
 func batchBuf() []fact.Fact {
-	if p, ok := batchBufs.Get().(*[]fact.Fact); ok && cap(*p) >= BatchSize {
-		return (*p)[:0]
+	select {
+	case b := <-batchBufs:
+		if cap(b) >= BatchSize {
+			return b[:0]
+		}
+	default:
 	}
 	return make([]fact.Fact, 0, BatchSize)
+}
+
+// putBatchBuf gives a buffer back to batchBufs, or to the collector when
+// batchBufs is full.
+func putBatchBuf(b []fact.Fact) {
+	select {
+	case batchBufs <- b[:0]:
+	default:
+	}
 }
 
 // Result is what one workbook yields.
@@ -221,8 +239,7 @@ func (rd *reader) done() (*Result, error) {
 		if err := res.flush(); err != nil {
 			return nil, err
 		}
-		buf := res.Facts[:0]
-		batchBufs.Put(&buf)
+		putBatchBuf(res.Facts)
 		res.flush, res.Facts = nil, nil // Batch has them; keep no buffer alive
 	} else {
 		res.Count = len(res.Facts)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -242,6 +243,36 @@ func TestOldVintageNoted(t *testing.T) {
 // Batch mode passes the same facts as Result.Facts holds without it, for
 // workbook after workbook (the buffer is reused across workbooks), in
 // batches of at most BatchSize; only AsOf is left for load to fill in.
+// A worker's fact buffer outlives garbage collections between workbooks:
+// a sync.Pool dropped it at every other one, and most workbooks then
+// allocated and zeroed BatchSize facts anew (BenchmarkWorker: 3.4 MB a
+// workbook instead of 2.6 MB, 12.0 ms instead of 10.4 ms).
+func TestBatchBufferOutlivesCollections(t *testing.T) {
+	for len(batchBufs) > 0 { // what other tests left
+		<-batchBufs
+	}
+	buf := batchBuf()
+	if len(buf) != 0 || cap(buf) != BatchSize {
+		t.Fatalf("a new buffer has %d facts, room for %d; want 0 and %d", len(buf), cap(buf), BatchSize)
+	}
+	buf = append(buf, fact.Fact{Company: "AMZN"})
+	clear(buf)
+	putBatchBuf(buf)
+	runtime.GC()
+	runtime.GC()
+	again := batchBuf()
+	if len(again) != 0 || cap(again) != BatchSize || &again[:1][0] != &buf[0] {
+		t.Errorf("after two collections batchBuf gave a new buffer (%d facts, room for %d)", len(again), cap(again))
+	}
+	// One buffer per CPU is kept; the rest go to the collector.
+	for i := 0; i < cap(batchBufs)+3; i++ {
+		putBatchBuf(make([]fact.Fact, 0, BatchSize))
+	}
+	if len(batchBufs) != runtime.GOMAXPROCS(0) {
+		t.Errorf("%d buffers kept, want %d", len(batchBufs), runtime.GOMAXPROCS(0))
+	}
+}
+
 func TestBatchSameFactsWorkbookAfterWorkbook(t *testing.T) {
 	defer func(n int) { BatchSize = n }(BatchSize)
 	BatchSize = 7
