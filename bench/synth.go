@@ -111,8 +111,8 @@ WHERE t.segment = 'Total' AND t.company = s.company AND t.metric = s.metric AND 
 }
 
 // Analyses returns the built-in analyses (sql/*.sql) in name order, as
-// marginmix runs them: those within one company range by range of step
-// facts (0: whole).
+// marginmix runs them: those that can, range by range of step facts (0:
+// whole).
 func Analyses(step int64) ([]load.Analysis, error) {
 	var out []load.Analysis
 	for _, name := range queries.Names() {
@@ -121,8 +121,8 @@ func Analyses(step int64) ([]load.Analysis, error) {
 			return nil, err
 		}
 		a := load.Analysis{Name: name, Source: "sql/" + name + ".sql", SQL: q}
-		if queries.WithinCompany(name) {
-			a.ByCompany = step
+		if ok, across := queries.ByCompany(name); ok {
+			a.ByCompany, a.Across = step, across
 		}
 		out = append(out, a)
 	}

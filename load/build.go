@@ -23,6 +23,11 @@ type Analysis struct {
 	// (byrange.go); 0 runs it in one statement. For analyses whose every
 	// row comes from one company's facts.
 	ByCompany int64
+	// Across, with ByCompany, runs after the ranges are gathered into the
+	// analysis's table: it recomputes, over every company, the columns that
+	// compare companies (an UPDATE of that table), which each range could
+	// compute only among its own companies.
+	Across string
 }
 
 // parquetOptions: zstd, and nothing that varies between runs.

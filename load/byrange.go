@@ -102,6 +102,11 @@ func (d *DB) runByCompany(ctx context.Context, a Analysis, body string) error {
 	if err := d.gather(ctx, a.Name, parts, reQualified.ReplaceAllString(body[order:], "$1")); err != nil {
 		return &AnalysisError{Source: a.Source, Err: err}
 	}
+	if a.Across != "" {
+		if err := d.Exec(ctx, a.Across); err != nil {
+			return &AnalysisError{Source: a.Source, Err: fmt.Errorf("across companies: %w", err)}
+		}
+	}
 	return nil
 }
 

@@ -122,3 +122,59 @@ func TestByCompanyOrderedByCompanyFirst(t *testing.T) {
 		}
 	}
 }
+
+// An analysis that compares companies in one column runs by ranges when
+// Across recomputes that column over the gathered rows: then it is the one
+// statement, row for row. Without Across each range ranks its own
+// companies only.
+func TestByCompanyAcross(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	loadFacts(t, db, testFacts(300), 1)
+	buildFacts(t, db, t.TempDir())
+	if err := db.LoadReaderFindings(ctx, nil); err != nil { // the ranges narrow it too
+		t.Fatal(err)
+	}
+	sql := `SELECT company, segment, sum(value) AS total,
+    dense_rank() OVER (PARTITION BY segment ORDER BY sum(value) DESC) AS segment_rank
+FROM facts_preferred GROUP BY company, segment
+ORDER BY company, segment`
+	across := `UPDATE probe AS t SET segment_rank = r.segment_rank
+FROM (SELECT company, segment, dense_rank() OVER (PARTITION BY segment ORDER BY total DESC) AS segment_rank FROM probe) AS r
+WHERE t.company = r.company AND t.segment = r.segment`
+	read := func(a Analysis) [][4]any {
+		if err := RunAnalyses(ctx, db, []Analysis{a}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Conn().QueryContext(ctx, "SELECT * FROM probe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out [][4]any
+		for rows.Next() {
+			var r [4]any
+			if err := rows.Scan(&r[0], &r[1], &r[2], &r[3]); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	whole := read(Analysis{Name: "probe", Source: "probe.sql", SQL: sql})
+	ranks := map[int64]int{}
+	for _, r := range whole {
+		ranks[r[3].(int64)]++
+	}
+	if len(whole) != 15 || ranks[1] != 5 || ranks[2] != 5 || ranks[3] != 5 {
+		t.Fatalf("one statement: %d rows, ranks %v; want 15 rows ranked 1 to 3 five times each", len(whole), ranks)
+	}
+	byRange := Analysis{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: 100}
+	if got := read(byRange); reflect.DeepEqual(got, whole) {
+		t.Errorf("by ranges without Across: the one statement's ranks, want each range's own")
+	}
+	byRange.Across = across
+	if got := read(byRange); !reflect.DeepEqual(got, whole) {
+		t.Errorf("by ranges with Across:\n%v\nwant\n%v", got, whole)
+	}
+}

@@ -556,13 +556,19 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 	return x.sum, nil
 }
 
-// byCompany says whether an analysis runs company range by company range:
-// a built-in one whose every row comes from one company's facts (their
-// windows, groups and joins all hold company), since over tens of millions
-// of facts in one statement data_quality and segment_margins ran out of
-// memory.
-func byCompany(a load.Analysis) bool {
-	return a.Source == "sql/"+a.Name+".sql" && queries.WithinCompany(a.Name)
+// byCompany says whether an analysis runs company range by company range,
+// and what then runs across the companies: a built-in one whose every row
+// comes from one company's facts (their windows, groups and joins all hold
+// company), since over tens of millions of facts in one statement
+// data_quality and segment_margins ran out of memory; or one that compares
+// companies only in a few columns, which across recomputes over the
+// gathered rows (peer_trends' ranks: in one statement it set the peak
+// memory of a run over 10,000 supplements).
+func byCompany(a load.Analysis) (ok bool, across string) {
+	if a.Source != "sql/"+a.Name+".sql" {
+		return false, ""
+	}
+	return queries.ByCompany(a.Name)
 }
 
 // step is the facts one fact-building step holds: as DuckDB's memory
@@ -595,8 +601,8 @@ func (x *execution) analyse(ctx context.Context, db *load.DB) error {
 	}
 	for _, a := range x.analyses {
 		began := time.Now()
-		if byCompany(a) {
-			a.ByCompany = x.analysisStep()
+		if ok, across := byCompany(a); ok {
+			a.ByCompany, a.Across = x.analysisStep(), across
 		}
 		if err := load.RunAnalyses(ctx, db, []load.Analysis{a}); err != nil {
 			return err

@@ -20,6 +20,9 @@ var files embed.FS
 //go:embed facts/*.sql
 var factFiles embed.FS
 
+//go:embed across/*.sql
+var acrossFiles embed.FS
+
 // FS is the folder of built-in analyses.
 func FS() fs.FS { return files }
 
@@ -57,16 +60,25 @@ func Query(name string) (string, error) {
 
 // withinCompany are the analyses every row of which comes from one
 // company's facts, so that they can run company range by company range
-// (load.Analysis.ByCompany). peer_trends ranks companies against each
-// other.
+// (load.Analysis.ByCompany).
 var withinCompany = map[string]bool{
 	"ai_mix": true, "data_quality": true, "depreciation_adjusted": true, "margin_bridge": true,
 	"revenue_per_mw": true, "roic": true, "segment_margins": true,
 }
 
-// WithinCompany reports whether every row of the named built-in analysis
-// comes from one company's facts.
-func WithinCompany(name string) bool { return withinCompany[name] }
+// ByCompany reports whether the named built-in analysis can run company
+// range by company range (load.Analysis.ByCompany), and the statement that
+// then runs across the companies (load.Analysis.Across): "" for one whose
+// every row comes from one company's facts (withinCompany); for one that
+// compares companies only in a few columns (peer_trends ranks the cloud
+// peers against each other), across/<name>.sql, which recomputes those
+// columns over the table gathered from the ranges.
+func ByCompany(name string) (ok bool, across string) {
+	if b, err := fs.ReadFile(acrossFiles, "across/"+path.Clean(name)+".sql"); err == nil {
+		return true, string(b)
+	}
+	return withinCompany[name], ""
+}
 
 // Added is a column added to a built-in analysis after its first release,
 // with what a publication written before holds in its place.
