@@ -285,10 +285,11 @@ func TestInsertRows(t *testing.T) {
 // The fact files are written in the datasets' order (fact.Order) without a
 // sort of their own: the build stores each step's rows in that order and
 // keeps it through the disputes' UPDATE and the losers' DELETE. Facts
-// arrive shuffled, a third of them read again in a later vintage (so the
-// latest facts are the vintages less scattered rows), in steps of a few
-// thousand facts, first with no previous publication and then on top of
-// one.
+// arrive shuffled, a third of them read again in a later vintage and a
+// seventh written twice with different values in the same vintage (so the
+// latest facts are the vintages less scattered rows, some disputed), in
+// steps of a few thousand facts, first with no previous publication and
+// then on top of one.
 func TestFactFilesInDatasetOrder(t *testing.T) {
 	ctx := context.Background()
 	facts := testFacts(12000)
@@ -298,6 +299,11 @@ func TestFactFilesInDatasetOrder(t *testing.T) {
 			again := facts[i]
 			again.Value, again.AsOf, again.SourceFile = again.Value+1, again.AsOf.AddDate(0, 3, 0), "later.xlsx"
 			facts = append(facts, again)
+		}
+		if i%7 == 0 { // the same vintage elsewhere on the sheet, disagreeing: disputed
+			other := facts[i]
+			other.Value, other.SourceCell = other.Value+100, fmt.Sprintf("S!Z%d", i+1)
+			facts = append(facts, other)
 		}
 	}
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(facts), func(i, j int) { facts[i], facts[j] = facts[j], facts[i] })
@@ -344,12 +350,13 @@ func checkFileOrder(t *testing.T, db *DB, dir string, companies int) {
 			}
 		}
 	}
-	var n, keys, cos int
-	q := `SELECT (SELECT count(*) FROM facts), (SELECT count(*) FROM (SELECT DISTINCT ` + fact.List(fact.Key()) + ` FROM facts_vintages)), (SELECT count(DISTINCT company) FROM facts)`
-	if err := db.Conn().QueryRowContext(ctx, q).Scan(&n, &keys, &cos); err != nil {
+	var n, keys, cos, disputed int
+	q := `SELECT (SELECT count(*) FROM facts), (SELECT count(*) FROM (SELECT DISTINCT ` + fact.List(fact.Key()) + ` FROM facts_vintages)),
+		(SELECT count(DISTINCT company) FROM facts), (SELECT count(*) FILTER (WHERE disputed) FROM facts_vintages)`
+	if err := db.Conn().QueryRowContext(ctx, q).Scan(&n, &keys, &cos, &disputed); err != nil {
 		t.Fatal(err)
 	}
-	if n != keys || cos != companies {
-		t.Errorf("facts: %d rows for %d keys, %d companies; want one row a key, %d companies", n, keys, cos, companies)
+	if n != keys || cos != companies || disputed == 0 {
+		t.Errorf("facts: %d rows for %d keys, %d companies, %d disputed vintages; want one row a key, %d companies, some disputed", n, keys, cos, disputed, companies)
 	}
 }
