@@ -562,8 +562,8 @@ func (x *execution) dryRun(ctx context.Context, db *load.DB) (*Summary, error) {
 // company), since over tens of millions of facts in one statement
 // data_quality and segment_margins ran out of memory; or one that compares
 // companies only in a few columns, which across recomputes over the
-// gathered rows (peer_trends' ranks: in one statement it set the peak
-// memory of a run over 10,000 supplements).
+// gathered rows (peer_trends' ranks: over 10,000 supplements it took 26.2 s
+// in one statement, 17.6 s in ranges).
 func byCompany(a load.Analysis) (ok bool, across string) {
 	if a.Source != "sql/"+a.Name+".sql" {
 		return false, ""
