@@ -240,9 +240,6 @@ func TestOldVintageNoted(t *testing.T) {
 	}
 }
 
-// Batch mode passes the same facts as Result.Facts holds without it, for
-// workbook after workbook (the buffer is reused across workbooks), in
-// batches of at most BatchSize; only AsOf is left for load to fill in.
 // A worker's fact buffer outlives garbage collections between workbooks:
 // a sync.Pool dropped it at every other one, and most workbooks then
 // allocated and zeroed BatchSize facts anew (BenchmarkWorker: 3.4 MB a
@@ -273,6 +270,9 @@ func TestBatchBufferOutlivesCollections(t *testing.T) {
 	}
 }
 
+// Batch mode passes the same facts as Result.Facts holds without it, for
+// workbook after workbook (the buffer is reused across workbooks), in
+// batches of at most BatchSize; only AsOf is left for load to fill in.
 func TestBatchSameFactsWorkbookAfterWorkbook(t *testing.T) {
 	defer func(n int) { BatchSize = n }(BatchSize)
 	BatchSize = 7
