@@ -29,27 +29,7 @@ UNION ALL SELECT company, NULL, count(*), NULL, NULL FROM facts_vintages GROUP B
 UNION ALL SELECT company, NULL, NULL, NULL, message FROM reader_findings
 ORDER BY company NULLS FIRST, segment NULLS FIRST, n, message;`
 	read := func(byCompany int64) [][]any {
-		if err := RunAnalyses(ctx, db, []Analysis{{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: byCompany}}); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.Conn().QueryContext(ctx, "SELECT * FROM probe")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out [][]any
-		for rows.Next() {
-			r := make([]any, 5)
-			ptrs := make([]any, 5)
-			for i := range r {
-				ptrs[i] = &r[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, r)
-		}
-		return out
+		return runProbe(t, db, Analysis{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: byCompany})
 	}
 	whole := read(0)
 	if len(whole) != 3*5+3+4 {
@@ -87,24 +67,8 @@ func TestByCompanyOrderedByCompanyFirst(t *testing.T) {
 			t.Errorf("%q: in company order %t, want %t", order, got, renamed)
 		}
 	}
-	read := func(sql string, byCompany int64) []string {
-		if err := RunAnalyses(ctx, db, []Analysis{{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: byCompany}}); err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		rows, err := db.Conn().QueryContext(ctx, "SELECT concat_ws('|', company, segment, n) FROM probe")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return out
+	read := func(sql string, byCompany int64) [][]any {
+		return runProbe(t, db, Analysis{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: byCompany})
 	}
 	for _, sql := range []string{
 		"SELECT company, segment, count(*) AS n FROM facts_preferred GROUP BY ALL ORDER BY company, segment",
@@ -142,26 +106,7 @@ ORDER BY company, segment`
 	across := `UPDATE probe AS t SET segment_rank = r.segment_rank
 FROM (SELECT company, segment, dense_rank() OVER (PARTITION BY segment ORDER BY total DESC) AS segment_rank FROM probe) AS r
 WHERE t.company = r.company AND t.segment = r.segment`
-	read := func(a Analysis) [][4]any {
-		if err := RunAnalyses(ctx, db, []Analysis{a}); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.Conn().QueryContext(ctx, "SELECT * FROM probe")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out [][4]any
-		for rows.Next() {
-			var r [4]any
-			if err := rows.Scan(&r[0], &r[1], &r[2], &r[3]); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, r)
-		}
-		return out
-	}
-	whole := read(Analysis{Name: "probe", Source: "probe.sql", SQL: sql})
+	whole := runProbe(t, db, Analysis{Name: "probe", Source: "probe.sql", SQL: sql})
 	ranks := map[int64]int{}
 	for _, r := range whole {
 		ranks[r[3].(int64)]++
@@ -170,11 +115,46 @@ WHERE t.company = r.company AND t.segment = r.segment`
 		t.Fatalf("one statement: %d rows, ranks %v; want 15 rows ranked 1 to 3 five times each", len(whole), ranks)
 	}
 	byRange := Analysis{Name: "probe", Source: "probe.sql", SQL: sql, ByCompany: 100}
-	if got := read(byRange); reflect.DeepEqual(got, whole) {
+	if got := runProbe(t, db, byRange); reflect.DeepEqual(got, whole) {
 		t.Errorf("by ranges without Across: the one statement's ranks, want each range's own")
 	}
 	byRange.Across = across
-	if got := read(byRange); !reflect.DeepEqual(got, whole) {
+	if got := runProbe(t, db, byRange); !reflect.DeepEqual(got, whole) {
 		t.Errorf("by ranges with Across:\n%v\nwant\n%v", got, whole)
 	}
+}
+
+// runProbe runs one analysis into its table and returns that table's rows,
+// in its order, every column.
+func runProbe(t *testing.T, db *DB, a Analysis) [][]any {
+	t.Helper()
+	ctx := context.Background()
+	if err := RunAnalyses(ctx, db, []Analysis{a}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Conn().QueryContext(ctx, "SELECT * FROM "+Ident(a.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]any
+	for rows.Next() {
+		r := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range r {
+			ptrs[i] = &r[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
