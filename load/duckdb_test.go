@@ -4,8 +4,10 @@ package load
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -324,6 +326,76 @@ func TestFactFilesInDatasetOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFileOrder(t, db2, second, 17)
+}
+
+// The fact files do not depend on DuckDB's threads, so a run with
+// --workers 1 publishes the same bytes as one with two: steps that run side
+// by side get one thread each (oneThreadEach). Three companies of 130,000
+// facts, half of them read again in a later vintage, each company a step
+// of its own: latest facts of more than one of DuckDB's row groups
+// (122,880 rows) less scattered losers were what a second thread wrote
+// differently (it ended their Parquet row groups elsewhere). DuckDB gets
+// its threads back afterwards.
+func TestFactFilesDoNotDependOnThreads(t *testing.T) {
+	ctx := context.Background()
+	facts := testFacts(390_000)
+	for i := range facts {
+		facts[i].Company = fmt.Sprintf("C%d", i%3)
+		if i%2 == 0 { // read again in a later vintage: the latest facts are the vintages less scattered rows
+			again := facts[i]
+			again.Value, again.AsOf, again.SourceFile = again.Value+1, again.AsOf.AddDate(0, 3, 0), "later.xlsx"
+			facts = append(facts, again)
+		}
+	}
+	build := func(threads int) map[string]string {
+		db, err := Open(ctx, threads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		loadFacts(t, db, facts, 4)
+		dir := t.TempDir()
+		if err := BuildFacts(ctx, db, Combine{Seq: 1, Step: 200_000}, dir); err != nil {
+			t.Fatal(err)
+		}
+		var after int
+		if err := db.Conn().QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&after); err != nil || after != threads {
+			t.Errorf("DuckDB has %d threads after the build (%v), want %d", after, err, threads)
+		}
+		return fileHashes(t, dir)
+	}
+	one, two := build(1), build(2)
+	if len(one) != 2*3 {
+		t.Fatalf("%d files at one thread, want a file per company in each fact dataset: %v", len(one), one)
+	}
+	for f, h := range one {
+		if two[f] != h {
+			t.Errorf("%s: %.12s at two threads, %.12s at one", f, two[f], h)
+		}
+	}
+}
+
+// fileHashes gives the sha256 of every Parquet file under dir by its path
+// in dir.
+func fileHashes(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || filepath.Ext(path) != ".parquet" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = fmt.Sprintf("%x", sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // checkFileOrder checks that every file of both fact datasets in dir holds
