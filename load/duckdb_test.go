@@ -332,7 +332,8 @@ func TestFactFilesInDatasetOrder(t *testing.T) {
 // --workers 1 publishes the same bytes as one with two: steps that run side
 // by side get one thread each (oneThreadEach). Three companies of 130,000
 // facts, half of them read again in a later vintage, each company a step
-// of its own: latest facts of more than one of DuckDB's row groups
+// of its own and at most half a step, so two run at once: latest facts of
+// more than one of DuckDB's row groups
 // (122,880 rows) less scattered losers were what a second thread wrote
 // differently (it ended their Parquet row groups elsewhere). DuckDB gets
 // its threads back afterwards.
@@ -355,7 +356,7 @@ func TestFactFilesDoNotDependOnThreads(t *testing.T) {
 		defer db.Close()
 		loadFacts(t, db, facts, 4)
 		dir := t.TempDir()
-		if err := BuildFacts(ctx, db, Combine{Seq: 1, Step: 200_000}, dir); err != nil {
+		if err := BuildFacts(ctx, db, Combine{Seq: 1, Step: 400_000}, dir); err != nil {
 			t.Fatal(err)
 		}
 		var after int

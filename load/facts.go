@@ -127,7 +127,8 @@ func (d *DB) buildFacts(ctx context.Context, c Combine, dir string) error {
 // Each step writes its own files, so what is written does not depend on
 // which ran first.
 //
-// While steps run side by side, DuckDB has one thread (oneThreadEach).
+// Where most facts are in steps that can run side by side, DuckDB has one
+// thread (mostlySideBySide, oneThreadEach).
 func (d *DB) buildSteps(ctx context.Context, c Combine, ranges []companyRange, hasPrev bool, dir string, step int64) (err error) {
 	var threads int
 	if err := d.conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
@@ -145,34 +146,48 @@ func (d *DB) buildSteps(ctx context.Context, c Combine, ranges []companyRange, h
 		}
 		workers = append(workers, &DB{db: d.db, conn: conn})
 	}
-	if len(workers) > 1 {
+	weights := make([]int64, len(ranges))
+	for i, r := range ranges {
+		weights[i] = r.n
+	}
+	if len(workers) > 1 && mostlySideBySide(weights, step) {
 		restore, err := d.oneThreadEach(ctx, threads)
 		if err != nil {
 			return err
 		}
 		defer func() { err = errors.Join(err, restore()) }()
 	}
-	weights := make([]int64, len(ranges))
-	for i, r := range ranges {
-		weights[i] = r.n
-	}
 	return schedule(workers, weights, step, func(w *DB, i int) error {
 		return w.buildStep(ctx, c, ranges[i], hasPrev, dir)
 	})
+}
+
+// mostlySideBySide reports whether at least half the facts are in ranges
+// of at most half a step, which the schedule can run two at a time. A
+// range of more mostly runs alone, and alone a step is faster on every
+// thread: three companies of 400,000 facts in steps of 410,000 built in
+// 4.3 to 4.6 s at two threads and in 5.9 to 6.6 s at one.
+func mostlySideBySide(weights []int64, step int64) bool {
+	var small, all int64
+	for _, w := range weights {
+		all += w
+		if w <= step/2 {
+			small += w
+		}
+	}
+	return 2*small >= all
 }
 
 // oneThreadEach sets DuckDB to one thread while the build's connections
 // run their steps, and returns what sets threads back. A connection works
 // on its own statement beside DuckDB's background threads (threads less
 // one), so two steps at two threads kept three threads busy on two CPUs.
-// Over 1,000 supplements the build took 15.3, 21.5 and 21.3 s at two
-// threads against 12.2, 14.6 and 15.6 s at one (interleaved); over three
-// companies of 400,000 facts, whose steps cannot run side by side, 8.9 and
-// 9.5 s against 8.6 and 7.7 s: a step's statements gain little from a
-// second thread (docs/performance.md). And a statement on one thread
-// writes its file the same way every time, so the fact files no longer
-// depend on --workers: at two threads, files of more than one of DuckDB's
-// row groups ended their Parquet row groups elsewhere.
+// Over 1,000 supplements (steps side by side) the build took 15.3, 21.5
+// and 21.3 s at two threads against 12.2, 14.6 and 15.6 s at one
+// (interleaved, docs/performance.md). And a statement on one thread writes
+// its file the same way every time, so these fact files do not depend on
+// --workers: at two threads, files of more than one of DuckDB's row groups
+// ended their Parquet row groups elsewhere.
 func (d *DB) oneThreadEach(ctx context.Context, threads int) (restore func() error, err error) {
 	if err := d.Exec(ctx, "SET threads = 1"); err != nil {
 		return nil, fmt.Errorf("one DuckDB thread for the build: %w", err)

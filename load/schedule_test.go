@@ -82,3 +82,23 @@ func TestScheduleStopsAtTheFirstError(t *testing.T) {
 		t.Errorf("%d jobs started after the failure: %v", len(started), started)
 	}
 }
+
+// The build takes DuckDB to one thread only where at least half the facts
+// are in ranges of at most half a step, which can run two at a time.
+func TestMostlySideBySide(t *testing.T) {
+	for _, c := range []struct {
+		weights []int64
+		want    bool
+	}{
+		{[]int64{50, 50, 50}, true},      // every range pairs
+		{[]int64{51, 51, 51}, false},     // each runs alone
+		{[]int64{100, 50, 50}, true},     // half the facts pair
+		{[]int64{100, 49, 50}, false},    // less than half
+		{[]int64{30, 60, 20, 10}, true},  // 60 of 120
+		{[]int64{30, 90, 20, 10}, false}, // 60 of 150
+	} {
+		if got := mostlySideBySide(c.weights, 100); got != c.want {
+			t.Errorf("mostlySideBySide(%v, 100) = %v, want %v", c.weights, got, c.want)
+		}
+	}
+}
