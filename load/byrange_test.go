@@ -143,12 +143,8 @@ func runProbe(t *testing.T, db *DB, a Analysis) [][]any {
 	}
 	var out [][]any
 	for rows.Next() {
-		r := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range r {
-			ptrs[i] = &r[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		r, err := scanAny(rows, len(cols))
+		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, r)

@@ -493,6 +493,17 @@ func (d *DB) groupCounts(ctx context.Context, name string, p params) ([]groupCou
 	return scanCounts(rows)
 }
 
+// scanAny scans the current row of rows, of n columns, into a value each,
+// as the driver gives them.
+func scanAny(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, rows.Scan(ptrs...)
+}
+
 // scanCounts reads (key, count) rows and closes them.
 func scanCounts(rows *sql.Rows) ([]groupCount, error) {
 	defer rows.Close()

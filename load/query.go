@@ -311,12 +311,8 @@ func (r *Reader) Query(ctx context.Context, query string) (*Table, error) {
 		t.Types = append(t.Types, c.DatabaseTypeName())
 	}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanAny(rows, len(cols))
+		if err != nil {
 			return nil, err
 		}
 		for i, v := range vals {
