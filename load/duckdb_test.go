@@ -298,9 +298,7 @@ func TestFactFilesInDatasetOrder(t *testing.T) {
 	for i := range facts {
 		facts[i].Company = fmt.Sprintf("C%02d", i%17)
 		if i%3 == 0 {
-			again := facts[i]
-			again.Value, again.AsOf, again.SourceFile = again.Value+1, again.AsOf.AddDate(0, 3, 0), "later.xlsx"
-			facts = append(facts, again)
+			facts = append(facts, readAgainLater(facts[i]))
 		}
 		if i%7 == 0 { // the same vintage elsewhere on the sheet, disagreeing: disputed
 			other := facts[i]
@@ -333,19 +331,16 @@ func TestFactFilesInDatasetOrder(t *testing.T) {
 // by side get one thread each (oneThreadEach). Three companies of 130,000
 // facts, half of them read again in a later vintage, each company a step
 // of its own and at most half a step, so two run at once: latest facts of
-// more than one of DuckDB's row groups
-// (122,880 rows) less scattered losers were what a second thread wrote
-// differently (it ended their Parquet row groups elsewhere). DuckDB gets
-// its threads back afterwards.
+// more than one of DuckDB's row groups (122,880 rows) less scattered
+// losers were what a second thread wrote differently (it ended their
+// Parquet row groups elsewhere). DuckDB gets its threads back afterwards.
 func TestFactFilesDoNotDependOnThreads(t *testing.T) {
 	ctx := context.Background()
 	facts := testFacts(390_000)
 	for i := range facts {
 		facts[i].Company = fmt.Sprintf("C%d", i%3)
-		if i%2 == 0 { // read again in a later vintage: the latest facts are the vintages less scattered rows
-			again := facts[i]
-			again.Value, again.AsOf, again.SourceFile = again.Value+1, again.AsOf.AddDate(0, 3, 0), "later.xlsx"
-			facts = append(facts, again)
+		if i%2 == 0 { // the latest facts are the vintages less scattered rows
+			facts = append(facts, readAgainLater(facts[i]))
 		}
 	}
 	build := func(threads int) map[string]string {
@@ -374,6 +369,13 @@ func TestFactFilesDoNotDependOnThreads(t *testing.T) {
 			t.Errorf("%s: %.12s at two threads, %.12s at one", f, two[f], h)
 		}
 	}
+}
+
+// readAgainLater is f as a workbook of a later vintage gives it: another
+// value, as of a quarter later, from another file.
+func readAgainLater(f fact.Fact) fact.Fact {
+	f.Value, f.AsOf, f.SourceFile = f.Value+1, f.AsOf.AddDate(0, 3, 0), "later.xlsx"
+	return f
 }
 
 // fileHashes gives the sha256 of every Parquet file under dir by its path
