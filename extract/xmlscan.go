@@ -197,7 +197,8 @@ func (s *xmlScanner) markup() (skipped bool, err error) {
 }
 
 // skipTo skips past the next sep; a declaration (<?xml) must name no
-// encoding but UTF-8.
+// encoding but UTF-8, and no version but 1.0 (encoding/xml, which excelize
+// reads with, refuses any other, and excelize then gives no rows).
 func (s *xmlScanner) skipTo(from int, sep string, decl bool) error {
 	i, err := s.find(from, []byte(sep))
 	if err != nil {
@@ -209,6 +210,9 @@ func (s *xmlScanner) skipTo(from int, sep string, decl bool) error {
 	body := s.buf[s.pos:i]
 	if decl && bytes.HasPrefix(body, []byte("<?xml")) {
 		if e := bytes.Index(body, []byte("encoding")); e >= 0 && !bytes.Contains(bytes.ToLower(body[e:]), []byte("utf-8")) {
+			return errUnsupported
+		}
+		if bytes.Contains(body, []byte("version")) && !bytes.Contains(body, []byte(`version="1.0"`)) && !bytes.Contains(body, []byte(`version='1.0'`)) {
 			return errUnsupported
 		}
 	}
