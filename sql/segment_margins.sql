@@ -104,7 +104,12 @@ g AS (
         END AS gross_profit_derived
     FROM l
 ),
-m AS (
+-- The margins, the trailing four quarters, and the calendar quarter before
+-- and the one four before where they have a row (a frame of the one
+-- quarter: a gap gives NULL; two self-joins did this at twice the cost).
+-- One SELECT, so that DuckDB sorts the rows for these windows once: in two,
+-- it sorted them twice, a tenth of this analysis's time.
+p AS (
     SELECT
         *,
         -- n/m: no margin on a revenue that is not positive, or smaller in
@@ -121,22 +126,15 @@ m AS (
         sum(revenue) OVER w AS ttm_rev,
         count(revenue) OVER w AS ttm_rev_n,
         sum(operating_income) OVER w AS ttm_oi,
-        count(operating_income) OVER w AS ttm_oi_n
-    FROM g
-    WINDOW w AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 3 PRECEDING AND CURRENT ROW)
-),
--- The calendar quarter before and the one four before, where they have a
--- row (a frame of the one quarter: a gap gives NULL). Two self-joins did
--- this at twice the cost.
-p AS (
-    SELECT
-        *,
+        count(operating_income) OVER w AS ttm_oi_n,
+        -- operating_margin and gross_margin are those of this SELECT
         first_value(operating_margin) OVER q1 AS p1_operating_margin,
         first_value(gross_margin) OVER q1 AS p1_gross_margin,
         first_value(operating_margin) OVER q4 AS p4_operating_margin,
         first_value(revenue) OVER q4 AS p4_revenue
-    FROM m
-    WINDOW q1 AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING),
+    FROM g
+    WINDOW w AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 3 PRECEDING AND CURRENT ROW),
+        q1 AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING),
         q4 AS (PARTITION BY company, segment ORDER BY qi RANGE BETWEEN 4 PRECEDING AND 4 PRECEDING)
 )
 SELECT
