@@ -486,7 +486,7 @@ if [[ "${#analyses_runs[@]}" -gt 0 ]]; then
     row "$T analyses, all of sql/*.sql" "$(fmt_int "$FACTS") facts" "-" "$secs" "" "" "" "<= $ANALYSES_MAX_S s" "${x}x of it $v ($lim)"
     if miss "$v"; then
       slowest="$(grep '^analysis=' "$work/analyses_$mem.out" | sed -n 's/^analysis=\([^ ]*\) seconds=\([^ ]*\).*/\2 \1/p' | sort -rn | head -3 | awk '{ printf "%s%s %.1f s", (NR > 1 ? ", " : ""), $2, $1 }')"
-      why+=("analyses over $(fmt_int "$FACTS") facts, $secs s against $ANALYSES_MAX_S s; the slowest: $slowest. Each analysis groups the facts it reads by company, segment and quarter again (segment_margins' pivot, a hash aggregation of 19 filtered aggregates, took 1.8 s of its 5.3 s over 10 million synthetic facts: docs/performance.md) and runs in company ranges sized to DuckDB's memory for the analyses. To close it: one shared pivot of the facts that every analysis reads; two ranges side by side on a thread each were measured and lost what they gained to gathering their rows (docs/performance.md).")
+      why+=("analyses over $(fmt_int "$FACTS") facts, $secs s against $ANALYSES_MAX_S s; the slowest: $slowest. Each analysis groups the facts it reads by company, segment and quarter again (segment_margins' pivot, a hash aggregation of 19 filtered aggregates, took 1.8 s of its 5.3 s over 10 million synthetic facts: docs/performance.md) and runs in company ranges sized to DuckDB's memory for the analyses. To close it: one shared pivot of the facts that every analysis reads. Ranges, or whole analyses, side by side on a thread each were measured and gained too little to land (docs/performance.md).")
     fi
   else
     why="$(grep -c 'status=stopped' "$work/analyses_$mem.out") stopped, $(grep -c 'status=error' "$work/analyses_$mem.out") failed"
