@@ -299,8 +299,6 @@ margins AS MATERIALIZED (
         AND o.calendar_quarter = r.calendar_quarter AND o.metric = 'operating_income'
     WHERE r.metric = 'revenue' AND r.value <> 0
 ),
--- One row per series whose margin is out of range, however many quarters:
--- the latest quarter's figures, every quarter listed.
 -- large_margin_move: the quarters whose margin moved, found by joining the
 -- margins alone, so that only theirs carry cells and dates through a join
 -- (joining every row with all its columns took 2.9 of data_quality's 22.4
@@ -312,6 +310,8 @@ moves AS (
     WHERE abs(m.margin) <= 1 AND abs(p.margin) <= 1
         AND abs(m.margin - p.margin) * 10000 > getvariable('large_move_bps')
 ),
+-- One row per series whose margin is out of range, however many quarters:
+-- the latest quarter's figures, every quarter listed.
 out_of_range AS (
     SELECT
         company,
