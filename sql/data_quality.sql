@@ -303,6 +303,8 @@ margins AS MATERIALIZED (
 -- margins alone, so that only theirs carry cells and dates through a join
 -- (joining every row with all its columns took 2.9 of data_quality's 22.4
 -- CPU seconds over 2,000 supplements' facts, this 0.9: docs/performance.md).
+-- The check below applies the condition again, so that its rows are the
+-- one join's even were a margin's key not unique.
 moves AS (
     SELECT DISTINCT m.company, m.segment, m.qi
     FROM margins AS m
