@@ -286,7 +286,7 @@ func readAttempt(ctx context.Context, abs, rel string, rs readSetup, facts sink)
 	}
 	defer wb.Close()
 	r.input.SHA256, r.input.Bytes = wb.SHA256, wb.Size
-	opt := transform.Options{SourceFile: rel, Calendar: rs.cals}
+	opt := transform.Options{SourceFile: rel, Calendar: rs.cals, OnRowError: skipBadCell}
 	if facts != nil {
 		opt.Batch = func(batch []fact.Fact) error {
 			rec := fact.Record(memory.DefaultAllocator, batch)
@@ -305,6 +305,17 @@ func readAttempt(ctx context.Context, abs, rel string, rs readSetup, facts sink)
 	r.input.Facts = res.Count
 	r.cells = wb.Cells
 	return r
+}
+
+// skipBadCell lets a read go on past a cell that cannot be read as a
+// number, a date or a cached formula value: transform notes the cell as a
+// finding and the rest of the sheet is read. Only a strict spec's
+// unmapped row stops the workbook, since stopping is what strict asks for.
+func skipBadCell(err error) error {
+	if errors.Is(err, transform.ErrUnmappedRow) {
+		return err
+	}
+	return nil
 }
 
 // failed marks a result quarantined with err as its reason.

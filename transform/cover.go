@@ -82,6 +82,7 @@ var errStopCover = errors.New("cover read")
 
 // field keeps a row's value when its label is a cover field, the first time.
 func (c *Cover) field(r extract.Row, vals map[string]string) {
+	unquote(&r)
 	if len(r.Cells) < 2 || r.Cells[0].Col != 1 {
 		return
 	}

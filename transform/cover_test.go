@@ -99,3 +99,27 @@ func TestApplyCover(t *testing.T) {
 		t.Errorf("no cover: %v", err)
 	}
 }
+
+// A cover written with Excel's text-entry apostrophe in every value, and a
+// lone apostrophe in the empty cells, reads as the same cover without them.
+func TestCoverQuotePrefix(t *testing.T) {
+	c := &Cover{cells: map[string]string{}}
+	vals := map[string]string{}
+	for _, r := range rows(
+		"Document and Entity Information (USD $)|3 Months Ended",
+		"Document Type|'10-Q|'|'",
+		"Entity Registrant Name|'|'GENERAL DYNAMICS CORPORATION",
+		"Trading Symbol|'gd|'",
+		"Document Period End Date|Mar. 30, 2014",
+		"Document Fiscal Period Focus|'Q1",
+	) {
+		c.field(r, vals)
+	}
+	c.fill(vals, false)
+	want := Cover{Registrant: "GENERAL DYNAMICS CORPORATION", Symbol: "GD", DocType: "10-Q", FiscalPeriod: "Q1",
+		PeriodEnd: time.Date(2014, 3, 30, 0, 0, 0, 0, time.UTC), FYEnd: time.December,
+		cells: map[string]string{"type": "B2", "registrant": "C3", "symbol": "B4", "end": "B5", "period": "B6"}}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("cover\ngot  %+v\nwant %+v", *c, want)
+	}
+}

@@ -469,6 +469,22 @@ var readTests = []struct {
 		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 12, "USD", "C3", 1},
 	},
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"`},
+	WantFindings: []string{`Sheet1!C2: not a number: "12O" in row "Revenue"; skipped`},
+}, {
+	// A writer that stores Excel's text-entry apostrophe in the value: a
+	// lone "'" is an empty cell, "'Revenues" the label Revenues.
+	Name: "QuotePrefix",
+	Input: rows(
+		"|Q1 2026|Q2 2026",
+		"'Segment Reporting Information [Line Items]|'|'",
+		"'Revenues|100|'",
+		"'Operating income|'12|(3)",
+	),
+	Want: []got{
+		{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1},
+		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 12, "USD", "B4", 1},
+		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", -3, "USD", "C4", 1},
+	},
 }, {
 	Name: "UnmappedRowNotStrict",
 	Input: rows(
@@ -499,6 +515,7 @@ var readTests = []struct {
 	),
 	Want:        []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1}},
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A2: row not mapped by the strict spec: "Widgets sold"`},
+	WantFindings: []string{`Sheet1!A2: row not mapped by the strict spec: "Widgets sold"; skipped`},
 }, {
 	Name:     "FormulaWithoutCachedValue",
 	Input:    rows("|Q1 2026|Q2 2026", "Revenue|100", "Operating income|10|12"),
@@ -518,6 +535,7 @@ var readTests = []struct {
 	},
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell C2: formula has no cached value (open and save the workbook in Excel to calculate it): ` +
 		`=B2*1.1 in row "Revenue"`},
+	WantFindings: []string{"Sheet1!C2: formula has no cached value (open and save the workbook in Excel to calculate it): =B2*1.1 in row \"Revenue\"; skipped"},
 }, {
 	// Cells without values are reported in column order.
 	Name:     "FormulasWithoutCachedValuesInColumnOrder",
@@ -537,6 +555,12 @@ var readTests = []struct {
 		`test.xlsx: sheet "Sheet1" cell D2: formula has no cached value (open and save the workbook in Excel to calculate it): =C2*2 in row "Revenue"`,
 		`test.xlsx: sheet "Sheet1" cell E2: formula has no cached value (open and save the workbook in Excel to calculate it): =D2*2 in row "Revenue"`,
 		`test.xlsx: sheet "Sheet1" cell F2: formula has no cached value (open and save the workbook in Excel to calculate it): =E2*2 in row "Revenue"`,
+	},
+	WantFindings: []string{
+		"Sheet1!C2: formula has no cached value (open and save the workbook in Excel to calculate it): =B2*2 in row \"Revenue\"; skipped",
+		"Sheet1!D2: formula has no cached value (open and save the workbook in Excel to calculate it): =C2*2 in row \"Revenue\"; skipped",
+		"Sheet1!E2: formula has no cached value (open and save the workbook in Excel to calculate it): =D2*2 in row \"Revenue\"; skipped",
+		"Sheet1!F2: formula has no cached value (open and save the workbook in Excel to calculate it): =E2*2 in row \"Revenue\"; skipped",
 	},
 }, {
 	Name: "NoFacts",
@@ -778,6 +802,7 @@ var readTests = []struct {
 	),
 	Want:        []got{{"AMZN", "Total", "capacity_mw", "2026Q1", "FY2026Q1", "2026-03-31", 300, "MW", "D3", 1}},
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell E2: unit does not fit the metric: "MW" for revenue`},
+	WantFindings: []string{`Sheet1!E2: unit does not fit the metric: "MW" for revenue; skipped`},
 }, {
 	Name:     "LongFormulaWithoutCachedValue",
 	Input:    rows("Metric|Period|Value", "Revenue|Q1 2026"),
@@ -812,6 +837,7 @@ var readTests = []struct {
 		{"ACME", strings.Repeat("Ω", 100), "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 11e6, "USD", "E3", 1e6},
 	},
 	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"`},
+	WantFindings: []string{`Sheet1!A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"; skipped`},
 }, {
 	// A 10,000-character Company cell is quoted by its start and length.
 	Name: "LongCompanyNotEchoed",

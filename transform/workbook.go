@@ -401,12 +401,20 @@ func (s *sheetReader) cellErr(row, col int, err error) error {
 	return &extract.CellError{File: s.wb.name, Sheet: s.name, Cell: extract.CellName(col, row), Row: row, Col: col, Err: err}
 }
 
-// rowError hands a bad cell to Options.OnRowError: nil means skip it.
+// rowError hands a bad cell to Options.OnRowError: nil means skip it,
+// and the cell skipped becomes a finding that names it.
 func (s *sheetReader) rowError(err error) error {
 	if s.opt.OnRowError == nil {
 		return err
 	}
-	return s.opt.OnRowError(err)
+	if err := s.opt.OnRowError(err); err != nil {
+		return err
+	}
+	var ce *extract.CellError
+	if errors.As(err, &ce) {
+		s.note(ce.Cell, "%v; skipped", ce.Err)
+	}
+	return nil
 }
 
 // row reads one row: it takes the scale captions in it, then hands it to
@@ -418,6 +426,7 @@ func (s *sheetReader) row(r extract.Row) error {
 	if r.Hidden && !s.spec.IncludeHidden {
 		return nil
 	}
+	unquote(&r)
 	s.noteTitle(r)
 	numeric := false
 	for _, c := range r.Cells {
