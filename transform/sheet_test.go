@@ -468,7 +468,7 @@ var readTests = []struct {
 		{"ACME", "Total", "operating_income", "2026Q1", "FY2026Q1", "2026-03-31", 10, "USD", "B3", 1},
 		{"ACME", "Total", "operating_income", "2026Q2", "FY2026Q2", "2026-06-30", 12, "USD", "C3", 1},
 	},
-	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"`},
+	WantSkipped:  []string{`test.xlsx: sheet "Sheet1" cell C2: not a number: "12O" in row "Revenue"`},
 	WantFindings: []string{`Sheet1!C2: not a number: "12O" in row "Revenue"; skipped`},
 }, {
 	// A writer that stores Excel's text-entry apostrophe in the value: a
@@ -513,8 +513,8 @@ var readTests = []struct {
 		"Widgets sold|5",
 		"Revenue|100",
 	),
-	Want:        []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1}},
-	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A2: row not mapped by the strict spec: "Widgets sold"`},
+	Want:         []got{{"ACME", "Total", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 100, "USD", "B3", 1}},
+	WantSkipped:  []string{`test.xlsx: sheet "Sheet1" cell A2: row not mapped by the strict spec: "Widgets sold"`},
 	WantFindings: []string{`Sheet1!A2: row not mapped by the strict spec: "Widgets sold"; skipped`},
 }, {
 	Name:     "FormulaWithoutCachedValue",
@@ -800,8 +800,8 @@ var readTests = []struct {
 		"AMZN|Revenue|Q1 2026|5|MW",
 		"AMZN|Capacity|Q1 2026|300|MW",
 	),
-	Want:        []got{{"AMZN", "Total", "capacity_mw", "2026Q1", "FY2026Q1", "2026-03-31", 300, "MW", "D3", 1}},
-	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell E2: unit does not fit the metric: "MW" for revenue`},
+	Want:         []got{{"AMZN", "Total", "capacity_mw", "2026Q1", "FY2026Q1", "2026-03-31", 300, "MW", "D3", 1}},
+	WantSkipped:  []string{`test.xlsx: sheet "Sheet1" cell E2: unit does not fit the metric: "MW" for revenue`},
 	WantFindings: []string{`Sheet1!E2: unit does not fit the metric: "MW" for revenue; skipped`},
 }, {
 	Name:     "LongFormulaWithoutCachedValue",
@@ -836,7 +836,7 @@ var readTests = []struct {
 		{"ACME", "Cloud Infra structure", "revenue", "2026Q1", "FY2026Q1", "2026-03-31", 10e6, "USD", "E2", 1e6},
 		{"ACME", strings.Repeat("Ω", 100), "revenue", "2026Q2", "FY2026Q2", "2026-06-30", 11e6, "USD", "E3", 1e6},
 	},
-	WantSkipped: []string{`test.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"`},
+	WantSkipped:  []string{`test.xlsx: sheet "Sheet1" cell A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"`},
 	WantFindings: []string{`Sheet1!A4: not a ticker (letters, digits, '.', '-' and '_', at most 32): "../../etc"; skipped`},
 }, {
 	// A 10,000-character Company cell is quoted by its start and length.
