@@ -49,6 +49,47 @@ func (s *sheetReader) says() sheetSays {
 	return say
 }
 
+// declaresBreakdown reports whether the sheet's name or titles say its rows
+// split the company: segments, products, geography, or the income
+// statement's and disaggregated revenue's categories.
+func (s *sheetReader) declaresBreakdown() bool {
+	say := s.says()
+	return say.segment || say.geography || say.product || say.statement
+}
+
+// reCompanyStatement matches the name or title (a NormKey) of a statement
+// of the company as a whole: cash flows, the balance sheet.
+var reCompanyStatement = regexp.MustCompile(`\bcash flows?\b|\bbalance sheets?\b|\bfinancial position\b|\bstockholders equity\b|\bshareholders equity\b`)
+
+// companyStatement reports whether the sheet is one of the company's
+// statements of cash flows or financial position, whose headings
+// ("Operations", "Financing", "Current assets") are sections of the
+// statement, never segments.
+func (s *sheetReader) companyStatement() bool {
+	for _, t := range append([]string{NormKey(s.name)}, s.titles...) {
+		if reCompanyStatement.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// splits reports whether the rows under a metric's heading on this sheet
+// are parts of a breakdown: on a sheet about segments, products or places,
+// any metric's; on the income statement or disaggregated revenue, only the
+// revenue lines' and their costs' (the expenses' rows are kinds of expense,
+// "Salaries and employee benefits", not lines of business).
+func (s *sheetReader) splits(metric string) bool {
+	say := s.says()
+	switch {
+	case say.segment || say.geography || say.product:
+		return true
+	case say.statement:
+		return metric == fact.Revenue || metric == fact.CostOfRevenue || metric == fact.GrossProfit
+	}
+	return false
+}
+
 // breakdownOf is the breakdown (fact.Breakdowns) a segment of this sheet
 // belongs to, from what the segment is and what the sheet says it splits;
 // "" when neither tells. It is worked out once per segment and sheet.

@@ -50,13 +50,11 @@ func isCoverSheet(name string) bool {
 	return strings.HasPrefix(k, "document and entity info") || k == "cover page" || k == "cover"
 }
 
-// readCover reads the first cover sheet among a workbook's first sheets;
+// readCover reads a workbook's first cover sheet, wherever it is (EDGAR
+// puts it first; a workbook saved again by someone may have moved it);
 // nil when there is none.
 func readCover(ctx context.Context, wb *extract.Workbook) (*Cover, error) {
-	for i, sh := range wb.Sheets {
-		if i >= 3 {
-			break
-		}
+	for _, sh := range wb.Sheets {
 		if !isCoverSheet(sh.Name) {
 			continue
 		}

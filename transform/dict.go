@@ -200,6 +200,20 @@ func (d Dict) TotalOf(label string) (string, bool) { return d.totalOfKey(NormKey
 // metricKey, segmentKey and totalOfKey take NormKey(label), for callers
 // that look one label up several ways.
 func (d Dict) metricKey(k string) (string, bool) {
+	if m, ok := d.word(k); ok {
+		return m, true
+	}
+	if v := vocabKey(k); v != "" {
+		return d.word(v)
+	}
+	if netAttributable(k) {
+		return fact.NetIncome, true
+	}
+	return "", false
+}
+
+// word looks a NormKey up in the spec's metrics, then the built-in ones.
+func (d Dict) word(k string) (string, bool) {
 	if m, ok := d.Metrics[k]; ok {
 		return m, true
 	}

@@ -56,6 +56,14 @@ type wideTable struct {
 	// neither one segment nor the company.
 	aggregate string
 
+	e edgarScope // the EDGAR rendering's member scopes (edgar.go)
+	// perShare: the rows sit under a heading of per-share or share-count
+	// lines ("Basic and diluted earnings per share:")
+	perShare bool
+	// netPlain: the table has a plain net income line, so a "Net income
+	// attributable to <the registrant>" line below it is not read again
+	netPlain bool
+
 	units bool // the row after a header may be a units row ("€m", "%")
 	fresh bool // the last row was a period header
 }
@@ -119,6 +127,12 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 	if len(cols) < 2 {
 		return false
 	}
+	if w.fresh && mergedOnly(r, cols) {
+		// The lower row of header cells merged across two rows (B2:C3
+		// under "3 Months Ended"): the header above, not a new one of
+		// bare dates.
+		return true
+	}
 	w.skipRepeats(r, cols)
 	if w.fresh {
 		w.inheritKinds(cols)
@@ -133,6 +147,8 @@ func (w *wideTable) tryHeader(r extract.Row) bool {
 	w.cols, w.order, w.firstCol, w.units, w.fresh = cols, order, first, true, true
 	w.section, w.segCtx, w.unmapped, w.segCand, w.member, w.aggregate = "", "", false, "", "", ""
 	w.ctx, w.ctxRows = map[int]string{}, 0
+	w.closeMember()
+	w.e, w.netPlain, w.perShare = edgarScope{}, false, false
 	// A metric named on the header row itself ("Revenue | Q1-17 | Q2-17 ...").
 	for _, c := range r.Cells {
 		if c.Col >= first {
@@ -206,6 +222,17 @@ func (w *wideTable) headerCols(r extract.Row) (map[int]colPeriod, int) {
 	return cols, first
 }
 
+// mergedOnly reports whether every period cell of a row is a copy of a
+// merged range that starts above it.
+func mergedOnly(r extract.Row, cols map[int]colPeriod) bool {
+	for _, c := range r.Cells {
+		if _, ok := cols[c.Col]; ok && !c.Merged {
+			return false
+		}
+	}
+	return true
+}
+
 // skipRepeats keeps the first column of each quarter: a repeat is noted
 // and its values are not read.
 func (w *wideTable) skipRepeats(r extract.Row, cols map[int]colPeriod) {
@@ -243,16 +270,41 @@ func (w *wideTable) row(r extract.Row, numeric bool) error {
 		if !numeric {
 			w.addContext(r)
 		}
-		if label != "" && !reXBRL.MatchString(label) {
+		if label == "" {
+			return nil
+		}
+		structure := w.sh.edgar() && w.edgarHeading(label, extract.CellName(labelCol, r.Num))
+		if !structure && !reXBRL.MatchString(label) {
 			w.heading(label)
 		}
 		return nil
 	}
 	w.ctx, w.ctxRows, w.units, w.heading1 = map[int]string{}, 0, false, false
 	if label == "" {
+		w.e.prev = ""
 		return nil
 	}
-	metric, segment, ok := w.classify(label)
+	if w.sh.edgar() {
+		w.edgarData(label)
+	}
+	var metric, segment string
+	var ok bool
+	switch {
+	case rePerShare.MatchString(label) || w.perShare:
+		// a per-share or share-count line: no amount, whatever it names
+	case w.netPlain && netAttributable(NormKey(label)):
+		// the plain net income line came first: this one is after
+		// non-controlling interests
+	case w.e.in:
+		if metric, segment, ok = w.edgarClassify(label, extract.CellName(labelCol, r.Num)); !ok && w.e.skip != "" {
+			return nil // noted with its member when the scope closes
+		}
+	default:
+		metric, segment, ok = w.classify(label)
+	}
+	if ok && metric == fact.NetIncome && !netAttributable(NormKey(label)) {
+		w.netPlain = true
+	}
 	if !ok {
 		w.segCand = ""
 		if w.aggregate != "" {
@@ -302,6 +354,7 @@ func (w *wideTable) hasValue(r extract.Row) bool {
 // heading opens the block a labelled row without values heads.
 func (w *wideTable) heading(label string) {
 	w.ctxRows, w.units = 0, false
+	w.perShare = rePerShare.MatchString(label)
 	label = xbrlMember(label)
 	k := NormKey(label)
 	after := w.heading1 && w.unmapped
@@ -318,7 +371,9 @@ func (w *wideTable) heading(label string) {
 		w.section, w.segCtx, w.unmapped, w.segCand = "", s, false, ""
 	} else {
 		w.section, w.segCtx, w.unmapped, w.segCand = "", "", true, ""
-		if l := cleanLabel(label); !strings.HasSuffix(strings.TrimSpace(label), ":") && l != "" && !w.sh.isTitle(k) {
+		// In an EDGAR rendering only a member heading names a segment
+		// (edgar.go); elsewhere a heading over metric rows may.
+		if l := cleanLabel(label); !strings.HasSuffix(strings.TrimSpace(label), ":") && l != "" && !w.sh.isTitle(k) && !w.sh.edgar() && !w.sh.companyStatement() {
 			w.segCand = l
 		}
 	}
@@ -419,7 +474,10 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 			// another company-level metric.
 			return m, total, true
 		}
-		if notLevel(label) {
+		if notLevel(label) || w.sh.edgar() && !w.sh.splits(w.section) {
+			// In an EDGAR rendering, the rows under a metric's heading are
+			// its components (line items), not segments, unless the sheet
+			// is a breakdown.
 			return "", "", false
 		}
 		return w.section, cleanLabel(label), true

@@ -226,6 +226,7 @@ func (rd *reader) readSheet(name string, read func(func(extract.Row) error) erro
 	if err := read(s.row); err != nil {
 		return err
 	}
+	s.wide.closeMember()
 	s.noteUnmapped()
 	s.notePassedOver()
 	s.noteHeadless()
@@ -309,6 +310,7 @@ type sheetReader struct {
 
 	titles []string // NormKeys of the statement's title (noteTitle)
 	annual bool     // the workbook is an annual report (its cover says 10-K)
+	cover  bool     // the workbook has an EDGAR cover sheet that names the form
 
 	scale    float64 // of money values: the spec's, else the latest caption's
 	currency string  // of money values: the spec's, else the latest caption's
@@ -335,7 +337,7 @@ type sheetReader struct {
 
 func newSheetReader(rd *reader, name string) *sheetReader {
 	s := &sheetReader{
-		wb: rd.wb, spec: rd.spec, opt: &rd.opt, name: name, res: rd.res, cal: rd.spec.Calendar(), annual: rd.annual,
+		wb: rd.wb, spec: rd.spec, opt: &rd.opt, name: name, res: rd.res, cal: rd.spec.Calendar(), annual: rd.annual, cover: rd.res.Cover != nil && rd.res.Cover.DocType != "",
 		scale: rd.spec.scale, currency: rd.spec.Currency,
 		preferred: rd.spec.prefersSheet(name), prefs: rd.prefs,
 	}
