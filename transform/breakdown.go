@@ -17,7 +17,7 @@ var (
 	// ("Product", "Service and other") are revenue categories.
 	// The title must be the statement's own, not a note that mentions it
 	// ("... - Revenue recognition standard, statements of income (details)").
-	reSaysStatement = regexp.MustCompile(`^(condensed )?(consolidated )?(condensed )?(statements? of (consolidated )?(operations|income|earnings)|income statements?)\b`)
+	reSaysStatement = regexp.MustCompile(`^(condensed )?(consolidated )?(condensed )?(statements? of (consolidated )?(comprehensive )?(operations|income|earnings|loss)|income statements?)\b`)
 	// reSaysDisaggregated: revenue disaggregated (ASC 606) by any mix of
 	// categories, regions and contract types.
 	reSaysDisaggregated = regexp.MustCompile(`\bdisaggregat`)

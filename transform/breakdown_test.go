@@ -76,6 +76,13 @@ func TestBreakdown(t *testing.T) {
 			"Revenue:", "Product|15|16", "Service and other|26|19", "Total revenue|41|35"),
 		want: map[string]string{"Product": "product_line", "Service and other": "product_line", "Total": "total"},
 	}, {
+		// The statement of comprehensive income is the income statement
+		// too: its revenue lines are categories.
+		name: "ComprehensiveIncomeStatement", sheet: "CONSOLIDATED_STATEMENTS_OF_COM",
+		in: rows("CONSOLIDATED STATEMENTS OF COMPREHENSIVE INCOME (USD $)|3 Months Ended|", "|Mar. 28, 2015|Mar. 29, 2014",
+			"Net Sales:", "99 Only Stores|1486|1400", "Bargain Wholesale|42|40", "Total sales|1528|1440"),
+		want: map[string]string{"99 Only Stores": "product_line", "Bargain Wholesale": "product_line", "Total": "total"},
+	}, {
 		// A note that mentions the income statement is not the statement:
 		// its first block is the company's, and its member ("Sales of
 		// goods" over the table's first row again) is no declared split.

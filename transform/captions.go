@@ -12,7 +12,10 @@ import (
 const maxCaption = 160
 
 var (
-	reScale = regexp.MustCompile(`\b(thousands|millions|billions)\b|[$€£¥]\s?(000s?|mm?|mn|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b`)
+	// The plural alone ("(in millions)"), a symbol or code with a short
+	// form ("$m", "€m", "USD m") or with the singular, the European style
+	// ("(EUR million)", "€ million", "CHF million", "in million").
+	reScale = regexp.MustCompile(`\b(thousands|millions|billions)\b|[$€£¥]\s?(000s?|mm?|mn|bn|b|k)\b|\b(usd|eur|gbp|chf|jpy)\s?(m|mn|bn|k)\b|(?:[$€£¥]|\b(?:usd|eur|gbp|chf|jpy|in))\s*(thousand|million|billion)\b`)
 	// reShareScale: the scale of a count that is no money, in a caption
 	// ("shares in Thousands") or in a row label that states its own
 	// ("Weighted-average shares outstanding (in thousands)", "Number of
@@ -49,13 +52,13 @@ func captionScale(s string) (float64, bool) {
 	if m == nil {
 		return 0, false
 	}
-	word := m[1] + m[2] + m[4]
+	word := m[1] + m[2] + m[4] + m[5]
 	switch word {
-	case "thousands", "000", "000s", "k":
+	case "thousands", "thousand", "000", "000s", "k":
 		return 1e3, true
-	case "millions", "m", "mm", "mn":
+	case "millions", "million", "m", "mm", "mn":
 		return 1e6, true
-	case "billions", "bn", "b":
+	case "billions", "billion", "bn", "b":
 		return 1e9, true
 	}
 	return 0, false

@@ -75,9 +75,10 @@ var reSaysBreakdown = regexp.MustCompile(`\bsegments?\b|\bproducts?\b|\bservices
 
 // reNoBreakdown matches a member (as a NormKey) that is no part of a
 // segment, product or geographic split, whatever the sheet: share classes,
-// scenarios and restatements, accounting changes, the legal entities of a
+// scenarios and restatements, the predecessor and successor periods of
+// fresh-start or acquisition accounting, accounting changes, the legal entities of a
 // consolidating statement, and the components of other comprehensive income.
-var reNoBreakdown = regexp.MustCompile(`\bclass [a-z]\b|\bcommon (stock|class)\b|\bcommon shares?\b|\bpreferred\b|\bscenario\b|\bpreviously reported\b|` +
+var reNoBreakdown = regexp.MustCompile(`\bclass [a-z]\b|\bcommon (stock|class)\b|\bcommon shares?\b|\bpreferred\b|\bscenario\b|\bpreviously reported\b|\bsuccessor\b|\bpredecessor\b|` +
 	`\brestate|\badjustments?\b|\basu \d|\baccounting standards update\b|\btopic \d|\bparent\b|\bguarantor|\bissuer\b|\bsubsidiar|` +
 	`\baoci\b|\bcomprehensive\b|\breclassification|\bderivative|\bpro forma\b|\btransaction\b|\bacquisition\b|\bplan\b|\bpension\b`)
 

@@ -64,6 +64,10 @@ var (
 	}{
 		{regexp.MustCompile(`\b(ttm|ltm|trailing (twelve|12)|last (twelve|12) months)\b`), KindTTM},
 		{regexp.MustCompile(`\b(ytd|year[ -]to[ -]date|(six|nine|6|9) months|half[ -]year|first half|second half)\b`), KindYTD},
+		// A span of another number of months ("1 Months Ended", "11 Months
+		// Ended": a stub period around an acquisition or a change of year
+		// end) is no quarter; it is kept apart with the year-to-date spans.
+		{regexp.MustCompile(`\b(1|2|4|5|7|8|10|11|one|two|four|five|seven|eight|ten|eleven) months?\b`), KindYTD},
 		{regexp.MustCompile(`\b((three|3) months|quarter end(ed|ing)|qtr)\b`), KindQuarter},
 		{regexp.MustCompile(`\b((twelve|12) months|years? end(ed|ing)|full[ -]year|annual)\b`), KindAnnual},
 	}

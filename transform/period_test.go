@@ -63,6 +63,8 @@ func TestParseLabelAndResolve(t *testing.T) {
 		{"Q1 2026*", dec, KindQuarter, d(2026, 3, 31), 2026, 1},
 		{"Nine Months Ended March 31, 2026", jun, KindYTD, d(2026, 3, 31), 2026, 3},
 		{"Six Months Ended June 30, 2025", dec, KindYTD, d(2025, 6, 30), 2025, 2},
+		{"1 Months Ended Dec. 31, 2014", dec, KindYTD, d(2014, 12, 31), 2014, 4},
+		{"11 Months Ended Nov. 20, 2014", dec, KindYTD, d(2014, 11, 20), 2014, 4},
 		{"YTD Q3 2025", dec, KindYTD, d(2025, 9, 30), 2025, 3},
 		{"9M25", dec, KindYTD, d(2025, 9, 30), 2025, 3},
 		{"H1 2025", dec, KindYTD, d(2025, 6, 30), 2025, 2},
