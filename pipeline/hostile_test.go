@@ -134,7 +134,9 @@ func TestStreamedFactsOfAQuarantinedWorkbookAreVoid(t *testing.T) {
 	inbox, specs, out := filepath.Join(root, "inbox"), filepath.Join(root, "specs"), filepath.Join(root, "out")
 	os.MkdirAll(inbox, 0o755)
 	os.MkdirAll(specs, 0o755)
-	os.WriteFile(filepath.Join(specs, "acme.yaml"), []byte("company: ACME\nfiles: [\"*.xlsx\"]\nlayout: long\n"), 0o644)
+	// A bad cell costs only its cell; what still stops a workbook mid-read
+	// is a strict spec's unmapped row.
+	os.WriteFile(filepath.Join(specs, "acme.yaml"), []byte("company: ACME\nfiles: [\"*.xlsx\"]\nlayout: wide\nstrict: true\n"), 0o644)
 	defer func(b int) { transform.BatchSize = b }(transform.BatchSize)
 	transform.BatchSize = 500
 	const n = 2000 // four batches
@@ -144,14 +146,15 @@ func TestStreamedFactsOfAQuarantinedWorkbookAreVoid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sw.SetRow("A1", []any{"Segment", "Metric", "Period", "Value", "Unit"})
+		sw.SetRow("A1", []any{"", "Q1 2026", "Q2 2026"})
+		sw.SetRow("A2", []any{"Revenue:"})
 		for i := 0; i < n; i++ {
-			var v any = i
-			if i+2 == badRow {
-				v = "twelve"
+			label := fmt.Sprintf("S%05d", i)
+			if i+3 == badRow {
+				label = "Growth %" // a ratio row: no segment, and strict
 			}
-			cell, _ := excelize.CoordinatesToCellName(1, i+2)
-			sw.SetRow(cell, []any{fmt.Sprintf("S%05d", i), "Revenue", "Q1 2026", v, "$m"})
+			cell, _ := excelize.CoordinatesToCellName(1, i+3)
+			sw.SetRow(cell, []any{label, i})
 		}
 		sw.Flush()
 		var buf bytes.Buffer
