@@ -32,20 +32,28 @@ var reGeography = regexp.MustCompile(`^(the )?(u s|us|usa|united states( of amer
 
 // sheetSays is what a sheet's name and titles say about its rows.
 type sheetSays struct {
+	read                        bool // the fields below have been read
 	segment, geography, product bool
 	statement                   bool // the income statement, or disaggregated revenue
+	company                     bool // the cash flows or the financial position
 }
 
-// says reads the sheet's name and titles (complete once a value has been
-// read: they come before the period header).
+// says reads the sheet's name and titles once, at their first use: that is
+// after the period header, which the titles come before, so they are
+// complete.
 func (s *sheetReader) says() sheetSays {
-	var say sheetSays
+	if s.say.read {
+		return s.say
+	}
+	say := sheetSays{read: true}
 	for _, t := range append([]string{NormKey(s.name)}, s.titles...) {
 		say.segment = say.segment || reSaysSegment.MatchString(t)
 		say.geography = say.geography || reSaysGeography.MatchString(t)
 		say.product = say.product || reSaysProduct.MatchString(t)
 		say.statement = say.statement || reSaysStatement.MatchString(t) || reSaysDisaggregated.MatchString(t)
+		say.company = say.company || reCompanyStatement.MatchString(t)
 	}
+	s.say = say
 	return say
 }
 
@@ -65,14 +73,7 @@ var reCompanyStatement = regexp.MustCompile(`\bcash flows?\b|\bbalance sheets?\b
 // statements of cash flows or financial position, whose headings
 // ("Operations", "Financing", "Current assets") are sections of the
 // statement, never segments.
-func (s *sheetReader) companyStatement() bool {
-	for _, t := range append([]string{NormKey(s.name)}, s.titles...) {
-		if reCompanyStatement.MatchString(t) {
-			return true
-		}
-	}
-	return false
-}
+func (s *sheetReader) companyStatement() bool { return s.says().company }
 
 // splits reports whether the rows under a metric's heading on this sheet
 // are parts of a breakdown: on a sheet about segments, products or places,
@@ -98,7 +99,7 @@ func (s *sheetReader) breakdownOf(segment string) string {
 		return b
 	}
 	if s.breakdowns == nil {
-		s.breakdowns, s.say = map[string]string{}, s.says()
+		s.breakdowns = map[string]string{}
 	}
 	b := s.classifyBreakdown(segment)
 	s.breakdowns[segment] = b
@@ -118,7 +119,7 @@ func (s *sheetReader) classifyBreakdown(segment string) string {
 		return fact.BreakdownProduct // a spec's business line "<segment> / <line>"
 	}
 	geo := reGeography.MatchString(NormKey(segment))
-	say := s.say
+	say := s.says()
 	switch {
 	case say.product && !say.geography:
 		// "Segment Information - Net Sales by Groups of Similar Products"

@@ -38,9 +38,12 @@ type parsedLabel struct {
 }
 
 var (
-	labelMemo = newMemo(func(s string) parsedLabel { l, ok := parseLabel(s); return parsedLabel{l, ok} })
-	cleanMemo = newMemo(cleanLabelNow)
-	levelMemo = newMemo(func(s string) bool { return reNotLevel.MatchString(strings.ToLower(s)) })
+	labelMemo  = newMemo(func(s string) parsedLabel { l, ok := parseLabel(s); return parsedLabel{l, ok} })
+	cleanMemo  = newMemo(cleanLabelNow)
+	levelMemo  = newMemo(func(s string) bool { return reNotLevel.MatchString(strings.ToLower(s)) })
+	vocabMemo  = newMemo(vocabKeyNow)
+	shareMemo  = newMemo(rePerShare.MatchString)
+	attribMemo = newMemo(netAttributableNow)
 )
 
 // ParseLabel reads a period label (parseLabel), remembered.
@@ -55,3 +58,16 @@ func cleanLabel(s string) string { return cleanMemo.get(s) }
 // notLevel reports a label of a change, ratio or growth rather than a level
 // (reNotLevel), remembered.
 func notLevel(label string) bool { return levelMemo.get(label) }
+
+// vocabKey is a label's NormKey in the dictionary's wording (vocabKeyNow),
+// remembered: every label the dictionary misses comes through it.
+func vocabKey(k string) string { return vocabMemo.get(k) }
+
+// perShare reports a per-share or share-count line (rePerShare),
+// remembered: every data row's label is asked.
+func perShare(label string) bool { return shareMemo.get(label) }
+
+// netAttributable reports a "Net income attributable to <the registrant>"
+// line (netAttributableNow), remembered: every label the dictionary and
+// the vocabulary miss is asked.
+func netAttributable(k string) bool { return attribMemo.get(k) }

@@ -42,9 +42,9 @@ var vocabRules = []struct {
 	{regexp.MustCompile(` (including|inclusive of) .*$`), ""},
 }
 
-// vocabKey is a label's NormKey in the dictionary's wording; "" when no
+// vocabKeyNow is a label's NormKey in the dictionary's wording; "" when no
 // rule applies.
-func vocabKey(k string) string {
+func vocabKeyNow(k string) string {
 	out := k
 	for _, r := range vocabRules {
 		out = r.re.ReplaceAllString(out, r.repl)
@@ -70,7 +70,7 @@ var (
 // attributable to <the registrant>": the company's net income after
 // non-controlling interests, read as net income only where the plain line
 // is missing (real/README.md's convention).
-func netAttributable(k string) bool {
+func netAttributableNow(k string) bool {
 	m := reAttributable.FindStringSubmatch(k)
 	return m != nil && !reNotCompany.MatchString(m[2])
 }

@@ -290,7 +290,7 @@ func (w *wideTable) row(r extract.Row, numeric bool) error {
 	var metric, segment string
 	var ok bool
 	switch {
-	case rePerShare.MatchString(label) || w.perShare:
+	case perShare(label) || w.perShare:
 		// a per-share or share-count line: no amount, whatever it names
 	case w.netPlain && netAttributable(NormKey(label)):
 		// the plain net income line came first: this one is after
@@ -354,7 +354,7 @@ func (w *wideTable) hasValue(r extract.Row) bool {
 // heading opens the block a labelled row without values heads.
 func (w *wideTable) heading(label string) {
 	w.ctxRows, w.units = 0, false
-	w.perShare = rePerShare.MatchString(label)
+	w.perShare = perShare(label)
 	label = xbrlMember(label)
 	k := NormKey(label)
 	after := w.heading1 && w.unmapped
