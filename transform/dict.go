@@ -212,6 +212,15 @@ func (d Dict) metricKey(k string) (string, bool) {
 	return "", false
 }
 
+// lineMetric is the metric a row's label (a NormKey) names, as a line of
+// its own ("Revenue") or as a total ("Total revenue").
+func (d Dict) lineMetric(k string) (string, bool) {
+	if m, ok := d.metricKey(k); ok {
+		return m, true
+	}
+	return d.totalOfKey(k)
+}
+
 // word looks a NormKey up in the spec's metrics, then the built-in ones.
 func (d Dict) word(k string) (string, bool) {
 	if m, ok := d.Metrics[k]; ok {

@@ -208,11 +208,8 @@ func (w *wideTable) edgarClassify(label, cell string) (metric, segment string, o
 		e.skipped = append(e.skipped, cell)
 		return "", "", false
 	}
-	d, k := w.sh.spec.dict, NormKey(xbrlMember(label))
-	if m, ok := d.metricKey(k); ok {
-		return m, e.member, true
-	}
-	if m, ok := d.totalOfKey(k); ok {
+	k := NormKey(xbrlMember(label))
+	if m, ok := w.sh.spec.dict.lineMetric(k); ok {
 		return m, e.member, true
 	}
 	if rePretax.MatchString(k) && w.sh.titleSays(reSegmentProfit) {

@@ -482,10 +482,7 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 		}
 		return w.section, cleanLabel(label), true
 	case w.segCtx != "":
-		if m, ok := d.metricKey(k); ok {
-			return m, w.segCtx, true
-		}
-		if m, ok := d.totalOfKey(k); ok {
+		if m, ok := d.lineMetric(k); ok {
 			return m, w.segCtx, true
 		}
 		return "", "", false
@@ -507,10 +504,7 @@ func (w *wideTable) classify(label string) (metric, segment string, ok bool) {
 		}
 		return "", "", false
 	default:
-		if m, ok := d.metricKey(k); ok {
-			return m, fact.TotalSegment, true
-		}
-		if m, ok := d.totalOfKey(k); ok {
+		if m, ok := d.lineMetric(k); ok {
 			return m, fact.TotalSegment, true
 		}
 		return "", "", false
