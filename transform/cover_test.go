@@ -40,25 +40,51 @@ func TestCoverFiscalYearEnd(t *testing.T) {
 }
 
 func TestCoverFields(t *testing.T) {
-	c := &Cover{cells: map[string]string{}}
-	vals := map[string]string{}
-	for _, r := range rows(
-		"Cover Page - USD ($) $ in Millions|12 Months Ended",
-		"Document Type|10-K",
-		"Entity Registrant Name|\u00a0|Dean Foods Co",
-		"Trading Symbol|dfodq",
-		"Trading Symbol|OTHER",
-		"Document Period End Date|Dec. 31,\n\t\t2019",
-		"Document Fiscal Period Focus|FY",
-	) {
-		c.field(r, vals)
-	}
-	c.fill(vals, false)
-	want := Cover{Registrant: "Dean Foods Co", Symbol: "DFODQ", DocType: "10-K", FiscalPeriod: "FY",
-		PeriodEnd: time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC), FYEnd: time.December,
-		cells: map[string]string{"type": "B2", "registrant": "C3", "symbol": "B4", "end": "B6", "period": "B7"}}
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("cover\ngot  %+v\nwant %+v", *c, want)
+	for _, tc := range []struct {
+		name string
+		in   []extract.Row
+		want Cover
+	}{{
+		name: "rendering",
+		in: rows(
+			"Cover Page - USD ($) $ in Millions|12 Months Ended",
+			"Document Type|10-K",
+			"Entity Registrant Name|\u00a0|Dean Foods Co",
+			"Trading Symbol|dfodq",
+			"Trading Symbol|OTHER",
+			"Document Period End Date|Dec. 31,\n\t\t2019",
+			"Document Fiscal Period Focus|FY",
+		),
+		want: Cover{Registrant: "Dean Foods Co", Symbol: "DFODQ", DocType: "10-K", FiscalPeriod: "FY",
+			PeriodEnd: time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC), FYEnd: time.December,
+			cells: map[string]string{"type": "B2", "registrant": "C3", "symbol": "B4", "end": "B6", "period": "B7"}},
+	}, {
+		// Excel's text-entry apostrophe in every value, and a lone one in
+		// the empty cells: the same cover without them.
+		name: "quote prefix",
+		in: rows(
+			"Document and Entity Information (USD $)|3 Months Ended",
+			"Document Type|'10-Q|'|'",
+			"Entity Registrant Name|'|'GENERAL DYNAMICS CORPORATION",
+			"Trading Symbol|'gd|'",
+			"Document Period End Date|Mar. 30, 2014",
+			"Document Fiscal Period Focus|'Q1",
+		),
+		want: Cover{Registrant: "GENERAL DYNAMICS CORPORATION", Symbol: "GD", DocType: "10-Q", FiscalPeriod: "Q1",
+			PeriodEnd: time.Date(2014, 3, 30, 0, 0, 0, 0, time.UTC), FYEnd: time.December,
+			cells: map[string]string{"type": "B2", "registrant": "C3", "symbol": "B4", "end": "B5", "period": "B6"}},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Cover{cells: map[string]string{}}
+			vals := map[string]string{}
+			for _, r := range tc.in {
+				c.field(r, vals)
+			}
+			c.fill(vals, false)
+			if !reflect.DeepEqual(*c, tc.want) {
+				t.Errorf("cover\ngot  %+v\nwant %+v", *c, tc.want)
+			}
+		})
 	}
 }
 
@@ -97,29 +123,5 @@ func TestApplyCover(t *testing.T) {
 	_, _, err = applyCover(spec(""), nil, "m.xlsx")
 	if !errors.Is(err, ErrNoCompany) || err.Error() != "m.xlsx: no company: the spec names none and no EDGAR cover sheet gives a trading symbol; add company: to the spec" {
 		t.Errorf("no cover: %v", err)
-	}
-}
-
-// A cover written with Excel's text-entry apostrophe in every value, and a
-// lone apostrophe in the empty cells, reads as the same cover without them.
-func TestCoverQuotePrefix(t *testing.T) {
-	c := &Cover{cells: map[string]string{}}
-	vals := map[string]string{}
-	for _, r := range rows(
-		"Document and Entity Information (USD $)|3 Months Ended",
-		"Document Type|'10-Q|'|'",
-		"Entity Registrant Name|'|'GENERAL DYNAMICS CORPORATION",
-		"Trading Symbol|'gd|'",
-		"Document Period End Date|Mar. 30, 2014",
-		"Document Fiscal Period Focus|'Q1",
-	) {
-		c.field(r, vals)
-	}
-	c.fill(vals, false)
-	want := Cover{Registrant: "GENERAL DYNAMICS CORPORATION", Symbol: "GD", DocType: "10-Q", FiscalPeriod: "Q1",
-		PeriodEnd: time.Date(2014, 3, 30, 0, 0, 0, 0, time.UTC), FYEnd: time.December,
-		cells: map[string]string{"type": "B2", "registrant": "C3", "symbol": "B4", "end": "B5", "period": "B6"}}
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("cover\ngot  %+v\nwant %+v", *c, want)
 	}
 }

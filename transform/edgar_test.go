@@ -33,6 +33,9 @@ func findingLines(res *Result) []string {
 func TestEDGARGrammar(t *testing.T) {
 	for _, tt := range []struct {
 		Name         string
+		Sheet        string // "Sheet1" when empty
+		Spec         string // YAML added to baseSpec
+		Annual       bool   // the workbook's cover says 10-K
 		Input        []extract.Row
 		Want         []string
 		WantFindings []string
@@ -166,13 +169,44 @@ func TestEDGARGrammar(t *testing.T) {
 		),
 		Want: []string{"Total revenue 2015Q1 1356 B3", "Total revenue 2014Q4 1541 C3",
 			"Total net_income 2015Q1 214 B4", "Total net_income 2014Q4 222 C4"},
+	}, {
+		// A cash-flow statement's section heading is no segment, in any
+		// workbook.
+		Name:  "CashFlowSection",
+		Sheet: "Cash Flows",
+		Input: rows("|Q1 2026|Q2 2026", "Operations", "Net income|10|12"),
+		Want:  []string{"Total net_income 2026Q1 10 Cash Flows!B3", "Total net_income 2026Q2 12 Cash Flows!C3"},
+	}, {
+		// A header whose date cells are merged across two rows (B2:B3
+		// under "3 Months Ended") is one header: the copies in the lower
+		// row do not make a second header of bare dates, which an annual
+		// report would read as years.
+		Name:   "MergedTwoRowHeader",
+		Spec:   "fiscal_year_end: January\n",
+		Annual: true,
+		Input: merged(rows(
+			"Quarterly Information (Details) (USD $)|3 Months Ended|3 Months Ended",
+			"|Jan. 31, 2015|Oct. 31, 2014",
+			"Quarterly Information (Details) (USD $)|Jan. 31, 2015|Oct. 31, 2014",
+			"Revenue|119|123",
+		), "C1", "A3", "B3", "C3"),
+		Want: []string{"Total revenue 2015Q1 119 B4", "Total revenue 2014Q4 123 C4"},
 	}} {
 		t.Run(tt.Name, func(t *testing.T) {
-			spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec))
+			spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec+tt.Spec))
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := readRows(spec, Options{}, nil, tt.Input)
+			sheet := tt.Sheet
+			if sheet == "" {
+				sheet = "Sheet1"
+			}
+			rd := newReader(book{name: "test.xlsx", formulas: noFormulas}, spec, Options{}, time.Time{}, "")
+			rd.annual = tt.Annual
+			if err := feedSheet(rd, sheet, tt.Input); err != nil {
+				t.Fatal(err)
+			}
+			res, err := rd.done()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,57 +220,18 @@ func TestEDGARGrammar(t *testing.T) {
 	}
 }
 
-// A cash-flow statement's section heading is no segment, in any workbook.
-func TestCashFlowSection(t *testing.T) {
-	spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec))
-	if err != nil {
-		t.Fatal(err)
+// merged marks the named cells of rows as copies of a merged range.
+func merged(in []extract.Row, cells ...string) []extract.Row {
+	for _, name := range cells {
+		for i := range in {
+			for j, c := range in[i].Cells {
+				if extract.CellName(c.Col, in[i].Num) == name {
+					in[i].Cells[j].Merged = true
+				}
+			}
+		}
 	}
-	rd := newReader(book{name: "test.xlsx", formulas: noFormulas}, spec, Options{}, time.Time{}, "")
-	if err := feedSheet(rd, "Cash Flows", rows("|Q1 2026|Q2 2026", "Operations", "Net income|10|12")); err != nil {
-		t.Fatal(err)
-	}
-	res, err := rd.done()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"Total net_income 2026Q1 10 Cash Flows!B3", "Total net_income 2026Q2 12 Cash Flows!C3"}
-	if got := factLines(res); !reflect.DeepEqual(got, want) {
-		t.Errorf("facts:\ngot  %q\nwant %q", got, want)
-	}
-}
-
-// A header whose date cells are merged across two rows (B2:B3 under "3
-// Months Ended") is one header: the copies in the lower row do not make a
-// second header of bare dates, which an annual report would read as years.
-func TestMergedTwoRowHeader(t *testing.T) {
-	in := rows(
-		"Quarterly Information (Details) (USD $)|3 Months Ended|3 Months Ended",
-		"|Jan. 31, 2015|Oct. 31, 2014",
-		"Quarterly Information (Details) (USD $)|Jan. 31, 2015|Oct. 31, 2014",
-		"Revenue|119|123",
-	)
-	in[0].Cells[2].Merged = true // B1:C1
-	for i := range in[2].Cells {
-		in[2].Cells[i].Merged = true // A2:A3, B2:B3, C2:C3
-	}
-	spec, err := ParseSpecBytes("test.yaml", []byte(baseSpec+"fiscal_year_end: January\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd := newReader(book{name: "test.xlsx", formulas: noFormulas}, spec, Options{}, time.Time{}, "")
-	rd.annual = true // a 10-K's cover
-	if err := feedSheet(rd, "Sheet1", in); err != nil {
-		t.Fatal(err)
-	}
-	res, err := rd.done()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"Total revenue 2015Q1 119 B4", "Total revenue 2014Q4 123 C4"}
-	if got := factLines(res); !reflect.DeepEqual(got, want) {
-		t.Errorf("facts:\ngot  %q\nwant %q", got, want)
-	}
+	return in
 }
 
 // Labels by meaning: the accounting vocabulary's wordings of the
