@@ -16,10 +16,15 @@ const (
 	KindAnnual
 	KindYTD // six or nine months, half years, year to date
 	KindTTM // trailing twelve months
+	// KindOther: a span of another number of months, "1 Months Ended" or
+	// "11 Months Ended" (a stub period around an acquisition or a change of
+	// fiscal year), "82 Months Ended" (a development-stage company's
+	// inception to date)
+	KindOther
 )
 
 func (k Kind) String() string {
-	return [...]string{"unknown", "quarter", "annual", "ytd", "ttm"}[k]
+	return [...]string{"unknown", "quarter", "annual", "ytd", "ttm", "other"}[k]
 }
 
 // Label is what a period header says before the company's calendar is
@@ -58,16 +63,16 @@ var (
 	reYearOnly = regexp.MustCompile(`^(\d{4})[ae]?$`)
 	reHalf     = regexp.MustCompile(`\b(?:([12])h|h([12]))\s*(fy|cy)?\s*'?(\d{4}|\d{2})\b`)
 	reMonths   = regexp.MustCompile(`\b([69])m\s*(fy|cy)?\s*'?(\d{4}|\d{2})\b`)
-	kindWords  = []struct {
+	// reMonthCount: a span given as a number of months ("3 Months Ended");
+	// any number but 3, 6, 9 and 12 is another span (KindOther).
+	reMonthCount = regexp.MustCompile(`\b(\d{1,3}) months?\b`)
+	kindWords    = []struct {
 		re   *regexp.Regexp
 		kind Kind
 	}{
 		{regexp.MustCompile(`\b(ttm|ltm|trailing (twelve|12)|last (twelve|12) months)\b`), KindTTM},
 		{regexp.MustCompile(`\b(ytd|year[ -]to[ -]date|(six|nine|6|9) months|half[ -]year|first half|second half)\b`), KindYTD},
-		// A span of another number of months ("1 Months Ended", "11 Months
-		// Ended": a stub period around an acquisition or a change of year
-		// end) is no quarter; it is kept apart with the year-to-date spans.
-		{regexp.MustCompile(`\b(1|2|4|5|7|8|10|11|one|two|four|five|seven|eight|ten|eleven) months?\b`), KindYTD},
+		{regexp.MustCompile(`\b(one|two|four|five|seven|eight|ten|eleven) months?\b`), KindOther},
 		{regexp.MustCompile(`\b((three|3) months|quarter end(ed|ing)|qtr)\b`), KindQuarter},
 		{regexp.MustCompile(`\b((twelve|12) months|years? end(ed|ing)|full[ -]year|annual)\b`), KindAnnual},
 	}
@@ -82,6 +87,13 @@ var (
 // year to date, "TTM" trailing twelve months), KindUnknown without such
 // words. s is normLabel's.
 func spanKind(s string) Kind {
+	if m := reMonthCount.FindStringSubmatch(s); m != nil {
+		switch m[1] {
+		case "3", "6", "9", "12": // the words below say which
+		default:
+			return KindOther
+		}
+	}
 	for _, k := range kindWords {
 		if k.re.MatchString(s) {
 			return k.kind
